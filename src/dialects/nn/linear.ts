@@ -1,0 +1,153 @@
+// nn dialect: ops with weights that contract a reduction axis: Conv, ConvTranspose, Gemm, MatMul.
+import type { AttrSpec, OpContext, OpDef } from '../../ir/opdef.js';
+import { broadcast, requireEqualDims, requireRank, result, windowAttrs, windowOut, type MaybeDim } from '../infer.js';
+
+const spatial = (c: OpContext) => Math.max(0, c.rank(0) - 2);
+const ones = (c: OpContext) => new Array<number>(spatial(c)).fill(1);
+
+export const WINDOW_ATTRS: Record<string, AttrSpec> = {
+  auto_pad: { type: 'string', default: 'NOTSET', oneOf: ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'], doc: 'padding rule; NOTSET uses pads' },
+  dilations: { type: 'ints', default: ones, doc: 'one per spatial dim' },
+  pads: { type: 'ints', default: (c) => new Array<number>(2 * spatial(c)).fill(0), doc: 'begin pads of each spatial dim, then end pads' },
+  strides: { type: 'ints', default: ones, doc: 'one per spatial dim' },
+};
+
+function kernelShape(c: OpContext): number[] {
+  if (c.hasAttr('kernel_shape')) return c.ints('kernel_shape');
+  const w = c.shape(1).slice(2);
+  return w.map((d) => (typeof d === 'number' ? d : c.fail(`kernel_shape is needed when the weight shape is symbolic`)));
+}
+
+/** Attributes shared by Conv and ConvTranspose. */
+const convAttrs: Record<string, AttrSpec> = {
+  ...WINDOW_ATTRS,
+  group: { type: 'int', default: 1, doc: 'number of groups; input and output channels split evenly among them' },
+  kernel_shape: { type: 'ints', default: (c) => kernelShape(c), doc: 'taken from the weight when absent' },
+};
+
+function checkConvOperands(c: OpContext, what: string): void {
+  requireRank(c, 0, (r) => r >= 3, 'rank >= 3 (N, C, spatial...)');
+  requireRank(c, 1, c.rank(0), `the input's rank ${c.rank(0)}`);
+  for (let i = 1; i < c.numOperands; i++) {
+    if (c.elementType(i) !== c.elementType(0)) c.fail(`operand #${i} has element type ${c.elementType(i)}, expected ${c.elementType(0)}`);
+  }
+  if (c.int('group') < 1) c.fail(`group must be >= 1, got ${c.int('group')}`);
+  if (c.numOperands > 2) requireRank(c, 2, 1, `rank 1 (one bias per ${what} channel)`);
+}
+
+export const LINEAR_OPS: OpDef[] = [
+  {
+    name: 'nn.conv',
+    onnx: 'Conv',
+    summary: 'N-d convolution (cross-correlation) of x [N, C, D...] with w [M, C/group, K...], plus optional bias [M].',
+    operands: [{ name: 'x', types: 'float' }, { name: 'w', types: 'float' }, { name: 'b', types: 'float', optional: true }],
+    results: [{ name: 'y', types: 'float' }],
+    attrs: convAttrs,
+    verify: (c) => {
+      checkConvOperands(c, 'output');
+      const g = c.int('group');
+      const [m, cg] = c.shape(1);
+      requireEqualDims(c, c.shape(0)[1], typeof cg === 'number' ? cg * g : undefined, `input channels must equal w.shape[1] * group (${cg} * ${g})`);
+      if (typeof m === 'number' && m % g !== 0) c.fail(`output channels ${m} are not divisible by group ${g}`);
+      if (c.numOperands > 2) requireEqualDims(c, c.shape(2)[0], m, 'bias length must equal output channels');
+      const k = c.ints('kernel_shape');
+      c.shape(1).slice(2).forEach((d, i) => requireEqualDims(c, d, k[i], `kernel_shape[${i}] must match the weight`));
+    },
+    infer: (c) => {
+      const x = c.shape(0);
+      const w = windowAttrs(c, spatial(c), c.ints('kernel_shape'));
+      return [result(c.elementType(0), [x[0], c.shape(1)[0], ...x.slice(2).map((d, i) => windowOut(w, i, d))])];
+    },
+    example: '%y = nn.conv(%x, %w, %b) {pads = [1, 1, 1, 1], strides = [1, 1]} : tensor<1x64x56x56xf32>',
+  },
+  {
+    name: 'nn.conv_transpose',
+    onnx: 'ConvTranspose',
+    summary: 'Transposed convolution of x [N, C, D...] with w [C, M/group, K...], plus optional bias [M].',
+    operands: [{ name: 'x', types: 'float' }, { name: 'w', types: 'float' }, { name: 'b', types: 'float', optional: true }],
+    results: [{ name: 'y', types: 'float' }],
+    attrs: {
+      ...convAttrs,
+      output_padding: { type: 'ints', default: (c) => new Array<number>(spatial(c)).fill(0), doc: 'extra size added to one side of each spatial output dim' },
+      output_shape: { type: 'ints', doc: 'explicit spatial output shape; pads are then computed' },
+    },
+    verify: (c) => {
+      checkConvOperands(c, 'output');
+      requireEqualDims(c, c.shape(0)[1], c.shape(1)[0], 'input channels must equal w.shape[0]');
+      const m = c.shape(1)[1];
+      if (c.numOperands > 2) requireEqualDims(c, c.shape(2)[0], typeof m === 'number' ? m * c.int('group') : undefined, 'bias length must equal output channels');
+    },
+    infer: (c) => {
+      const x = c.shape(0);
+      const n = spatial(c);
+      const m = c.shape(1)[1];
+      const outC = typeof m === 'number' ? m * c.int('group') : undefined;
+      if (c.hasAttr('output_shape')) {
+        const os = c.ints('output_shape');
+        return [result(c.elementType(0), [x[0], outC, ...os.slice(os.length - n)])];
+      }
+      const w = windowAttrs(c, n, c.ints('kernel_shape'));
+      const op = c.ints('output_padding');
+      const dims = x.slice(2).map((d, i): MaybeDim => {
+        if (typeof d !== 'number') return undefined;
+        if (w.autoPad === 'SAME_UPPER' || w.autoPad === 'SAME_LOWER') return d * w.strides[i]!;
+        const pads = w.autoPad === 'VALID' ? 0 : w.pads[i]! + w.pads[i + n]!;
+        return w.strides[i]! * (d - 1) + op[i]! + (w.kernel[i]! - 1) * w.dilations[i]! + 1 - pads;
+      });
+      return [result(c.elementType(0), [x[0], outC, ...dims])];
+    },
+    example: '%y = nn.conv_transpose(%x, %w) {strides = [2, 2]} : tensor<1x16x32x32xf32>',
+  },
+  {
+    name: 'nn.gemm',
+    onnx: 'Gemm',
+    summary: 'alpha * op(a) @ op(b) + beta * c, where op transposes when transA/transB is 1; c broadcasts to [M, N].',
+    operands: [{ name: 'a', types: 'numeric' }, { name: 'b', types: 'numeric' }, { name: 'c', types: 'numeric', optional: true }],
+    results: [{ name: 'y', types: 'numeric' }],
+    attrs: {
+      alpha: { type: 'float', default: 1, doc: 'scale of the product' },
+      beta: { type: 'float', default: 1, doc: 'scale of c' },
+      transA: { type: 'int', default: 0, doc: '1 to transpose a' },
+      transB: { type: 'int', default: 0, doc: '1 to transpose b' },
+    },
+    verify: (c) => {
+      requireRank(c, 0, 2, 'rank 2');
+      requireRank(c, 1, 2, 'rank 2');
+      const [, ka] = c.int('transA') ? [...c.shape(0)].reverse() : c.shape(0);
+      const [kb] = c.int('transB') ? [...c.shape(1)].reverse() : c.shape(1);
+      requireEqualDims(c, ka, kb, 'reduction dims of a and b differ');
+    },
+    infer: (c) => {
+      const m = c.int('transA') ? c.shape(0)[1] : c.shape(0)[0];
+      const n = c.int('transB') ? c.shape(1)[0] : c.shape(1)[1];
+      if (c.numOperands > 2) {
+        const b = broadcast(c, [[m, n], c.shape(2)]);
+        if (b.length !== 2) c.fail(`c ${c.type(2)} does not broadcast to [${m}, ${n}]`);
+      }
+      return [result(c.elementType(0), [m, n])];
+    },
+    example: '%y = nn.gemm(%x, %w, %b) {transB = 1} : tensor<1x1000xf32>',
+  },
+  {
+    name: 'nn.matmul',
+    onnx: 'MatMul',
+    summary: 'Matrix product with numpy semantics: batch dims broadcast, 1-d operands are promoted and the added dim removed.',
+    operands: [{ name: 'a', types: 'numeric' }, { name: 'b', types: 'numeric' }],
+    results: [{ name: 'y', types: 'numeric' }],
+    attrs: {},
+    verify: (c) => {
+      if (c.rank(0) < 1 || c.rank(1) < 1) c.fail('operands must have rank >= 1');
+    },
+    infer: (c) => {
+      const a = c.rank(0) === 1 ? [1, ...c.shape(0)] : [...c.shape(0)];
+      const b = c.rank(1) === 1 ? [...c.shape(1), 1] : [...c.shape(1)];
+      requireEqualDims(c, a[a.length - 1], b[b.length - 2], 'reduction dims of a and b differ');
+      const batch = broadcast(c, [a.slice(0, -2), b.slice(0, -2)]);
+      const out: MaybeDim[] = [...batch];
+      if (c.rank(0) !== 1) out.push(a[a.length - 2]);
+      if (c.rank(1) !== 1) out.push(b[b.length - 1]);
+      return [result(c.elementType(0), out)];
+    },
+    example: '%y = nn.matmul(%x, %w) : tensor<1x128x768xf32>',
+  },
+];

@@ -1,0 +1,150 @@
+// nn dialect: pooling, normalisation, softmax and dropout.
+import type { OpContext, OpDef } from '../../ir/opdef.js';
+import { normAxis, requireEqualDims, requireRank, result, sameAs, sameElementType, windowAttrs, windowOut } from '../infer.js';
+import { WINDOW_ATTRS } from './linear.js';
+
+const spatial = (c: OpContext) => Math.max(0, c.rank(0) - 2);
+
+function pool(name: string, onnx: string, summary: string, extra: OpDef['attrs'], indices: boolean): OpDef {
+  return {
+    name: `nn.${name}`,
+    onnx,
+    summary,
+    operands: [{ name: 'x', types: 'numeric' }],
+    results: indices ? [{ name: 'y', types: 'numeric' }, { name: 'indices', types: 'index', optional: true }] : [{ name: 'y', types: 'numeric' }],
+    attrs: {
+      ...WINDOW_ATTRS,
+      ceil_mode: { type: 'int', default: 0, doc: '1 to round the output size up' },
+      kernel_shape: { type: 'ints', required: true, doc: 'window size, one per spatial dim' },
+      ...extra,
+    },
+    verify: (c) => requireRank(c, 0, (r) => r >= 3, 'rank >= 3 (N, C, spatial...)'),
+    infer: (c) => {
+      const x = c.shape(0);
+      const w = windowAttrs(c, spatial(c), c.ints('kernel_shape'));
+      const shape = [x[0], x[1], ...x.slice(2).map((d, i) => windowOut(w, i, d, c.int('ceil_mode') === 1))];
+      return [result(c.elementType(0), shape), result('i64', shape)].slice(0, c.op.results.length);
+    },
+    example: `%y = nn.${name}(%x) {kernel_shape = [3, 3], strides = [2, 2]} : tensor<1x64x56x56xf32>`,
+  };
+}
+
+function globalPool(name: string, onnx: string, summary: string): OpDef {
+  return {
+    name: `nn.${name}`,
+    onnx,
+    summary,
+    operands: [{ name: 'x', types: 'numeric' }],
+    results: [{ name: 'y', types: 'numeric' }],
+    attrs: {},
+    verify: (c) => requireRank(c, 0, (r) => r >= 3, 'rank >= 3 (N, C, spatial...)'),
+    infer: (c) => [result(c.elementType(0), c.shape(0).map((d, i) => (i < 2 ? d : 1)))],
+    example: `%y = nn.${name}(%x) : tensor<1x2048x1x1xf32>`,
+  };
+}
+
+function softmax(name: string, onnx: string, summary: string): OpDef {
+  return {
+    name: `nn.${name}`,
+    onnx,
+    summary,
+    operands: [{ name: 'x', types: 'float' }],
+    results: [{ name: 'y', types: 'float' }],
+    attrs: { axis: { type: 'int', default: -1, doc: 'the axis normalised over' } },
+    verify: (c) => void normAxis(c, c.int('axis'), c.rank(0)),
+    infer: (c) => [sameAs(c.type(0))],
+    example: `%y = nn.${name}(%x) {axis = -1} : tensor<1x1000xf32>`,
+  };
+}
+
+/** Checks that operand i is a vector with one entry per channel of x. */
+function perChannel(c: OpContext, i: number, what: string): void {
+  requireRank(c, i, 1, `rank 1 (${what}, one per channel)`);
+  requireEqualDims(c, c.shape(i)[0], c.shape(0)[1], `${what} length must equal the channel count`);
+}
+
+export const POOL_NORM_OPS: OpDef[] = [
+  pool('max_pool', 'MaxPool', 'Max over sliding windows; optional second result holds the flat indices of the maxima.', {
+    storage_order: { type: 'int', default: 0, doc: 'index order of the indices result: 0 row major, 1 column major' },
+  }, true),
+  pool('average_pool', 'AveragePool', 'Mean over sliding windows.', {
+    count_include_pad: { type: 'int', default: 0, doc: '1 to count padded positions in the divisor' },
+  }, false),
+  globalPool('global_average_pool', 'GlobalAveragePool', 'Mean over all spatial positions; spatial dims become 1.'),
+  globalPool('global_max_pool', 'GlobalMaxPool', 'Max over all spatial positions; spatial dims become 1.'),
+  {
+    name: 'nn.batch_normalization',
+    onnx: 'BatchNormalization',
+    summary: 'Inference-mode batch norm: scale * (x - mean) / sqrt(var + epsilon) + bias, per channel (axis 1).',
+    operands: [
+      { name: 'x', types: 'float' }, { name: 'scale', types: 'float' }, { name: 'bias', types: 'float' },
+      { name: 'mean', types: 'float' }, { name: 'var', types: 'float' },
+    ],
+    results: [{ name: 'y', types: 'float' }, { name: 'running_mean', types: 'float', optional: true }, { name: 'running_var', types: 'float', optional: true }],
+    attrs: {
+      epsilon: { type: 'float', default: 1e-5, doc: 'added to the variance' },
+      momentum: { type: 'float', default: 0.9, doc: 'running-statistics update factor (training mode)' },
+      training_mode: { type: 'int', default: 0, doc: '1 to normalise with batch statistics and output running statistics' },
+    },
+    verify: (c) => {
+      requireRank(c, 0, (r) => r >= 2, 'rank >= 2 (N, C, ...)');
+      ['scale', 'bias', 'mean', 'var'].forEach((w, k) => perChannel(c, k + 1, w));
+      if (c.op.results.length > 1 && c.int('training_mode') !== 1) c.fail('running_mean/running_var results need training_mode = 1');
+    },
+    infer: (c) => [sameAs(c.type(0)), sameAs(c.type(3)), sameAs(c.type(4))].slice(0, c.op.results.length),
+    example: '%y = nn.batch_normalization(%x, %scale, %bias, %mean, %var) {epsilon = 1e-05} : tensor<1x64x56x56xf32>',
+  },
+  {
+    name: 'nn.layer_normalization',
+    onnx: 'LayerNormalization',
+    summary: 'Normalises over the dims from axis on, then scales (and shifts); optional mean and 1/stddev results.',
+    operands: [{ name: 'x', types: 'float' }, { name: 'scale', types: 'float' }, { name: 'bias', types: 'float', optional: true }],
+    results: [{ name: 'y', types: 'float' }, { name: 'mean', types: 'float', optional: true }, { name: 'inv_std_dev', types: 'float', optional: true }],
+    attrs: {
+      axis: { type: 'int', default: -1, doc: 'first normalised dim' },
+      epsilon: { type: 'float', default: 1e-5, doc: 'added to the variance' },
+      stash_type: { type: 'int', default: 1, doc: 'ONNX element type of the statistics (1 = float)' },
+    },
+    verify: (c) => {
+      sameElementType(c, 0, 1);
+      normAxis(c, c.int('axis'), c.rank(0));
+    },
+    infer: (c) => {
+      const a = normAxis(c, c.int('axis'), c.rank(0));
+      const stat = result(c.elementType(0), c.shape(0).map((d, i) => (i < a ? d : 1)));
+      return [sameAs(c.type(0)), stat, stat].slice(0, c.op.results.length);
+    },
+    example: '%y = nn.layer_normalization(%x, %gamma, %beta) {axis = -1} : tensor<1x128x768xf32>',
+  },
+  {
+    name: 'nn.lrn',
+    onnx: 'LRN',
+    summary: 'Local response normalisation across `size` neighbouring channels.',
+    operands: [{ name: 'x', types: 'float' }],
+    results: [{ name: 'y', types: 'float' }],
+    attrs: {
+      alpha: { type: 'float', default: 1e-4, doc: 'scale' },
+      beta: { type: 'float', default: 0.75, doc: 'exponent' },
+      bias: { type: 'float', default: 1, doc: 'offset' },
+      size: { type: 'int', required: true, doc: 'number of channels summed over' },
+    },
+    verify: (c) => {
+      requireRank(c, 0, (r) => r >= 3, 'rank >= 3 (N, C, spatial...)');
+      if (c.int('size') < 1) c.fail(`size must be >= 1, got ${c.int('size')}`);
+    },
+    infer: (c) => [sameAs(c.type(0))],
+    example: '%y = nn.lrn(%x) {size = 5} : tensor<1x96x55x55xf32>',
+  },
+  softmax('softmax', 'Softmax', 'exp(x) / sum(exp(x)) along axis.'),
+  softmax('log_softmax', 'LogSoftmax', 'log(softmax(x)) along axis.'),
+  {
+    name: 'nn.dropout',
+    onnx: 'Dropout',
+    summary: 'Identity at inference; in training mode zeroes elements with probability ratio. Optional bool mask result.',
+    operands: [{ name: 'x', types: 'float' }, { name: 'ratio', types: 'float', optional: true }, { name: 'training_mode', types: 'bool', optional: true }],
+    results: [{ name: 'y', types: 'float' }, { name: 'mask', types: 'bool', optional: true }],
+    attrs: { seed: { type: 'int', doc: 'random seed (training mode)' } },
+    infer: (c) => [sameAs(c.type(0)), result('bool', c.shape(0))].slice(0, c.op.results.length),
+    example: '%y = nn.dropout(%x) : tensor<1x4096xf32>',
+  },
+];

@@ -1,0 +1,406 @@
+// nn dialect: constants and data-movement ops (reshape, transpose, concat, split, slice, pad,
+// gather...). Shape operands that are constants give static result shapes; others leave them open.
+import type { OpContext, OpDef } from '../../ir/opdef.js';
+import type { Dim } from '../../ir/types.js';
+import { normAxis, product, productDim, requireRank, result, sameElementType, type MaybeDim } from '../infer.js';
+
+/** The constant integer operand i, or undefined when it is computed at run time. */
+function ints(c: OpContext, i: number): number[] | undefined {
+  return c.has(i) ? c.constInts(i) : undefined;
+}
+
+function reshapeDims(c: OpContext, x: readonly Dim[], spec: number[], allowZero: boolean): MaybeDim[] {
+  let infer = -1;
+  const out: MaybeDim[] = spec.map((s, i) => {
+    if (s === -1) {
+      if (infer >= 0) c.fail('shape has more than one -1');
+      infer = i;
+      return undefined;
+    }
+    if (s === 0 && !allowZero) {
+      if (i >= x.length) c.fail(`shape[${i}] = 0 copies a dim the input (rank ${x.length}) lacks`);
+      return x[i];
+    }
+    if (s < 0) c.fail(`shape[${i}] = ${s} is negative`);
+    return s;
+  });
+  const total = product(x);
+  const known = product(out.filter((_, i) => i !== infer));
+  if (infer >= 0) {
+    if (total !== undefined && known !== undefined) {
+      if (known === 0 || total % known !== 0) c.fail(`cannot reshape ${total} elements into [${spec.join(', ')}]`);
+      out[infer] = total / known;
+    } else if (known === 1 || (known !== undefined && x.length > 0 && total === undefined)) {
+      // [N, 3, 4] -> [-1, 12] keeps N when the rest matches
+      const rest = product(x.slice(1));
+      if (rest !== undefined && known !== undefined && rest === known) out[infer] = x[0];
+    }
+  } else if (total !== undefined && known !== undefined && total !== known) {
+    c.fail(`cannot reshape ${total} elements into [${spec.join(', ')}] (${known} elements)`);
+  }
+  return out;
+}
+
+function sliceDim(d: MaybeDim, start: number, end: number, step: number): MaybeDim {
+  if (typeof d !== 'number') return undefined;
+  const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
+  let s = start < 0 ? start + d : start;
+  let e = end < 0 ? end + d : end;
+  if (step > 0) {
+    s = clamp(s, 0, d);
+    e = clamp(e, 0, d);
+    return Math.max(0, Math.ceil((e - s) / step));
+  }
+  s = clamp(s, -1, d - 1);
+  e = clamp(e, -1, d - 1);
+  return Math.max(0, Math.ceil((e - s) / step));
+}
+
+function reduceAxes(c: OpContext, rank: number): number[] | undefined {
+  if (c.numOperands < 2) return c.int('noop_with_empty_axes') ? [] : [...Array(rank).keys()];
+  const a = ints(c, 1);
+  if (!a) return undefined;
+  if (a.length === 0) return c.int('noop_with_empty_axes') ? [] : [...Array(rank).keys()];
+  return a.map((x) => normAxis(c, x, rank));
+}
+
+function reduce(name: string, onnx: string, summary: string): OpDef {
+  return {
+    name: `nn.${name}`,
+    onnx,
+    summary: `${summary} over axes (all when absent); keepdims = 1 keeps reduced dims as 1.`,
+    operands: [{ name: 'x', types: 'numeric' }, { name: 'axes', types: 'index', optional: true }],
+    results: [{ name: 'y', types: 'numeric' }],
+    attrs: {
+      keepdims: { type: 'int', default: 1, doc: '1 to keep reduced dims with size 1' },
+      noop_with_empty_axes: { type: 'int', default: 0, doc: '1 to make empty axes a no-op instead of reducing all' },
+    },
+    infer: (c) => {
+      const x = c.shape(0);
+      const axes = reduceAxes(c, x.length);
+      if (!axes) return [result(c.elementType(0), c.int('keepdims') ? x.map(() => undefined) : undefined)];
+      const keep = c.int('keepdims') === 1;
+      const out: MaybeDim[] = [];
+      x.forEach((d, i) => {
+        if (!axes.includes(i)) out.push(d);
+        else if (keep) out.push(1);
+      });
+      return [result(c.elementType(0), out)];
+    },
+    example: `%y = nn.${name}(%x, %axes) {keepdims = 1} : tensor<1x64x1x1xf32>`,
+  };
+}
+
+export const SHAPE_OPS: OpDef[] = [
+  {
+    name: 'nn.constant',
+    onnx: 'Constant',
+    summary: 'A constant tensor: weights, biases, shapes. Large ones live in the resource table.',
+    operands: [],
+    results: [{ name: 'y' }],
+    attrs: { value: { type: 'tensor', required: true, doc: 'the tensor (dense, resource or elided)' } },
+    infer: (c) => {
+      const v = c.raw('value');
+      if (v?.kind === 'dense') return [result(v.value.elementType, v.value.shape)];
+      if (v?.kind === 'elided') return [result(v.elementType, v.shape)];
+      return c.fail(`attribute 'value' must be a tensor`);
+    },
+    example: '%w = nn.constant dense<[1.0, 2.0]> : tensor<2xf32>',
+  },
+  {
+    name: 'nn.flatten',
+    onnx: 'Flatten',
+    summary: 'Reshapes to 2-d: dims before axis multiply into the first, the rest into the second.',
+    operands: [{ name: 'x' }],
+    results: [{ name: 'y' }],
+    attrs: { axis: { type: 'int', default: 1, doc: 'first dim of the second group (0..rank)' } },
+    infer: (c) => {
+      const x = c.shape(0);
+      const a = normAxis(c, c.int('axis'), x.length, 'axis', true);
+      return [result(c.elementType(0), [productDim(x.slice(0, a)), productDim(x.slice(a))])];
+    },
+    example: '%y = nn.flatten(%x) {axis = 1} : tensor<1x2048xf32>',
+  },
+  {
+    name: 'nn.reshape',
+    onnx: 'Reshape',
+    summary: 'Gives x the shape in the `shape` operand: 0 copies the input dim (unless allowzero), -1 is inferred.',
+    operands: [{ name: 'x' }, { name: 'shape', types: 'index' }],
+    results: [{ name: 'y' }],
+    attrs: { allowzero: { type: 'int', default: 0, doc: '1 to make 0 mean an empty dim instead of a copy' } },
+    verify: (c) => requireRank(c, 1, 1, 'rank 1'),
+    infer: (c) => {
+      const spec = ints(c, 1);
+      const n = c.shape(1)[0];
+      if (!spec) return [result(c.elementType(0), typeof n === 'number' ? new Array<MaybeDim>(n).fill(undefined) : undefined)];
+      return [result(c.elementType(0), reshapeDims(c, c.shape(0), spec, c.int('allowzero') === 1))];
+    },
+    example: '%y = nn.reshape(%x, %shape) : tensor<1x2048xf32>',
+  },
+  {
+    name: 'nn.transpose',
+    onnx: 'Transpose',
+    summary: 'Permutes dims: result dim i is input dim perm[i] (reversed when perm is absent).',
+    operands: [{ name: 'x' }],
+    results: [{ name: 'y' }],
+    attrs: { perm: { type: 'ints', default: (c) => [...Array(c.rank(0)).keys()].reverse(), doc: 'a permutation of 0..rank-1' } },
+    verify: (c) => {
+      const p = c.ints('perm');
+      const sorted = [...p].sort((a, b) => a - b);
+      if (p.length !== c.rank(0) || sorted.some((v, i) => v !== i)) c.fail(`perm [${p.join(', ')}] is not a permutation of 0..${c.rank(0) - 1}`);
+    },
+    infer: (c) => [result(c.elementType(0), c.ints('perm').map((i) => c.shape(0)[i]))],
+    example: '%y = nn.transpose(%x) {perm = [0, 2, 3, 1]} : tensor<1x56x56x64xf32>',
+  },
+  {
+    name: 'nn.concat',
+    onnx: 'Concat',
+    summary: 'Joins the inputs along axis; other dims must agree.',
+    operands: [{ name: 'inputs', variadic: true }],
+    results: [{ name: 'y' }],
+    attrs: { axis: { type: 'int', required: true, doc: 'the axis joined along' } },
+    infer: (c) => {
+      const r = c.rank(0);
+      const a = normAxis(c, c.int('axis'), r);
+      const out: MaybeDim[] = [...c.shape(0)];
+      for (let i = 1; i < c.numOperands; i++) {
+        sameElementType(c, 0, i);
+        const s = c.shape(i);
+        if (s.length !== r) c.fail(`operand #${i} has rank ${s.length}, expected ${r}`);
+        s.forEach((d, k) => {
+          if (k === a) out[a] = typeof out[a] === 'number' && typeof d === 'number' ? out[a] + d : undefined;
+          else if (typeof d === 'number' && typeof out[k] === 'number' && d !== out[k]) c.fail(`operand #${i} has dim ${k} = ${d}, expected ${out[k]}`);
+        });
+      }
+      return [result(c.elementType(0), out)];
+    },
+    example: '%y = nn.concat(%a, %b) {axis = 1} : tensor<1x128x28x28xf32>',
+  },
+  {
+    name: 'nn.split',
+    onnx: 'Split',
+    summary: 'Splits x along axis into the sizes of the `split` operand, or into equal parts (the last may be smaller).',
+    operands: [{ name: 'x' }, { name: 'split', types: 'index', optional: true }],
+    results: [{ name: 'outputs', variadic: true }],
+    attrs: {
+      axis: { type: 'int', default: 0, doc: 'the axis split along' },
+      num_outputs: { type: 'int', doc: 'number of equal parts when split is absent (defaults to the result count)' },
+    },
+    infer: (c) => {
+      const x = c.shape(0);
+      const a = normAxis(c, c.int('axis'), x.length);
+      const n = c.op.results.length;
+      if (c.hasAttr('num_outputs') && c.int('num_outputs') !== n) c.fail(`num_outputs is ${c.int('num_outputs')} but the op has ${n} results`);
+      let sizes: MaybeDim[] = new Array<MaybeDim>(n).fill(undefined);
+      const given = ints(c, 1);
+      const d = x[a];
+      if (given) {
+        if (given.length !== n) c.fail(`split has ${given.length} sizes but the op has ${n} results`);
+        const sum = given.reduce((p, q) => p + q, 0);
+        if (typeof d === 'number' && sum !== d) c.fail(`split sizes sum to ${sum}, dim ${a} is ${d}`);
+        sizes = given;
+      } else if (c.numOperands < 2 && typeof d === 'number') {
+        const part = Math.ceil(d / n);
+        sizes = sizes.map((_, i) => Math.max(0, Math.min(part, d - i * part)));
+      }
+      return sizes.map((s) => result(c.elementType(0), x.map((dd, i) => (i === a ? s : dd))));
+    },
+    example: '%a, %b = nn.split(%x) {axis = 1} : tensor<1x32x8x8xf32>, tensor<1x32x8x8xf32>',
+  },
+  {
+    name: 'nn.slice',
+    onnx: 'Slice',
+    summary: 'Takes x[starts:ends:steps] along axes (all axes, step 1 when absent); bounds are clamped as in numpy.',
+    operands: [
+      { name: 'x' }, { name: 'starts', types: 'index' }, { name: 'ends', types: 'index' },
+      { name: 'axes', types: 'index', optional: true }, { name: 'steps', types: 'index', optional: true },
+    ],
+    results: [{ name: 'y' }],
+    attrs: {},
+    infer: (c) => {
+      const x = c.shape(0);
+      const starts = ints(c, 1), ends = ints(c, 2);
+      const axes = c.has(3) ? ints(c, 3) : starts?.map((_, i) => i);
+      const steps = c.has(4) ? ints(c, 4) : starts?.map(() => 1);
+      if (!starts || !ends || !axes || !steps) {
+        const open = axes?.map((a) => normAxis(c, a, x.length));
+        return [result(c.elementType(0), x.map((d, i) => (open && !open.includes(i) ? d : undefined)))];
+      }
+      if (ends.length !== starts.length || axes.length !== starts.length || steps.length !== starts.length) {
+        c.fail(`starts, ends, axes and steps must have the same length (${starts.length}, ${ends.length}, ${axes.length}, ${steps.length})`);
+      }
+      const out: MaybeDim[] = [...x];
+      axes.forEach((ax, k) => {
+        const a = normAxis(c, ax, x.length);
+        if (steps[k] === 0) c.fail('steps must not be 0');
+        out[a] = sliceDim(x[a], starts[k]!, ends[k]!, steps[k]!);
+      });
+      return [result(c.elementType(0), out)];
+    },
+    example: '%y = nn.slice(%x, %starts, %ends, %axes) : tensor<1x16x8x8xf32>',
+  },
+  {
+    name: 'nn.squeeze',
+    onnx: 'Squeeze',
+    summary: 'Removes the size-1 dims listed in axes (every size-1 dim when absent).',
+    operands: [{ name: 'x' }, { name: 'axes', types: 'index', optional: true }],
+    results: [{ name: 'y' }],
+    attrs: {},
+    infer: (c) => {
+      const x = c.shape(0);
+      if (c.numOperands < 2) return [result(c.elementType(0), x.filter((d) => d !== 1))];
+      const axes = ints(c, 1)?.map((a) => normAxis(c, a, x.length));
+      if (!axes) return [result(c.elementType(0), undefined)];
+      axes.forEach((a) => typeof x[a] === 'number' && x[a] !== 1 && c.fail(`dim ${a} has size ${x[a]}, only size-1 dims can be squeezed`));
+      return [result(c.elementType(0), x.filter((_, i) => !axes.includes(i)))];
+    },
+    example: '%y = nn.squeeze(%x, %axes) : tensor<1x64xf32>',
+  },
+  {
+    name: 'nn.unsqueeze',
+    onnx: 'Unsqueeze',
+    summary: 'Inserts size-1 dims at the positions in axes (positions in the result).',
+    operands: [{ name: 'x' }, { name: 'axes', types: 'index' }],
+    results: [{ name: 'y' }],
+    attrs: {},
+    infer: (c) => {
+      const x = c.shape(0);
+      const raw = ints(c, 1);
+      if (!raw) return [result(c.elementType(0), undefined)];
+      const r = x.length + raw.length;
+      const axes = raw.map((a) => normAxis(c, a, r));
+      if (new Set(axes).size !== axes.length) c.fail(`axes [${raw.join(', ')}] repeat a position`);
+      const out: MaybeDim[] = [];
+      let k = 0;
+      for (let i = 0; i < r; i++) out.push(axes.includes(i) ? 1 : x[k++]);
+      return [result(c.elementType(0), out)];
+    },
+    example: '%y = nn.unsqueeze(%x, %axes) : tensor<1x64x1x1xf32>',
+  },
+  {
+    name: 'nn.pad',
+    onnx: 'Pad',
+    summary: 'Pads x by `pads` (begins then ends, for each axis in axes or all); mode constant, reflect, edge or wrap.',
+    operands: [{ name: 'x' }, { name: 'pads', types: 'index' }, { name: 'value', optional: true }, { name: 'axes', types: 'index', optional: true }],
+    results: [{ name: 'y' }],
+    attrs: { mode: { type: 'string', default: 'constant', oneOf: ['constant', 'reflect', 'edge', 'wrap'], doc: 'how padded values are chosen' } },
+    verify: (c) => {
+      if (c.numOperands > 2) {
+        sameElementType(c, 0, 2);
+        if (c.rank(2) > 1) c.fail(`pad value must be a scalar, got ${c.type(2)}`);
+      }
+    },
+    infer: (c) => {
+      const x = c.shape(0);
+      const pads = ints(c, 1);
+      const axes = c.has(3) ? ints(c, 3)?.map((a) => normAxis(c, a, x.length)) : x.map((_, i) => i);
+      if (!pads || !axes) return [result(c.elementType(0), x.map(() => undefined))];
+      if (pads.length !== 2 * axes.length) c.fail(`pads has ${pads.length} values, expected ${2 * axes.length} (2 per padded axis)`);
+      const out: MaybeDim[] = [...x];
+      axes.forEach((a, k) => {
+        const d = x[a];
+        out[a] = typeof d === 'number' ? d + pads[k]! + pads[k + axes.length]! : undefined;
+        if (typeof out[a] === 'number' && (out[a] as number) < 0) c.fail(`padding makes dim ${a} negative`);
+      });
+      return [result(c.elementType(0), out)];
+    },
+    example: '%y = nn.pad(%x, %pads, %zero) {mode = "constant"} : tensor<1x3x230x230xf32>',
+  },
+  {
+    name: 'nn.gather',
+    onnx: 'Gather',
+    summary: 'Picks entries of x along axis by the integer indices (negative counts from the end).',
+    operands: [{ name: 'x' }, { name: 'indices', types: 'index' }],
+    results: [{ name: 'y' }],
+    attrs: { axis: { type: 'int', default: 0, doc: 'the axis indexed' } },
+    infer: (c) => {
+      const x = c.shape(0);
+      const a = normAxis(c, c.int('axis'), x.length);
+      return [result(c.elementType(0), [...x.slice(0, a), ...c.shape(1), ...x.slice(a + 1)])];
+    },
+    example: '%y = nn.gather(%table, %ids) {axis = 0} : tensor<1x128x768xf32>',
+  },
+  {
+    name: 'nn.shape',
+    onnx: 'Shape',
+    summary: 'The shape of x as an i64 vector, optionally only dims [start, end).',
+    operands: [{ name: 'x' }],
+    results: [{ name: 'y', types: 'index' }],
+    attrs: {
+      start: { type: 'int', default: 0, doc: 'first dim (negative counts from the end)' },
+      end: { type: 'int', default: (c) => c.rank(0), doc: 'one past the last dim' },
+    },
+    infer: (c) => {
+      const r = c.rank(0);
+      const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + r : v, 0), r);
+      return [result('i64', [Math.max(0, clamp(c.int('end')) - clamp(c.int('start')))])];
+    },
+    example: '%s = nn.shape(%x) : tensor<4xi64>',
+  },
+  {
+    name: 'nn.constant_of_shape',
+    onnx: 'ConstantOfShape',
+    summary: 'A tensor of the shape given by the operand, filled with the one-element `value` (f32 0 when absent).',
+    operands: [{ name: 'shape', types: 'index' }],
+    results: [{ name: 'y' }],
+    attrs: { value: { type: 'tensor', doc: 'one-element tensor giving the fill value and element type' } },
+    verify: (c) => {
+      requireRank(c, 0, 1, 'rank 1');
+      const v = c.raw('value');
+      if (v && !(v.kind === 'dense' && v.value.size === 1)) c.fail(`attribute 'value' must be a one-element tensor`);
+    },
+    infer: (c) => {
+      const v = c.raw('value');
+      const et = v?.kind === 'dense' ? v.value.elementType : 'f32';
+      const s = ints(c, 0);
+      const n = c.shape(0)[0];
+      return [result(et, s ?? (typeof n === 'number' ? new Array<MaybeDim>(n).fill(undefined) : undefined))];
+    },
+    example: '%y = nn.constant_of_shape(%shape) {value = dense<0.0> : tensor<1xf32>} : tensor<1x64xf32>',
+  },
+  {
+    name: 'nn.expand',
+    onnx: 'Expand',
+    summary: 'Broadcasts x to the shape given by the operand (numpy rules; the result may be larger than the shape).',
+    operands: [{ name: 'x' }, { name: 'shape', types: 'index' }],
+    results: [{ name: 'y' }],
+    attrs: {},
+    infer: (c) => {
+      const s = ints(c, 1);
+      if (!s) return [result(c.elementType(0), undefined)];
+      const x = c.shape(0);
+      const r = Math.max(x.length, s.length);
+      const out: MaybeDim[] = [];
+      for (let k = 0; k < r; k++) {
+        const a = k - (r - x.length) >= 0 ? x[k - (r - x.length)] : 1;
+        const b = k - (r - s.length) >= 0 ? s[k - (r - s.length)]! : 1;
+        if (a === 1) out.push(b);
+        else if (b === 1 || a === b) out.push(a);
+        else if (typeof a === 'number') c.fail(`cannot expand dim ${k} of size ${a} to ${b}`);
+        else out.push(undefined);
+      }
+      return [result(c.elementType(0), out)];
+    },
+    example: '%y = nn.expand(%x, %shape) : tensor<4x64xf32>',
+  },
+  {
+    name: 'nn.tile',
+    onnx: 'Tile',
+    summary: 'Repeats x repeats[i] times along each dim i.',
+    operands: [{ name: 'x' }, { name: 'repeats', types: 'index' }],
+    results: [{ name: 'y' }],
+    attrs: {},
+    infer: (c) => {
+      const r = ints(c, 1);
+      const x = c.shape(0);
+      if (!r) return [result(c.elementType(0), x.map(() => undefined))];
+      if (r.length !== x.length) c.fail(`repeats has ${r.length} values, expected ${x.length}`);
+      return [result(c.elementType(0), x.map((d, i) => (typeof d === 'number' ? d * r[i]! : r[i] === 1 ? d : undefined)))];
+    },
+    example: '%y = nn.tile(%x, %repeats) : tensor<2x64xf32>',
+  },
+  reduce('reduce_mean', 'ReduceMean', 'Mean'),
+  reduce('reduce_sum', 'ReduceSum', 'Sum'),
+  reduce('reduce_max', 'ReduceMax', 'Maximum'),
+  reduce('reduce_min', 'ReduceMin', 'Minimum'),
+];

@@ -1,0 +1,151 @@
+// Tensor data: a static shape, an element type and a typed array. Constants hold one; the
+// reference interpreter computes with them. f16 is held as raw bits in a Uint16Array.
+import { ELEMENT_TYPES, type ElementType, type TypedArray } from './types.js';
+
+export type Scalar = number | bigint | boolean;
+
+export class Tensor {
+  constructor(
+    readonly elementType: ElementType,
+    readonly shape: readonly number[],
+    readonly data: TypedArray,
+  ) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (data.length !== n) throw new Error(`tensor data has ${data.length} elements, shape [${shape.join(', ')}] needs ${n}`);
+  }
+
+  static zeros(elementType: ElementType, shape: readonly number[]): Tensor {
+    const n = shape.reduce((a, b) => a * b, 1);
+    return new Tensor(elementType, shape, new ELEMENT_TYPES[elementType].array(n));
+  }
+
+  /** Builds a tensor from plain values (numbers, bigints or booleans), converting as the type needs. */
+  static from(elementType: ElementType, shape: readonly number[], values: ArrayLike<Scalar>): Tensor {
+    const t = Tensor.zeros(elementType, shape);
+    for (let i = 0; i < values.length; i++) t.set(i, values[i] as Scalar);
+    return t;
+  }
+
+  /** Views raw little-endian bytes as a tensor (copies, so the bytes' alignment does not matter). */
+  static fromBytes(elementType: ElementType, shape: readonly number[], bytes: Uint8Array): Tensor {
+    const t = Tensor.zeros(elementType, shape);
+    const need = t.data.byteLength;
+    if (bytes.byteLength !== need) {
+      throw new Error(`expected ${need} bytes for ${elementType}[${shape.join('x')}], got ${bytes.byteLength}`);
+    }
+    new Uint8Array(t.data.buffer, t.data.byteOffset, need).set(bytes);
+    return t;
+  }
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  bytes(): Uint8Array {
+    return new Uint8Array(this.data.buffer, this.data.byteOffset, this.data.byteLength);
+  }
+
+  /** Element i as a JS value: number for floats and small ints (f16 decoded), bigint for 64-bit, boolean for bool. */
+  get(i: number): Scalar {
+    const v = this.data[i] as number | bigint;
+    if (this.elementType === 'f16') return f16ToF32(v as number);
+    if (this.elementType === 'bool') return v !== 0;
+    return v;
+  }
+
+  set(i: number, v: Scalar): void {
+    const t = this.elementType;
+    if (t === 'i64' || t === 'u64') {
+      (this.data as BigInt64Array)[i] = typeof v === 'bigint' ? v : BigInt(Math.trunc(Number(v)));
+    } else if (t === 'f16') {
+      (this.data as Uint16Array)[i] = f32ToF16(Number(v));
+    } else if (t === 'bool') {
+      (this.data as Uint8Array)[i] = v ? 1 : 0;
+    } else {
+      (this.data as Float32Array)[i] = Number(v);
+    }
+  }
+
+  /** Number of elements that are not zero (false, 0, -0). */
+  countNonzero(): number {
+    const d = this.data;
+    let n = 0;
+    if (d instanceof BigInt64Array || d instanceof BigUint64Array) {
+      for (let i = 0; i < d.length; i++) if (d[i] !== 0n) n++;
+    } else if (this.elementType === 'f16') {
+      for (let i = 0; i < d.length; i++) if (((d[i] as number) & 0x7fff) !== 0) n++;
+    } else {
+      const a = d as Float64Array;
+      for (let i = 0; i < a.length; i++) if (a[i] !== 0) n++;
+    }
+    return n;
+  }
+
+  /** True when every element has the same bits as the first one. */
+  isSplat(): boolean {
+    const b = this.bytes();
+    const w = ELEMENT_TYPES[this.elementType].bytes;
+    for (let i = w; i < b.length; i++) if (b[i] !== b[i % w]) return false;
+    return true;
+  }
+
+  bitwiseEquals(o: Tensor): boolean {
+    if (this.elementType !== o.elementType || this.shape.length !== o.shape.length) return false;
+    if (this.shape.some((d, i) => d !== o.shape[i])) return false;
+    const a = this.bytes(), b = o.bytes();
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+}
+
+/** FNV-1a over the tensor's bytes, 32-bit words at a time: a fingerprint for elided weights. */
+export function hashBytes(bytes: Uint8Array): string {
+  let h = 0x811c9dc5;
+  const words = bytes.byteLength >>> 2;
+  const aligned = (bytes.byteOffset & 3) === 0;
+  const w = aligned ? new Uint32Array(bytes.buffer, bytes.byteOffset, words) : null;
+  for (let i = 0; i < words; i++) {
+    const v = w ? (w[i] as number) : (bytes[4 * i]! | (bytes[4 * i + 1]! << 8) | (bytes[4 * i + 2]! << 16) | (bytes[4 * i + 3]! << 24)) >>> 0;
+    h = Math.imul(h ^ v, 0x01000193);
+  }
+  for (let i = words * 4; i < bytes.byteLength; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+// ---- f16 <-> f32 ----
+const f32buf = new Float32Array(1);
+const u32buf = new Uint32Array(f32buf.buffer);
+
+export function f16ToF32(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * f * 2 ** -24;
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * (1 + f / 1024) * 2 ** (e - 15);
+}
+
+/** Rounds to nearest even, as hardware does. */
+export function f32ToF16(x: number): number {
+  f32buf[0] = x;
+  const b = u32buf[0] as number;
+  const sign = (b >>> 16) & 0x8000;
+  const exp = (b >>> 23) & 0xff;
+  let mant = b & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  let e = exp - 127 + 15;
+  if (e >= 31) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    let h = mant >>> shift;
+    const rem = mant & ((1 << shift) - 1), half = 1 << (shift - 1);
+    if (rem > half || (rem === half && h & 1)) h++;
+    return sign | h;
+  }
+  let h = (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
+  return sign | h;
+}
