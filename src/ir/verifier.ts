@@ -10,7 +10,10 @@ import { encodingViolation } from './sparse-data.js';
 import { printType, type TensorType } from './types.js';
 
 export interface Diagnostic {
+  /** One line: where, which op, what is wrong. */
   readonly message: string;
+  /** The offending op as printed IR, when there is one. */
+  readonly snippet?: string;
   readonly op?: Op;
   readonly func?: Func;
 }
@@ -57,7 +60,7 @@ export function describeOp(op: Op): string {
 }
 
 function verifyFunc(f: Func, out: Diagnostic[]): void {
-  const report = (op: Op, msg: string) => out.push({ op, func: f, message: `${describeOp(op)}: ${msg}\n    ${printOp(op)}` });
+  const report = (op: Op, msg: string) => out.push({ op, func: f, message: `${describeOp(op)}: ${msg}`, snippet: printOp(op) });
   const defined = new Set<Value>(f.args);
   const inFunc = new Set<Op>(f.body);
   const term = f.body.last;
