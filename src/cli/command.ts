@@ -1,4 +1,6 @@
 // How CLI commands are declared (a table of options), parsed, and documented in --help.
+import { didYouMean } from '../util/suggest.js';
+
 export interface OptionSpec {
   readonly type: 'string' | 'boolean' | 'number';
   readonly short?: string;
@@ -73,7 +75,7 @@ export function parseArgs(cmd: Command, argv: readonly string[]): ParsedArgs {
       inline = a.length > 2 ? a.slice(2) : undefined;
     }
     const spec = specs[name];
-    if (!spec) throw new CliError(`unknown option '--${name}' for '${cmd.name}' (accepted: ${accepted()})`);
+    if (!spec) throw new CliError(`unknown option '--${name}' for '${cmd.name}'${didYouMean(name, Object.keys(specs), 2).replace(/'(.*)'/, "'--$1'")} (accepted: ${accepted()})`);
     let value: string | boolean | number;
     if (spec.type === 'boolean') {
       if (inline !== undefined) throw new CliError(`option '--${name}' takes no value`);

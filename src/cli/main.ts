@@ -5,6 +5,7 @@ import { ParseError } from '../ir/lexer.js';
 import { VerifyError } from '../ir/verifier.js';
 import { CliError, commandHelp, parseArgs, type Command, type Io } from './command.js';
 import { optCommand } from './opt.js';
+import { didYouMean } from '../util/suggest.js';
 
 /** Every command, in the order help lists them. */
 export const COMMANDS: readonly Command[] = [optCommand];
@@ -56,7 +57,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     }
     const cmd = COMMANDS.find((c) => c.name === first);
     if (!cmd) {
-      const what = first.startsWith('-') ? `unknown option '${first}'` : `unknown command '${first}'`;
+      const what = first.startsWith('-') ? `unknown option '${first}'` : `unknown command '${first}'${didYouMean(first, COMMANDS.map((c) => c.name), 2)}`;
       throw new CliError(`${what} (commands: ${COMMANDS.map((c) => c.name).join(', ')}; see sparsec --help)`);
     }
     const args = parseArgs(cmd, rest);

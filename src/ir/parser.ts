@@ -6,7 +6,7 @@ import { Func, Module, Op, Value } from './core.js';
 import { isNumericName, parseFloatLiteral } from './format.js';
 import { Lexer, ParseError, type Token } from './lexer.js';
 import { Tensor } from './tensor.js';
-import { isElementType, TensorType, type Dim, type ElementType } from './types.js';
+import { intRange, isElementType, TensorType, type Dim, type ElementType } from './types.js';
 
 export { ParseError } from './lexer.js';
 
@@ -54,14 +54,15 @@ const FORWARD = '<forward-ref>';
 class Parser {
   private readonly lx: Lexer;
   private readonly pendingResources = new Map<string, PendingResource>();
+  private readonly filledResources = new Set<string>();
 
   constructor(text: string, file?: string) {
     this.lx = new Lexer(text, file);
   }
 
   // ---- token helpers ----
-  private fail(t: Token, expected: string): never {
-    throw this.lx.error(t.start, expected, this.lx.describe(t));
+  private fail(t: Token, expected: string, found = this.lx.describe(t)): never {
+    throw this.lx.error(t.start, expected, found);
   }
   private expect(text: string, what = `'${text}'`): Token {
     const t = this.lx.next();
@@ -208,8 +209,13 @@ class Parser {
       const name = this.name();
       this.expect(':');
       const blob = this.expectKind('string', 'a base64 string');
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(blob.text) || blob.text.length % 4 !== 0) this.fail(blob, `base64 data for resource '${name}'`);
       const p = this.pendingResources.get(name);
-      if (!p) continue; // unreferenced: nothing to fill
+      if (!p) {
+        if (this.filledResources.has(name)) this.fail(blob, `one entry for resource '${name}'`, `a second entry`);
+        this.fail(blob, `only resources that constants use ('${name}' is used by none)`, `an entry for '${name}'`);
+      }
+      this.filledResources.add(name);
       const bytes = Buffer.from(blob.text, 'base64');
       const t = Tensor.zeros(p.elementType, p.shape);
       if (bytes.byteLength !== t.data.byteLength) {
@@ -446,8 +452,10 @@ class Parser {
     }
     if (et === 'f32' || et === 'f16' || et === 'f64') return parseFloatLiteral(t.text, et);
     if (!/^-?[0-9]+$/.test(t.text)) return this.fail(t, `an integer for ${et}`);
-    if (et === 'i64' || et === 'u64') return BigInt(t.text);
-    return Number(t.text);
+    const v = BigInt(t.text);
+    const r = intRange(et)!;
+    if (v < r.min || v > r.max) return this.fail(t, `an integer in the range of ${et} (${r.min} to ${r.max})`);
+    return et === 'i64' || et === 'u64' ? v : Number(v);
   }
 }
 

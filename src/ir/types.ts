@@ -35,6 +35,14 @@ export const ELEMENT_TYPES = {
 export type ElementType = keyof typeof ELEMENT_TYPES;
 export const ELEMENT_TYPE_NAMES = Object.keys(ELEMENT_TYPES) as ElementType[];
 
+/** The inclusive range of an integer element type, as bigints. */
+export function intRange(et: ElementType): { min: bigint; max: bigint } | undefined {
+  const info: ElementTypeInfo = ELEMENT_TYPES[et];
+  if (info.kind !== 'int' && info.kind !== 'uint') return undefined;
+  const bits = BigInt(info.bytes * 8);
+  return info.kind === 'uint' ? { min: 0n, max: (1n << bits) - 1n } : { min: -(1n << (bits - 1n)), max: (1n << (bits - 1n)) - 1n };
+}
+
 export function isElementType(s: string): s is ElementType {
   return Object.prototype.hasOwnProperty.call(ELEMENT_TYPES, s);
 }

@@ -8,6 +8,7 @@ import { OpContext, OpError, TYPE_CLASSES, type AttrSpec, type OpDef } from './o
 import { printOp, valueName } from './printer.js';
 import { encodingViolation } from './sparse-data.js';
 import { printType, type TensorType } from './types.js';
+import { didYouMean } from '../util/suggest.js';
 
 export interface Diagnostic {
   /** One line: where, which op, what is wrong. */
@@ -70,7 +71,12 @@ function verifyFunc(f: Func, out: Diagnostic[]): void {
   if (f.argAttrs.length !== f.args.length || f.resultAttrs.length !== f.resultTypes.length) {
     out.push({ func: f, message: `${funcWhere(f)}: function @${f.name} has attribute lists that do not match its arguments/results` });
   }
-  f.args.forEach((a) => checkUses(a, inFunc, f, out));
+  const funcReport = (msg: string) => out.push({ func: f, message: `${funcWhere(f)}: func @${f.name}: ${msg}` });
+  f.args.forEach((a, i) => {
+    checkEncoding(a.type, `argument #${i} (${valueName(a)})`, funcReport);
+    checkUses(a, inFunc, f, out);
+  });
+  f.resultTypes.forEach((t, i) => checkEncoding(t, `result #${i}`, funcReport));
   for (const op of f.body) {
     op.operands.forEach((v, i) => {
       if (!defined.has(v)) {
@@ -213,15 +219,5 @@ function checkInferred(op: Op, inferred: ReturnType<NonNullable<OpDef['infer']>>
 }
 
 function suggest(name: string): string {
-  const names = allOpDefs().map((d) => d.name);
-  const dist = (a: string, b: string) => {
-    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
-    for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-    for (let i = 1; i <= a.length; i++) for (let j = 1; j <= b.length; j++) {
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    return d[a.length]![b.length]!;
-  };
-  const best = names.map((n) => [n, dist(name, n)] as const).sort((a, b) => a[1] - b[1])[0];
-  return best && best[1] <= 3 ? `; did you mean '${best[0]}'?` : '';
+  return didYouMean(name, allOpDefs().map((d) => d.name));
 }

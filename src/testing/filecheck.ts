@@ -52,6 +52,10 @@ function compile(p: string, vars: ReadonlyMap<string, string>): { re: RegExp; de
       if (end < 0) throw new Error(`unclosed {{ in pattern: ${p}`);
       src += `(?:${p.slice(rx + 2, end)})`;
       i = end + 2;
+    } else if (!/^[A-Za-z_]/.test(p.slice(cap + 2, cap + 3))) {
+      // `[[` not followed by a variable name is literal text (nested dense literals).
+      src += literal('[[');
+      i = cap + 2;
     } else {
       const end = p.indexOf(']]', cap + 2);
       if (end < 0) throw new Error(`unclosed [[ in pattern: ${p}`);

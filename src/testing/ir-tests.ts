@@ -136,12 +136,21 @@ export async function runTestFile(file: string, opts: { update?: boolean; cwd?: 
   const path = relative(cwd, resolve(cwd, file));
   const fileText = readFileSync(resolve(cwd, path), 'utf8');
   const lines = fileText.split('\n');
-  const runs = parseRunLines(lines);
+  const fileRuns = parseRunLines(lines);
   const cases: CaseResult[] = [];
-  if (runs.length === 0) return { file: path, cases: [{ index: 0, line: 1, error: `${path}: no RUN lines` }] };
+  if (fileRuns.length === 0) return { file: path, cases: [{ index: 0, line: 1, error: `${path}: no RUN lines` }] };
   const chunks = splitCases(lines);
+  // RUN lines of the first case apply to every case that has none of its own.
+  const defaultRuns = parseRunLines(chunks[0]!.lines);
   const newChunks: string[][] = [];
   for (const [index, chunk] of chunks.entries()) {
+    const own = parseRunLines(chunk.lines).map((r) => ({ ...r, line: r.line + chunk.start }));
+    const runs = own.length ? own : defaultRuns;
+    if (runs.length === 0) {
+      cases.push({ index, line: chunk.start + 1, error: `${path}:${chunk.start + 1}: case ${index + 1} has no RUN lines, and the first case has none to share` });
+      newChunks.push(chunk.lines);
+      continue;
+    }
     // Pad with blank lines so line numbers in messages are the file's own.
     const text = '\n'.repeat(chunk.start) + chunk.lines.join('\n');
     let error: string | undefined;
