@@ -10,7 +10,7 @@ export const BUILTIN_OPS: readonly OpDef[] = [
     operands: [{ name: 'values', variadic: true, optional: true }],
     results: [],
     attrs: {},
-    example: 'return %y : tensor<1x1000xf32>',
+    example: 'return %y, %aux',
   },
 ];
 

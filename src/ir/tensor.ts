@@ -22,6 +22,7 @@ export class Tensor {
   /** Builds a tensor from plain values (numbers, bigints or booleans), converting as the type needs. */
   static from(elementType: ElementType, shape: readonly number[], values: ArrayLike<Scalar>): Tensor {
     const t = Tensor.zeros(elementType, shape);
+    if (values.length !== t.size) throw new Error(`${values.length} values given for ${elementType}[${shape.join('x')}], which holds ${t.size}`);
     for (let i = 0; i < values.length; i++) t.set(i, values[i] as Scalar);
     return t;
   }
