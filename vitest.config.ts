@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'passes/**/*.test.ts', 'targets/**/*.test.ts', 'scripts/**/*.test.ts'],
     testTimeout: 60_000,
   },
 });

@@ -99,18 +99,41 @@ export class Tensor {
   }
 }
 
-/** FNV-1a over the tensor's bytes, 32-bit words at a time: a fingerprint for elided weights. */
+/**
+ * A 64-bit content hash of tensor bytes, as 16 hex digits: two MurmurHash3-style 32-bit lanes with
+ * different seeds over little-endian words, each finalised with the length. Fast (one pass, no
+ * BigInt) and well mixed; for change detection in golden tests, not for security.
+ */
 export function hashBytes(bytes: Uint8Array): string {
-  let h = 0x811c9dc5;
-  const words = bytes.byteLength >>> 2;
-  const aligned = (bytes.byteOffset & 3) === 0;
-  const w = aligned ? new Uint32Array(bytes.buffer, bytes.byteOffset, words) : null;
+  let h1 = 0x9747b28c, h2 = 0x2f3c1b7d;
+  const n = bytes.byteLength;
+  const words = n >>> 2;
+  const w = (bytes.byteOffset & 3) === 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset, words) : null;
+  const mix = (h: number, k: number, c1: number, c2: number): number => {
+    k = Math.imul(k, c1);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, c2);
+    h = (h << 13) | (h >>> 19);
+    return (Math.imul(h, 5) + 0xe6546b64) | 0;
+  };
   for (let i = 0; i < words; i++) {
-    const v = w ? (w[i] as number) : (bytes[4 * i]! | (bytes[4 * i + 1]! << 8) | (bytes[4 * i + 2]! << 16) | (bytes[4 * i + 3]! << 24)) >>> 0;
-    h = Math.imul(h ^ v, 0x01000193);
+    const v = w ? w[i]! : bytes[4 * i]! | (bytes[4 * i + 1]! << 8) | (bytes[4 * i + 2]! << 16) | (bytes[4 * i + 3]! << 24);
+    h1 = mix(h1, v, 0xcc9e2d51, 0x1b873593);
+    h2 = mix(h2, v, 0x85ebca6b, 0xc2b2ae35);
   }
-  for (let i = words * 4; i < bytes.byteLength; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
-  return (h >>> 0).toString(16).padStart(8, '0');
+  let tail = 0;
+  for (let i = n - 1; i >= words * 4; i--) tail = (tail << 8) | bytes[i]!;
+  h1 = mix(h1, tail ^ n, 0xcc9e2d51, 0x1b873593);
+  h2 = mix(h2, tail ^ n, 0x85ebca6b, 0xc2b2ae35);
+  const fmix = (h: number): number => {
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    return (h ^ (h >>> 16)) >>> 0;
+  };
+  const hex = (h: number) => fmix(h).toString(16).padStart(8, '0');
+  return hex(h1 ^ h2) + hex(h2 + h1);
 }
 
 // ---- f16 <-> f32 ----

@@ -211,10 +211,12 @@ function checkInferred(op: Op, inferred: ReturnType<NonNullable<OpDef['infer']>>
     const r = op.results[i];
     if (!r) return;
     const t = r.type;
-    const want = `${inf.shape ? `[${inf.shape.map((d) => d ?? '?').join(', ')}]` : '[?]'} of ${inf.elementType ?? '?'}`;
+    // Unknown parts (they depend on run-time values) print as `?`.
+    const dims = inf.shape ? inf.shape.map((d) => (d === undefined ? '?' : typeof d === 'string' ? `{${d}}` : String(d))) : ['*'];
+    const want = `tensor<${[...dims, inf.elementType ?? '?'].join('x')}>`;
     const bad = (inf.elementType !== undefined && inf.elementType !== t.elementType) ||
       (inf.shape !== undefined && (inf.shape.length !== t.rank || inf.shape.some((d, k) => d !== undefined && d !== t.shape[k])));
-    if (bad) report(`result #${i} (${valueName(r)}) has type ${printType(t)}, expected ${want} from the operands and attributes`);
+    if (bad) report(`result #${i} (${valueName(r)}) has type ${printType(t)}, expected ${want} from its operands and attributes`);
   });
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Builder, int, ints, Op, printModule, Tensor, TensorType, verify } from '../src/index.js';
+import { Builder, int, ints, Op, printModule, Tensor, TensorType, verify } from '../index.js';
 
 function convNet() {
   const { module, func, b } = Builder.func('net');

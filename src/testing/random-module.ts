@@ -1,8 +1,8 @@
 // A random module generator for property tests: constants of every element type (inline, resource
 // and sparse), chains of shape-preserving ops, odd value names and locations.
 import fc from 'fast-check';
-import { bsr, csr, nm } from '../src/ir/encodings.js';
-import { Builder, encodingViolation, float, Func, Module, str, Tensor, TensorType, type ElementType, type Encoding, type Value } from '../src/index.js';
+import { bsr, csr, nm } from '../ir/encodings.js';
+import { Builder, encodingViolation, float, Func, Module, str, Tensor, TensorType, type ElementType, type Encoding, type Value } from '../index.js';
 
 const ELEMENTS: ElementType[] = ['f32', 'f16', 'f64', 'i64', 'i32', 'i8', 'u8', 'bool'];
 const UNARY = ['nn.relu', 'nn.sigmoid', 'nn.tanh', 'nn.abs', 'nn.neg', 'nn.exp', 'nn.identity'];

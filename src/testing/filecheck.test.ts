@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { check, generateChecks, parseDirectives } from '../src/testing/filecheck.js';
+import { check, generateChecks, parseDirectives } from './filecheck.js';
 
 const run = (output: string, checks: string) => check(output, parseDirectives(checks.split('\n')));
 

@@ -3,9 +3,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { allOpDefs, ENCODINGS } from '../src/index.js';
+import { allOpDefs, ENCODINGS } from '../index.js';
 
-const root = new URL('../ir-tests/', import.meta.url).pathname;
+const root = new URL('../../ir-tests/', import.meta.url).pathname;
 const textOf = (dir: string) => readdirSync(join(root, dir)).filter((f) => f.endsWith('.ir')).map((f) => readFileSync(join(root, dir, f), 'utf8')).join('\n');
 const used = (text: string, op: string) => new RegExp(`(^|[\\s=])${op.replace('.', '\\.')}\\b(?!_)`, 'm').test(text);
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ParseError, parseModule, printModule, verify } from '../src/index.js';
-import { randomModule, seeds } from './random-module.js';
+import { ParseError, parseModule, printModule, verify } from '../index.js';
+import { randomModule, seeds } from '../testing/random-module.js';
 
 describe('textual IR round trip', () => {
   it('print(parse(print(m))) === print(m) for random modules, and they verify', () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bsr, compress, csr, decompress, encodingViolation, nm, Tensor } from '../src/index.js';
+import { bsr, compress, csr, decompress, encodingViolation, nm, Tensor } from '../index.js';
 
 const matrix = (rows: number, cols: number, values: number[]) => Tensor.from('f32', [rows, cols], values);
 

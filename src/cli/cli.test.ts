@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Io } from '../src/cli/command.js';
-import { main } from '../src/cli/main.js';
+import type { Io } from './command.js';
+import { main } from './main.js';
 
 async function run(argv: string[], stdin = '') {
   let out = '', err = '';
@@ -40,7 +40,7 @@ describe('sparsec CLI', () => {
   });
 
   it('--version prints the package version', async () => {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     expect((await run(['--version'])).out).toBe(`sparsec ${pkg.version}\n`);
   });
 
