@@ -7,11 +7,10 @@ export type MaybeDim = Dim | undefined;
 export const result = (elementType: ElementType | undefined, shape: readonly MaybeDim[] | undefined): InferredType => ({ elementType, shape });
 export const sameAs = (t: TensorType): InferredType => ({ elementType: t.elementType, shape: t.shape });
 
-/** Normalises a possibly negative axis into [0, rank) (or [0, rank] when `inclusive`). */
+/** Normalises a possibly negative axis from [-rank, rank) into [0, rank) (or [-rank, rank] into [0, rank] when `inclusive`). */
 export function normAxis(c: OpContext, axis: number, rank: number, what = 'axis', inclusive = false): number {
-  const hi = inclusive ? rank + 1 : rank;
-  if (axis < -hi || axis >= hi) c.fail(`${what} ${axis} is out of range for rank ${rank}`);
-  return axis < 0 ? axis + hi : axis;
+  if (axis < -rank || axis >= rank + (inclusive ? 1 : 0)) c.fail(`${what} ${axis} is out of range for rank ${rank}`);
+  return axis < 0 ? axis + rank : axis;
 }
 
 /** Multidirectional (numpy) broadcasting; fails on incompatible static dims. */

@@ -6,7 +6,7 @@ import { Block, Func, Module, Op, type Value } from './core.js';
 import { OpContext, OpError } from './opdef.js';
 import type { Tensor } from './tensor.js';
 import type { Encoding } from './encodings.js';
-import { TensorType } from './types.js';
+import { DYNAMIC, TensorType } from './types.js';
 
 export interface CreateOptions {
   /** Result types; inferred from the op definition when omitted. */
@@ -99,10 +99,9 @@ export function inferTypes(name: string, operands: readonly Value[], attrs: Reco
   const probe = new Op(name, operands, new Array<TensorType>(n).fill(new TensorType([], 'f32')), attrs);
   try {
     return def.infer(new OpContext(probe, def)).slice(0, n).map((t, i) => {
-      if (!t.elementType || !t.shape || t.shape.some((d) => d === undefined)) {
-        throw new OpError(`result #${i} depends on run-time values; pass types`);
-      }
-      return new TensorType(t.shape as (number | string)[], t.elementType);
+      if (!t.elementType) throw new OpError(`the element type of result #${i} depends on run-time values; pass types`);
+      if (!t.shape) throw new OpError(`the rank of result #${i} depends on run-time values; pass types`);
+      return new TensorType(t.shape.map((d) => d ?? DYNAMIC), t.elementType);
     });
   } catch (e) {
     if (e instanceof OpError) throw new Error(`cannot create ${name}: ${e.message}`);

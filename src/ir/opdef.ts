@@ -3,7 +3,7 @@
 import { asFloats, asInts, type Attr } from './attributes.js';
 import type { Op } from './core.js';
 import type { Tensor } from './tensor.js';
-import { ELEMENT_TYPES, type Dim, type ElementType, type TensorType } from './types.js';
+import { DYNAMIC, ELEMENT_TYPES, type Dim, type ElementType, type TensorType } from './types.js';
 
 export type AttrType = 'int' | 'float' | 'bool' | 'string' | 'ints' | 'floats' | 'strings' | 'type' | 'tensor' | 'encoding';
 type AttrJs = number | boolean | string | readonly number[] | readonly string[];
@@ -102,8 +102,9 @@ export class OpContext {
     if (!v) this.fail(`missing operand #${i}`);
     return v.type;
   }
-  shape(i: number): readonly Dim[] {
-    return this.type(i).shape;
+  /** Operand i's dims; a dynamic dim (`?`) reads as undefined, i.e. unknown to inference. */
+  shape(i: number): readonly (Dim | undefined)[] {
+    return this.type(i).shape.map((d) => (d === DYNAMIC ? undefined : d));
   }
   rank(i: number): number {
     return this.type(i).rank;

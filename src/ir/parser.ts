@@ -6,7 +6,7 @@ import { Func, Module, Op, Value } from './core.js';
 import { isNumericName, parseFloatLiteral } from './format.js';
 import { Lexer, ParseError, type Token } from './lexer.js';
 import { Tensor } from './tensor.js';
-import { intRange, isElementType, TensorType, type Dim, type ElementType } from './types.js';
+import { DYNAMIC, intRange, isElementType, TensorType, type Dim, type ElementType } from './types.js';
 
 export { ParseError } from './lexer.js';
 
@@ -249,6 +249,9 @@ class Parser {
         while (/[0-9]/.test(s[q] ?? '')) q++;
         shape.push(Number(s.slice(p, q)));
         this.lx.pos = q;
+      } else if (c === '?') {
+        shape.push(DYNAMIC);
+        this.lx.pos = p + 1;
       } else if (c === '{') {
         const q = s.indexOf('}', p);
         const nl = s.indexOf('\n', p);
@@ -263,7 +266,7 @@ class Parser {
         et = name;
         this.lx.pos = q;
         break;
-      } else throw this.lx.error(p, 'a dim (a number or {name}) or an element type');
+      } else throw this.lx.error(p, 'a dim (a number, {name} or ?) or an element type');
       if (s[this.lx.pos] !== 'x') throw this.lx.error(this.lx.pos, "'x' after a dim");
       this.lx.pos++;
     }

@@ -54,7 +54,11 @@ export const isInteger = (t: ElementType): boolean => ELEMENT_TYPES[t].kind === 
 export const isBigIntType = (t: ElementType): boolean => t === 'i64' || t === 'u64';
 
 /** A dimension: a static size, or the name of a symbolic size (`{N}` in the text). */
+/** A static size, a named symbolic dim (`{N}`), or DYNAMIC (`?`): a size known only at run time. */
 export type Dim = number | string;
+
+/** The dim `?`: unknown until run time, and unrelated to any other dim. */
+export const DYNAMIC = '?';
 
 export class TensorType {
   constructor(
@@ -106,11 +110,11 @@ export function tensor(shape: readonly Dim[], elementType: ElementType = 'f32', 
 
 /** Symbolic dim names print bare inside braces; these characters would end or confuse them. */
 export function isValidDimName(name: string): boolean {
-  return name.length > 0 && !/[{}\s"<>]/.test(name);
+  return name.length > 0 && name !== DYNAMIC && !/[{}\s"<>]/.test(name);
 }
 
 export function printDim(d: Dim): string {
-  return typeof d === 'number' ? String(d) : `{${d}}`;
+  return typeof d === 'number' ? String(d) : d === DYNAMIC ? DYNAMIC : `{${d}}`;
 }
 
 export function printShape(shape: readonly Dim[]): string {

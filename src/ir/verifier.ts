@@ -7,7 +7,7 @@ import { ENCODINGS } from './encodings.js';
 import { OpContext, OpError, TYPE_CLASSES, type AttrSpec, type OpDef } from './opdef.js';
 import { printOp, valueName } from './printer.js';
 import { encodingViolation } from './sparse-data.js';
-import { printType, type TensorType } from './types.js';
+import { DYNAMIC, printType, type TensorType } from './types.js';
 import { didYouMean } from '../util/suggest.js';
 
 export interface Diagnostic {
@@ -215,7 +215,7 @@ function checkInferred(op: Op, inferred: ReturnType<NonNullable<OpDef['infer']>>
     const dims = inf.shape ? inf.shape.map((d) => (d === undefined ? '?' : typeof d === 'string' ? `{${d}}` : String(d))) : ['*'];
     const want = `tensor<${[...dims, inf.elementType ?? '?'].join('x')}>`;
     const bad = (inf.elementType !== undefined && inf.elementType !== t.elementType) ||
-      (inf.shape !== undefined && (inf.shape.length !== t.rank || inf.shape.some((d, k) => d !== undefined && d !== t.shape[k])));
+      (inf.shape !== undefined && (inf.shape.length !== t.rank || inf.shape.some((d, k) => d !== undefined && t.shape[k] !== DYNAMIC && d !== t.shape[k])));
     if (bad) report(`result #${i} (${valueName(r)}) has type ${printType(t)}, expected ${want} from its operands and attributes`);
   });
 }

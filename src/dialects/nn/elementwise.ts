@@ -2,6 +2,7 @@
 import type { AttrSpec, OpDef, TypeClass } from '../../ir/opdef.js';
 import { isElementType } from '../../ir/types.js';
 import { broadcast, result, sameAs, sameElementType } from '../infer.js';
+import { ARITH, broadcastKernel, castKernel, clipKernel, COMPARE, compareKernel, identityKernel, preluKernel, UNARY, unaryKernel, whereKernel } from '../../interp/kernels/elementwise.js';
 
 function unary(name: string, onnx: string, summary: string, types: TypeClass = 'float', attrs: Record<string, AttrSpec> = {}): OpDef {
   return {
@@ -13,6 +14,7 @@ function unary(name: string, onnx: string, summary: string, types: TypeClass = '
     attrs,
     infer: (c) => [sameAs(c.type(0))],
     example: `%y = nn.${name}(%x) : tensor<1x64xf32>`,
+    interpret: name === 'identity' ? identityKernel : unaryKernel(UNARY[name]!),
   };
 }
 
@@ -27,6 +29,7 @@ function binary(name: string, onnx: string, summary: string, types: TypeClass = 
     verify: (c) => (sameTypes ? sameElementType(c, 0, 1) : undefined),
     infer: (c) => [result(c.elementType(0), broadcast(c, [c.shape(0), c.shape(1)]))],
     example: `%c = nn.${name}(%a, %b) : tensor<1x64xf32>`,
+    interpret: broadcastKernel(ARITH[name as keyof typeof ARITH]),
   };
 }
 
@@ -41,8 +44,9 @@ function variadic(name: string, onnx: string, summary: string): OpDef {
     verify: (c) => {
       for (let i = 1; i < c.numOperands; i++) sameElementType(c, 0, i);
     },
-    infer: (c) => [result(c.elementType(0), broadcast(c, c.op.operands.map((v) => v.type.shape)))],
+    infer: (c) => [result(c.elementType(0), broadcast(c, c.op.operands.map((_, i) => c.shape(i))))],
     example: `%y = nn.${name}(%a, %b, %c) : tensor<1x64xf32>`,
+    interpret: name === 'mean' ? broadcastKernel(ARITH.add, (acc, n) => acc / n) : broadcastKernel(ARITH[name === 'sum' ? 'add' : (name as 'max' | 'min')]),
   };
 }
 
@@ -90,6 +94,7 @@ export const ELEMENTWISE_OPS: OpDef[] = [
     },
     infer: (c) => [sameAs(c.type(0))],
     example: '%y = nn.clip(%x, %lo, %hi) : tensor<1x64xf32>',
+    interpret: clipKernel,
   },
   {
     name: 'nn.cast',
@@ -107,6 +112,7 @@ export const ELEMENTWISE_OPS: OpDef[] = [
       return [result(to?.kind === 'type' && typeof to.value === 'string' ? to.value : undefined, c.shape(0))];
     },
     example: '%y = nn.cast(%x) {to = f32} : tensor<4xf32>',
+    interpret: castKernel,
   },
   binary('add', 'Add', 'a + b'),
   binary('sub', 'Sub', 'a - b'),
@@ -129,6 +135,32 @@ export const ELEMENTWISE_OPS: OpDef[] = [
     },
     infer: (c) => [sameAs(c.type(0))],
     example: '%y = nn.prelu(%x, %slope) : tensor<1x64x8x8xf32>',
+    interpret: preluKernel,
+  },
+  ...(['equal', 'less', 'less_or_equal', 'greater', 'greater_or_equal'] as const).map((name): OpDef => ({
+    name: `nn.${name}`,
+    onnx: name.split('_').map((w) => w[0]!.toUpperCase() + w.slice(1)).join(''),
+    summary: `a ${{ equal: '==', less: '<', less_or_equal: '<=', greater: '>', greater_or_equal: '>=' }[name]} b, as bool (numpy broadcasting).`,
+    operands: [{ name: 'a', types: 'any' }, { name: 'b', types: 'any' }],
+    results: [{ name: 'c', types: 'bool' }],
+    attrs: {},
+    verify: (c) => sameElementType(c, 0, 1),
+    infer: (c) => [result('bool', broadcast(c, [c.shape(0), c.shape(1)]))],
+    example: `%c = nn.${name}(%a, %b) : tensor<1x64xbool>`,
+    interpret: compareKernel(COMPARE[name]),
+  })),
+  unary('not', 'Not', 'Logical not.', 'bool'),
+  {
+    name: 'nn.where',
+    onnx: 'Where',
+    summary: 'a where cond is true, else b (numpy broadcasting of all three).',
+    operands: [{ name: 'cond', types: 'bool' }, { name: 'a' }, { name: 'b' }],
+    results: [{ name: 'y' }],
+    attrs: {},
+    verify: (c) => sameElementType(c, 1, 2),
+    infer: (c) => [result(c.elementType(1), broadcast(c, [c.shape(0), c.shape(1), c.shape(2)]))],
+    example: '%y = nn.where(%cond, %a, %b) : tensor<4xf32>',
+    interpret: whereKernel,
   },
   variadic('max', 'Max', 'Element-wise maximum of the inputs'),
   variadic('min', 'Min', 'Element-wise minimum of the inputs'),

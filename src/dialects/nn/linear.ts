@@ -1,6 +1,7 @@
 // nn dialect: ops with weights that contract a reduction axis: Conv, ConvTranspose, Gemm, MatMul.
 import type { AttrSpec, OpContext, OpDef } from '../../ir/opdef.js';
 import { broadcast, requireEqualDims, requireRank, result, windowAttrs, windowOut, type MaybeDim } from '../infer.js';
+import { convKernel, convTransposeKernel, gemmKernel, matmulKernel } from '../../interp/kernels/linear.js';
 
 const spatial = (c: OpContext) => Math.max(0, c.rank(0) - 2);
 const ones = (c: OpContext) => new Array<number>(spatial(c)).fill(1);
@@ -59,6 +60,7 @@ export const LINEAR_OPS: OpDef[] = [
       return [result(c.elementType(0), [x[0], c.shape(1)[0], ...x.slice(2).map((d, i) => windowOut(w, i, d))])];
     },
     example: '%y = nn.conv(%x, %w, %b) {pads = [1, 1, 1, 1], strides = [1, 1]} : tensor<1x64x56x56xf32>',
+    interpret: convKernel,
   },
   {
     name: 'nn.conv_transpose',
@@ -97,6 +99,7 @@ export const LINEAR_OPS: OpDef[] = [
       return [result(c.elementType(0), [x[0], outC, ...dims])];
     },
     example: '%y = nn.conv_transpose(%x, %w) {strides = [2, 2]} : tensor<1x16x32x32xf32>',
+    interpret: convTransposeKernel,
   },
   {
     name: 'nn.gemm',
@@ -127,6 +130,7 @@ export const LINEAR_OPS: OpDef[] = [
       return [result(c.elementType(0), [m, n])];
     },
     example: '%y = nn.gemm(%x, %w, %b) {transB = 1} : tensor<1x1000xf32>',
+    interpret: gemmKernel,
   },
   {
     name: 'nn.matmul',
@@ -149,5 +153,6 @@ export const LINEAR_OPS: OpDef[] = [
       return [result(c.elementType(0), out)];
     },
     example: '%y = nn.matmul(%x, %w) : tensor<1x128x768xf32>',
+    interpret: matmulKernel,
   },
 ];

@@ -2,6 +2,7 @@
 import type { OpContext, OpDef } from '../../ir/opdef.js';
 import { normAxis, requireEqualDims, requireRank, result, sameAs, sameElementType, windowAttrs, windowOut } from '../infer.js';
 import { WINDOW_ATTRS } from './linear.js';
+import { averagePoolKernel, batchNormKernel, instanceNormKernel, dropoutKernel, globalAveragePoolKernel, globalMaxPoolKernel, layerNormKernel, logSoftmaxKernel, lrnKernel, maxPoolKernel, softmaxKernel } from '../../interp/kernels/pool-norm.js';
 
 const spatial = (c: OpContext) => Math.max(0, c.rank(0) - 2);
 
@@ -26,6 +27,7 @@ function pool(name: string, onnx: string, summary: string, extra: OpDef['attrs']
       return [result(c.elementType(0), shape), result('i64', shape)].slice(0, c.op.results.length);
     },
     example: `%y = nn.${name}(%x) {kernel_shape = [3, 3], strides = [2, 2]} : tensor<1x64x56x56xf32>`,
+    interpret: indices ? maxPoolKernel : averagePoolKernel,
   };
 }
 
@@ -40,6 +42,7 @@ function globalPool(name: string, onnx: string, summary: string): OpDef {
     verify: (c) => requireRank(c, 0, (r) => r >= 3, 'rank >= 3 (N, C, spatial...)'),
     infer: (c) => [result(c.elementType(0), c.shape(0).map((d, i) => (i < 2 ? d : 1)))],
     example: `%y = nn.${name}(%x) : tensor<1x2048x1x1xf32>`,
+    interpret: name === 'global_max_pool' ? globalMaxPoolKernel : globalAveragePoolKernel,
   };
 }
 
@@ -54,6 +57,7 @@ function softmax(name: string, onnx: string, summary: string): OpDef {
     verify: (c) => void normAxis(c, c.int('axis'), c.rank(0)),
     infer: (c) => [sameAs(c.type(0))],
     example: `%y = nn.${name}(%x) {axis = -1} : tensor<1x1000xf32>`,
+    interpret: name === 'log_softmax' ? logSoftmaxKernel : softmaxKernel,
   };
 }
 
@@ -93,6 +97,23 @@ export const POOL_NORM_OPS: OpDef[] = [
     },
     infer: (c) => [sameAs(c.type(0)), sameAs(c.type(3)), sameAs(c.type(4))].slice(0, c.op.results.length),
     example: '%y = nn.batch_normalization(%x, %scale, %bias, %mean, %var) {epsilon = 1e-05} : tensor<1x64x56x56xf32>',
+    interpret: batchNormKernel,
+  },
+  {
+    name: 'nn.instance_normalization',
+    onnx: 'InstanceNormalization',
+    summary: 'Normalises each (sample, channel) plane over its spatial dims, then scale * y + bias per channel.',
+    operands: [{ name: 'x', types: 'float' }, { name: 'scale', types: 'float' }, { name: 'bias', types: 'float' }],
+    results: [{ name: 'y', types: 'float' }],
+    attrs: { epsilon: { type: 'float', default: 1e-5, doc: 'added to the variance' } },
+    verify: (c) => {
+      requireRank(c, 0, (r) => r >= 3, 'rank >= 3 (N, C, spatial...)');
+      perChannel(c, 1, 'scale');
+      perChannel(c, 2, 'bias');
+    },
+    infer: (c) => [sameAs(c.type(0))],
+    example: '%y = nn.instance_normalization(%x, %scale, %bias) : tensor<1x64x56x56xf32>',
+    interpret: instanceNormKernel,
   },
   {
     name: 'nn.layer_normalization',
@@ -115,6 +136,7 @@ export const POOL_NORM_OPS: OpDef[] = [
       return [sameAs(c.type(0)), stat, stat].slice(0, c.op.results.length);
     },
     example: '%y = nn.layer_normalization(%x, %gamma, %beta) {axis = -1} : tensor<1x128x768xf32>',
+    interpret: layerNormKernel,
   },
   {
     name: 'nn.lrn',
@@ -134,6 +156,7 @@ export const POOL_NORM_OPS: OpDef[] = [
     },
     infer: (c) => [sameAs(c.type(0))],
     example: '%y = nn.lrn(%x) {size = 5} : tensor<1x96x55x55xf32>',
+    interpret: lrnKernel,
   },
   softmax('softmax', 'Softmax', 'exp(x) / sum(exp(x)) along axis.'),
   softmax('log_softmax', 'LogSoftmax', 'log(softmax(x)) along axis.'),
@@ -146,5 +169,6 @@ export const POOL_NORM_OPS: OpDef[] = [
     attrs: { seed: { type: 'int', doc: 'random seed (training mode)' } },
     infer: (c) => [sameAs(c.type(0)), result('bool', c.shape(0))].slice(0, c.op.results.length),
     example: '%y = nn.dropout(%x) : tensor<1x4096xf32>',
+    interpret: dropoutKernel,
   },
 ];

@@ -3,13 +3,14 @@
 import type { OpContext, OpDef } from '../../ir/opdef.js';
 import type { Dim } from '../../ir/types.js';
 import { normAxis, product, productDim, requireRank, result, sameElementType, type MaybeDim } from '../infer.js';
+import { concatKernel, constantKernel, constantOfShapeKernel, expandKernel, flattenKernel, gatherKernel, padKernel, reduceKernel, reshapeKernel, shapeKernel, sizeKernel, sliceKernel, splitKernel, squeezeKernel, tileKernel, transposeKernel, unsqueezeKernel } from '../../interp/kernels/shape.js';
 
 /** The constant integer operand i, or undefined when it is computed at run time. */
 function ints(c: OpContext, i: number): number[] | undefined {
   return c.has(i) ? c.constInts(i) : undefined;
 }
 
-function reshapeDims(c: OpContext, x: readonly Dim[], spec: number[], allowZero: boolean): MaybeDim[] {
+function reshapeDims(c: OpContext, x: readonly MaybeDim[], spec: number[], allowZero: boolean): MaybeDim[] {
   let infer = -1;
   const out: MaybeDim[] = spec.map((s, i) => {
     if (s === -1) {
@@ -87,6 +88,7 @@ function reduce(name: string, onnx: string, summary: string): OpDef {
       });
       return [result(c.elementType(0), out)];
     },
+    interpret: reduceKernel(name.slice('reduce_'.length) as 'sum' | 'mean' | 'max' | 'min'),
     example: `%y = nn.${name}(%x, %axes) {keepdims = 1} : tensor<1x64x1x1xf32>`,
   };
 }
@@ -106,6 +108,7 @@ export const SHAPE_OPS: OpDef[] = [
       return c.fail(`attribute 'value' must be a tensor`);
     },
     example: '%w = nn.constant dense<[1.0, 2.0]> : tensor<2xf32>',
+    interpret: constantKernel,
   },
   {
     name: 'nn.flatten',
@@ -120,6 +123,7 @@ export const SHAPE_OPS: OpDef[] = [
       return [result(c.elementType(0), [productDim(x.slice(0, a)), productDim(x.slice(a))])];
     },
     example: '%y = nn.flatten(%x) {axis = 1} : tensor<1x2048xf32>',
+    interpret: flattenKernel,
   },
   {
     name: 'nn.reshape',
@@ -136,6 +140,7 @@ export const SHAPE_OPS: OpDef[] = [
       return [result(c.elementType(0), reshapeDims(c, c.shape(0), spec, c.int('allowzero') === 1))];
     },
     example: '%y = nn.reshape(%x, %shape) : tensor<1x2048xf32>',
+    interpret: reshapeKernel,
   },
   {
     name: 'nn.transpose',
@@ -151,6 +156,7 @@ export const SHAPE_OPS: OpDef[] = [
     },
     infer: (c) => [result(c.elementType(0), c.ints('perm').map((i) => c.shape(0)[i]))],
     example: '%y = nn.transpose(%x) {perm = [0, 2, 3, 1]} : tensor<1x56x56x64xf32>',
+    interpret: transposeKernel,
   },
   {
     name: 'nn.concat',
@@ -175,6 +181,7 @@ export const SHAPE_OPS: OpDef[] = [
       return [result(c.elementType(0), out)];
     },
     example: '%y = nn.concat(%a, %b) {axis = 1} : tensor<1x128x28x28xf32>',
+    interpret: concatKernel,
   },
   {
     name: 'nn.split',
@@ -206,6 +213,7 @@ export const SHAPE_OPS: OpDef[] = [
       return sizes.map((s) => result(c.elementType(0), x.map((dd, i) => (i === a ? s : dd))));
     },
     example: '%a, %b = nn.split(%x) {axis = 1} : tensor<1x32x8x8xf32>, tensor<1x32x8x8xf32>',
+    interpret: splitKernel,
   },
   {
     name: 'nn.slice',
@@ -238,6 +246,7 @@ export const SHAPE_OPS: OpDef[] = [
       return [result(c.elementType(0), out)];
     },
     example: '%y = nn.slice(%x, %starts, %ends, %axes) : tensor<1x16x8x8xf32>',
+    interpret: sliceKernel,
   },
   {
     name: 'nn.squeeze',
@@ -255,6 +264,7 @@ export const SHAPE_OPS: OpDef[] = [
       return [result(c.elementType(0), x.filter((_, i) => !axes.includes(i)))];
     },
     example: '%y = nn.squeeze(%x, %axes) : tensor<1x64xf32>',
+    interpret: squeezeKernel,
   },
   {
     name: 'nn.unsqueeze',
@@ -276,6 +286,7 @@ export const SHAPE_OPS: OpDef[] = [
       return [result(c.elementType(0), out)];
     },
     example: '%y = nn.unsqueeze(%x, %axes) : tensor<1x64x1x1xf32>',
+    interpret: unsqueezeKernel,
   },
   {
     name: 'nn.pad',
@@ -305,6 +316,7 @@ export const SHAPE_OPS: OpDef[] = [
       return [result(c.elementType(0), out)];
     },
     example: '%y = nn.pad(%x, %pads, %zero) {mode = "constant"} : tensor<1x3x230x230xf32>',
+    interpret: padKernel,
   },
   {
     name: 'nn.gather',
@@ -319,6 +331,7 @@ export const SHAPE_OPS: OpDef[] = [
       return [result(c.elementType(0), [...x.slice(0, a), ...c.shape(1), ...x.slice(a + 1)])];
     },
     example: '%y = nn.gather(%table, %ids) {axis = 0} : tensor<1x128x768xf32>',
+    interpret: gatherKernel,
   },
   {
     name: 'nn.shape',
@@ -336,6 +349,18 @@ export const SHAPE_OPS: OpDef[] = [
       return [result('i64', [Math.max(0, clamp(c.int('end')) - clamp(c.int('start')))])];
     },
     example: '%s = nn.shape(%x) : tensor<4xi64>',
+    interpret: shapeKernel,
+  },
+  {
+    name: 'nn.size',
+    onnx: 'Size',
+    summary: 'The number of elements of x, as an i64 scalar.',
+    operands: [{ name: 'x' }],
+    results: [{ name: 'n', types: 'index' }],
+    attrs: {},
+    infer: () => [result('i64', [])],
+    example: '%n = nn.size(%x) : tensor<i64>',
+    interpret: sizeKernel,
   },
   {
     name: 'nn.constant_of_shape',
@@ -357,6 +382,7 @@ export const SHAPE_OPS: OpDef[] = [
       return [result(et, s ?? (typeof n === 'number' ? new Array<MaybeDim>(n).fill(undefined) : undefined))];
     },
     example: '%y = nn.constant_of_shape(%shape) {value = dense<0.0> : tensor<1xf32>} : tensor<1x64xf32>',
+    interpret: constantOfShapeKernel,
   },
   {
     name: 'nn.expand',
@@ -382,6 +408,7 @@ export const SHAPE_OPS: OpDef[] = [
       return [result(c.elementType(0), out)];
     },
     example: '%y = nn.expand(%x, %shape) : tensor<4x64xf32>',
+    interpret: expandKernel,
   },
   {
     name: 'nn.tile',
@@ -398,6 +425,7 @@ export const SHAPE_OPS: OpDef[] = [
       return [result(c.elementType(0), x.map((d, i) => (typeof d === 'number' ? d * r[i]! : r[i] === 1 ? d : undefined)))];
     },
     example: '%y = nn.tile(%x, %repeats) : tensor<2x64xf32>',
+    interpret: tileKernel,
   },
   reduce('reduce_mean', 'ReduceMean', 'Mean'),
   reduce('reduce_sum', 'ReduceSum', 'Sum'),

@@ -1,0 +1,234 @@
+// The ONNX importer: decodes a model, turns graph inputs into function arguments (named dims for
+// dynamic sizes), initializers into constants, and each node through its converter. Ops whose
+// operands are all constant fold on the way, so PyTorch's Shape -> Gather -> Concat -> Reshape
+// chains become static shapes when the input shape is static.
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { str } from '../ir/attributes.js';
+import { Builder } from '../ir/builder.js';
+import { Func, Module, type Value } from '../ir/core.js';
+import type { Tensor } from '../ir/tensor.js';
+import { DYNAMIC, isValidDimName, TensorType, type Dim } from '../ir/types.js';
+import { verify } from '../ir/verifier.js';
+import { decodeModel, dtypeName, elementTypeOf, OnnxError, tensorFromProto, toNumber, type GraphProto, type ModelProto, type NodeProto, type ValueInfoProto } from '../onnx/proto.js';
+import { UnsupportedError } from '../util/errors.js';
+import { NodeContext, NodeError, type ImportEnv } from './node-context.js';
+import { CONVERTERS, SUPPORTED_ONNX_OPS } from './ops/index.js';
+import { pickVersion } from './registry.js';
+
+export const MIN_OPSET = 7;
+export const MAX_OPSET = 25;
+
+export interface ImportOptions {
+  /** Static shapes for inputs, by input name (replaces the model's dims). */
+  shapes?: Record<string, readonly number[]>;
+  /** Name of the file, for messages. */
+  file?: string;
+  /** Folder external data is read from (the model's folder). */
+  baseDir?: string;
+  /**
+   * Graph inputs bound to fixed values: they become constants (specialisation, as compilers do for
+   * shape inputs), so results whose rank depends on them get static types.
+   */
+  bind?: ReadonlyMap<string, Tensor>;
+}
+
+export interface ImportResult {
+  module: Module;
+  opset: number;
+  /** Ops folded to constants during import. */
+  folded: number;
+  /** ONNX op types seen, with counts. */
+  opTypes: Map<string, number>;
+  /** Names of the graph's real inputs (not initializers), in order, bound ones included. */
+  inputNames: string[];
+}
+
+export function importOnnxFile(path: string, opts: ImportOptions = {}): ImportResult {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new OnnxError(`cannot read '${path}': ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  return importOnnx(bytes, { file: path, baseDir: dirname(path), ...opts });
+}
+
+export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportResult {
+  const file = opts.file ?? '<model>';
+  const model = decodeModel(bytes, file);
+  const opset = defaultOpset(model);
+  if (opset > MAX_OPSET) throw new UnsupportedError(`${file}: opset ${opset} is newer than the newest supported (${MAX_OPSET})`);
+  for (const o of model.opsetImport ?? []) {
+    if (o.domain && o.domain !== 'ai.onnx' && (model.graph?.node ?? []).some((n) => n.domain === o.domain)) {
+      throw new UnsupportedError(`${file}: operator domain '${o.domain}' is not supported (only the default ONNX domain)`);
+    }
+  }
+  const g = model.graph!;
+  const module = new Module();
+  const func = module.addFunc(new Func(sanitizeFuncName(g.name)));
+  const b = new Builder(func);
+  const values = new Map<string, Value>();
+  const env: ImportEnv = { b, lookup: (n) => values.get(n), baseDir: opts.baseDir, folded: 0 };
+
+  // Initializers first: they are constants, even when also listed as graph inputs (old exports).
+  for (const init of g.initializer ?? []) {
+    const name = init.name ?? '';
+    const t = tensorFromProto(init, { what: `${file}: initializer '${name}'`, ...(opts.baseDir ? { baseDir: opts.baseDir } : {}) });
+    values.set(name, b.constant(t, { name }));
+  }
+  if ((g.sparseInitializer?.length ?? 0) > 0) throw new UnsupportedError(`${file}: sparse_initializer is not supported`);
+  const shapes = new Map(Object.entries(opts.shapes ?? {}));
+  const inputNames: string[] = [];
+  for (const input of g.input ?? []) {
+    const name = input.name ?? '';
+    if (values.has(name)) continue;
+    inputNames.push(name);
+    const bound = opts.bind?.get(name);
+    if (bound) {
+      values.set(name, b.constant(bound, { name }));
+      continue;
+    }
+    const type = inputType(input, shapes.get(name), file);
+    shapes.delete(name);
+    values.set(name, func.addArgument(type, name, new Map([['name', str(name)]])));
+  }
+  if (shapes.size) throw new OnnxError(`${file}: --shape names ${[...shapes.keys()].map((n) => `'${n}'`).join(', ')}, which ${shapes.size === 1 ? 'is not a graph input' : 'are not graph inputs'} (inputs: ${(g.input ?? []).filter((i) => !values.get(i.name ?? '')?.definingOp).map((i) => i.name).join(', ')})`);
+
+  const opTypes = new Map<string, number>();
+  for (const node of topoSort(g, values, file)) {
+    const opType = node.opType ?? '';
+    opTypes.set(opType, (opTypes.get(opType) ?? 0) + 1);
+    const where = `${file}: node '${node.name || node.output?.[0] || '?'}' (${opType})`;
+    if (node.domain && node.domain !== 'ai.onnx') throw new UnsupportedError(`${where}: domain '${node.domain}' is not supported`);
+    const conv = CONVERTERS.get(opType);
+    if (!conv) throw new UnsupportedError(`${where}: op ${opType} is not supported (supported: ${SUPPORTED_ONNX_OPS.join(', ')})`);
+    const variant = pickVersion(conv, opset);
+    if (!variant) throw new UnsupportedError(`${where}: ${opType} has no converter for opset ${opset}`);
+    let outs: readonly (Value | undefined)[];
+    try {
+      outs = variant.convert(new NodeContext(env, node, opset));
+    } catch (e) {
+      if (e instanceof UnsupportedError) throw new UnsupportedError(`${where}: ${e.message}`);
+      if (e instanceof NodeError || e instanceof OnnxError) throw new OnnxError(`${where}: ${e.message}`);
+      const msg = (e as Error).message ?? String(e);
+      throw new OnnxError(`${where}: ${msg.replace(/^cannot create /, '')}`);
+    }
+    (node.output ?? []).forEach((name, i) => {
+      if (!name) return;
+      const v = outs[i];
+      if (!v) throw new UnsupportedError(`${where}: output #${i} ('${name}') is not supported`);
+      if (!v.name) v.name = name;
+      values.set(name, v);
+    });
+  }
+
+  const results: Value[] = [];
+  const names: string[] = [];
+  for (const out of g.output ?? []) {
+    const name = out.name ?? '';
+    const v = values.get(name);
+    if (!v) throw new OnnxError(`${file}: graph output '${name}' is not produced by any node, initializer or input`);
+    const declared = out.type?.tensorType?.elemType;
+    if (out.type?.sequenceType || out.type?.mapType || out.type?.optionalType) throw new UnsupportedError(`${file}: output '${name}' has a ${typeKind(out)} type (only tensors are supported)`);
+    if (declared && elementTypeOf(declared, `${file}: output '${name}'`) !== v.type.elementType) {
+      throw new OnnxError(`${file}: graph output '${name}' is declared ${dtypeName(declared)}, the graph computes ${v.type.elementType}`);
+    }
+    results.push(v);
+    names.push(name);
+  }
+  b.ret(results, names);
+  removeDeadOps(func);
+  const problems = verify(module);
+  if (problems.length) throw new OnnxError(`${file}: the imported IR does not verify (an importer bug): ${problems[0]!.message}`);
+  return { module, opset, folded: env.folded, opTypes, inputNames };
+}
+
+/** The names of a model's real graph inputs (not initializers), in order. */
+export function graphInputNames(path: string): string[] {
+  const m = decodeModel(readFileSync(path), path);
+  const inits = new Set((m.graph?.initializer ?? []).map((t) => t.name ?? ''));
+  return (m.graph?.input ?? []).map((i) => i.name ?? '').filter((n) => !inits.has(n));
+}
+
+function defaultOpset(m: ModelProto): number {
+  const o = (m.opsetImport ?? []).find((x) => !x.domain || x.domain === 'ai.onnx');
+  if (!o) return 1;
+  return toNumber(o.version);
+}
+
+function sanitizeFuncName(name: string | null | undefined): string {
+  return name && /^[A-Za-z_][A-Za-z0-9_.$]*$/.test(name) ? name : 'main';
+}
+
+function typeKind(v: ValueInfoProto): string {
+  if (v.type?.sequenceType) return 'sequence';
+  if (v.type?.mapType) return 'map';
+  if (v.type?.optionalType) return 'optional';
+  return 'non-tensor';
+}
+
+function inputType(input: ValueInfoProto, override: readonly number[] | undefined, file: string): TensorType {
+  const name = input.name ?? '';
+  const tt = input.type?.tensorType;
+  if (!tt) throw new UnsupportedError(`${file}: input '${name}' has a ${typeKind(input)} type (only tensors are supported)`);
+  const et = elementTypeOf(tt.elemType, `${file}: input '${name}'`);
+  if (override) return new TensorType([...override], et);
+  if (!tt.shape) throw new OnnxError(`${file}: input '${name}' has no shape; give one with --shape ${name}=1x3x224x224`);
+  const dims: Dim[] = (tt.shape.dim ?? []).map((d) => {
+    if (d.dimValue !== null && d.dimValue !== undefined && toNumber(d.dimValue) > 0) return toNumber(d.dimValue);
+    if (d.dimParam && isValidDimName(d.dimParam)) return d.dimParam;
+    if (d.dimValue !== null && d.dimValue !== undefined && toNumber(d.dimValue) === 0 && !d.dimParam) return 0;
+    return DYNAMIC;
+  });
+  return new TensorType(dims, et);
+}
+
+/** Nodes in an order where every input is defined first; refuses cycles and names the nodes in one. */
+function topoSort(g: GraphProto, known: Map<string, Value>, file: string): NodeProto[] {
+  const nodes = g.node ?? [];
+  const producer = new Map<string, number>();
+  nodes.forEach((n, i) => (n.output ?? []).forEach((o) => o && producer.set(o, i)));
+  const state = new Uint8Array(nodes.length); // 0 new, 1 visiting, 2 done
+  const order: NodeProto[] = [];
+  const visit = (start: number) => {
+    const stack: [number, number][] = [[start, 0]];
+    state[start] = 1;
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      const [i, k] = top;
+      const inputs = nodes[i]!.input ?? [];
+      if (k < inputs.length) {
+        top[1]++;
+        const name = inputs[k]!;
+        if (!name || known.has(name)) continue;
+        const p = producer.get(name);
+        if (p === undefined) continue; // reported by the converter as a missing input
+        if (state[p] === 1) {
+          const cycle = stack.slice(stack.findIndex(([j]) => j === p)).map(([j]) => `'${nodes[j]!.name || nodes[j]!.output?.[0]}' (${nodes[j]!.opType})`);
+          throw new OnnxError(`${file}: the graph has a cycle through nodes ${cycle.join(' -> ')}`);
+        }
+        if (state[p] === 0) {
+          state[p] = 1;
+          stack.push([p, 0]);
+        }
+      } else {
+        state[i] = 2;
+        order.push(nodes[i]!);
+        stack.pop();
+      }
+    }
+  };
+  nodes.forEach((_, i) => state[i] === 0 && visit(i));
+  return order;
+}
+
+/** Drops ops whose results nothing uses (folded shape arithmetic, unused constants). */
+function removeDeadOps(f: Func): void {
+  const ops = f.ops;
+  for (let i = ops.length - 1; i >= 0; i--) {
+    const op = ops[i]!;
+    if (op.name !== 'return' && op.results.every((r) => !r.hasUses)) op.erase();
+  }
+}

@@ -1,0 +1,209 @@
+// Reference kernels for conv, conv_transpose, gemm and matmul. Convolutions run over up to three
+// spatial dims (1-d and 2-d are padded to 3-d with size-1 dims); the inner loop runs over the
+// output row without bounds checks, and zero weights are skipped.
+import type { InterpretFn, OpContext } from '../../ir/opdef.js';
+import type { Tensor } from '../../ir/tensor.js';
+import { broadcastIndex, broadcastShapes, fromF64, sizeOf, toF64 } from '../numeric.js';
+
+export interface ConvGeometry {
+  spatial: number;
+  kernel: number[];
+  strides: number[];
+  dilations: number[];
+  /** Begin pads, then end pads. */
+  pads: number[];
+}
+
+function attrOr(c: OpContext, name: string, n: number, fill: number): number[] {
+  return c.hasAttr(name) ? c.ints(name) : new Array<number>(n).fill(fill);
+}
+
+/** Window attributes with auto_pad resolved against the concrete input sizes (conv and pooling). */
+export function convGeometry(c: OpContext, inShape: readonly number[], kernel: number[]): ConvGeometry {
+  const spatial = inShape.length - 2;
+  const strides = attrOr(c, 'strides', spatial, 1);
+  const dilations = attrOr(c, 'dilations', spatial, 1);
+  let pads = attrOr(c, 'pads', 2 * spatial, 0);
+  const autoPad = c.hasAttr('auto_pad') ? c.string('auto_pad') : 'NOTSET';
+  if (autoPad === 'VALID') pads = new Array<number>(2 * spatial).fill(0);
+  else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    pads = new Array<number>(2 * spatial).fill(0);
+    for (let i = 0; i < spatial; i++) {
+      const inp = inShape[i + 2]!;
+      const out = Math.ceil(inp / strides[i]!);
+      const total = Math.max(0, (out - 1) * strides[i]! + (kernel[i]! - 1) * dilations[i]! + 1 - inp);
+      const small = Math.floor(total / 2);
+      pads[i] = autoPad === 'SAME_UPPER' ? small : total - small;
+      pads[i + spatial] = total - pads[i]!;
+    }
+  }
+  return { spatial, kernel, strides, dilations, pads };
+}
+
+const pad3 = (v: readonly number[], fill: number) => [...new Array<number>(3 - v.length).fill(fill), ...v];
+
+export const convKernel: InterpretFn = (c, [x, w, b]) => {
+  const out = c.op.results[0]!.type;
+  const g = convGeometry(c, x!.shape, c.ints('kernel_shape'));
+  const group = c.int('group');
+  const [N, C] = x!.shape as [number, number];
+  const M = w!.shape[0]!;
+  const sp = g.spatial;
+  if (sp > 3) throw new Error(`conv over ${sp} spatial dims is not supported by the interpreter (at most 3)`);
+  const inS = pad3(x!.shape.slice(2), 1), k = pad3(g.kernel, 1), s = pad3(g.strides, 1), d = pad3(g.dilations, 1);
+  const pb = pad3(g.pads.slice(0, sp), 0);
+  const outS = inS.map((n, i) => Math.max(0, Math.floor((n + pb[i]! + pad3(g.pads.slice(sp), 0)[i]! - ((k[i]! - 1) * d[i]! + 1)) / s[i]!) + 1));
+  const xv = toF64(x!), wv = toF64(w!), bv = b ? toF64(b) : undefined;
+  const y = new Float64Array(N * M * sizeOf(outS));
+  const Cg = C / group, Mg = M / group;
+  const [ID, IH, IW] = inS as [number, number, number];
+  const [OD, OH, OW] = outS as [number, number, number];
+  const plane = OD * OH * OW, inPlane = ID * IH * IW, kVol = k[0]! * k[1]! * k[2]!;
+  for (let n = 0; n < N; n++) {
+    for (let m = 0; m < M; m++) {
+      const gi = Math.floor(m / Mg);
+      const yo = (n * M + m) * plane;
+      if (bv) y.fill(bv[m]!, yo, yo + plane);
+      for (let ci = 0; ci < Cg; ci++) {
+        const xo = (n * C + gi * Cg + ci) * inPlane;
+        const wo = (m * Cg + ci) * kVol;
+        for (let kd = 0; kd < k[0]!; kd++) for (let kh = 0; kh < k[1]!; kh++) for (let kw = 0; kw < k[2]!; kw++) {
+          const wt = wv[wo + (kd * k[1]! + kh) * k[2]! + kw]!;
+          if (wt === 0) continue;
+          // output columns whose input column is inside the image
+          const offW = kw * d[2]! - pb[2]!;
+          const owLo = Math.max(0, Math.ceil(-offW / s[2]!));
+          const owHi = Math.min(OW, Math.floor((IW - 1 - offW) / s[2]!) + 1);
+          for (let od = 0; od < OD; od++) {
+            const id = od * s[0]! - pb[0]! + kd * d[0]!;
+            if (id < 0 || id >= ID) continue;
+            for (let oh = 0; oh < OH; oh++) {
+              const ih = oh * s[1]! - pb[1]! + kh * d[1]!;
+              if (ih < 0 || ih >= IH) continue;
+              const xr = xo + (id * IH + ih) * IW + offW;
+              const yr = yo + (od * OH + oh) * OW;
+              for (let ow = owLo; ow < owHi; ow++) y[yr + ow]! += wt * xv[xr + ow * s[2]!]!;
+            }
+          }
+        }
+      }
+    }
+  }
+  return [fromF64(out.elementType, [N, M, ...outS.slice(3 - sp)], y)];
+};
+
+export const convTransposeKernel: InterpretFn = (c, [x, w, b]) => {
+  const out = c.op.results[0]!.type;
+  const group = c.int('group');
+  const [N, C] = x!.shape as [number, number];
+  const sp = x!.shape.length - 2;
+  if (sp > 3) throw new Error(`conv_transpose over ${sp} spatial dims is not supported by the interpreter (at most 3)`);
+  const Mg = w!.shape[1]!, M = Mg * group, Cg = C / group;
+  const kernel = c.ints('kernel_shape');
+  const strides = attrOr(c, 'strides', sp, 1), dil = attrOr(c, 'dilations', sp, 1);
+  const outPad = attrOr(c, 'output_padding', sp, 0);
+  let pads = attrOr(c, 'pads', 2 * sp, 0);
+  const autoPad = c.hasAttr('auto_pad') ? c.string('auto_pad') : 'NOTSET';
+  const inSp = x!.shape.slice(2);
+  const full = inSp.map((n, i) => strides[i]! * (n - 1) + outPad[i]! + (kernel[i]! - 1) * dil[i]! + 1);
+  let outSp: number[];
+  if (c.hasAttr('output_shape') || autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    const os = c.hasAttr('output_shape') ? c.ints('output_shape').slice(-sp) : inSp.map((n, i) => n * strides[i]!);
+    pads = new Array<number>(2 * sp).fill(0);
+    os.forEach((o, i) => {
+      const total = Math.max(0, full[i]! - o);
+      const half = Math.floor(total / 2);
+      // SAME_UPPER puts the extra pad at the end (ONNX >= 11 reference); SAME_LOWER at the beginning.
+      pads[i] = autoPad === 'SAME_LOWER' ? total - half : half;
+      pads[i + sp] = total - pads[i]!;
+    });
+    outSp = os;
+  } else {
+    if (autoPad === 'VALID') pads = new Array<number>(2 * sp).fill(0);
+    outSp = full.map((f, i) => f - pads[i]! - pads[i + sp]!);
+  }
+  const inS = pad3(inSp, 1), k = pad3(kernel, 1), s = pad3(strides, 1), d = pad3(dil, 1), pb = pad3(pads.slice(0, sp), 0), oS = pad3(outSp, 1);
+  const xv = toF64(x!), wv = toF64(w!), bv = b ? toF64(b) : undefined;
+  const [ID, IH, IW] = inS as [number, number, number];
+  const [OD, OH, OW] = oS as [number, number, number];
+  const plane = OD * OH * OW, inPlane = ID * IH * IW, kVol = k[0]! * k[1]! * k[2]!;
+  const y = new Float64Array(N * M * plane);
+  for (let n = 0; n < N; n++) {
+    for (let m = 0; m < M; m++) {
+      const gi = Math.floor(m / Mg), mo = m % Mg;
+      const yo = (n * M + m) * plane;
+      if (bv) y.fill(bv[m]!, yo, yo + plane);
+      for (let ci = 0; ci < Cg; ci++) {
+        const cin = gi * Cg + ci;
+        const xo = (n * C + cin) * inPlane;
+        const wo = (cin * Mg + mo) * kVol;
+        for (let kd = 0; kd < k[0]!; kd++) for (let kh = 0; kh < k[1]!; kh++) for (let kw = 0; kw < k[2]!; kw++) {
+          const wt = wv[wo + (kd * k[1]! + kh) * k[2]! + kw]!;
+          if (wt === 0) continue;
+          for (let id = 0; id < ID; id++) {
+            const od = id * s[0]! - pb[0]! + kd * d[0]!;
+            if (od < 0 || od >= OD) continue;
+            for (let ih = 0; ih < IH; ih++) {
+              const oh = ih * s[1]! - pb[1]! + kh * d[1]!;
+              if (oh < 0 || oh >= OH) continue;
+              const xr = xo + (id * IH + ih) * IW, yr = yo + (od * OH + oh) * OW;
+              for (let iw = 0; iw < IW; iw++) {
+                const ow = iw * s[2]! - pb[2]! + kw * d[2]!;
+                if (ow >= 0 && ow < OW) y[yr + ow]! += wt * xv[xr + iw]!;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return [fromF64(out.elementType, [N, M, ...outSp], y)];
+};
+
+/** C[M, N] += A[M, K] @ B[K, N] on plain arrays, with row/col strides so transposes need no copy. */
+function matmulInto(y: Float64Array, yo: number, a: Float64Array, ao: number, aRow: number, aCol: number, bm: Float64Array, bo: number, bRow: number, bCol: number, M: number, K: number, N: number, scale = 1): void {
+  for (let i = 0; i < M; i++) {
+    for (let kk = 0; kk < K; kk++) {
+      const av = a[ao + i * aRow + kk * aCol]! * scale;
+      if (av === 0) continue;
+      const br = bo + kk * bRow;
+      const yr = yo + i * N;
+      for (let j = 0; j < N; j++) y[yr + j]! += av * bm[br + j * bCol]!;
+    }
+  }
+}
+
+export const gemmKernel: InterpretFn = (c, [a, b, cc]) => {
+  const ta = c.int('transA'), tb = c.int('transB');
+  const alpha = c.float('alpha'), beta = c.float('beta');
+  const [ar, ac] = a!.shape as [number, number];
+  const [br, bc] = b!.shape as [number, number];
+  const M = ta ? ac : ar, K = ta ? ar : ac, N = tb ? br : bc;
+  const y = new Float64Array(M * N);
+  if (cc && beta !== 0) {
+    const cv = toF64(cc);
+    const idx = broadcastIndex(cc.shape, [M, N]);
+    for (let i = 0; i < M * N; i++) y[i] = beta * cv[idx[i]!]!;
+  }
+  matmulInto(y, 0, toF64(a!), 0, ta ? 1 : ac, ta ? ac : 1, toF64(b!), 0, tb ? 1 : bc, tb ? bc : 1, M, K, N, alpha);
+  return [fromF64(c.op.results[0]!.type.elementType, [M, N], y)];
+};
+
+export const matmulKernel: InterpretFn = (c, [a, b]) => {
+  const as = a!.shape.length === 1 ? [1, a!.shape[0]!] : [...a!.shape];
+  const bs = b!.shape.length === 1 ? [b!.shape[0]!, 1] : [...b!.shape];
+  const M = as[as.length - 2]!, K = as[as.length - 1]!, N = bs[bs.length - 1]!;
+  if (bs[bs.length - 2] !== K) throw new Error(`matmul: reduction dims differ (${K} vs ${bs[bs.length - 2]})`);
+  const batch = broadcastShapes([as.slice(0, -2), bs.slice(0, -2)]);
+  const nb = sizeOf(batch);
+  const ia = broadcastIndex(as.slice(0, -2), batch), ib = broadcastIndex(bs.slice(0, -2), batch);
+  const av = toF64(a!), bv = toF64(b!);
+  const y = new Float64Array(nb * M * N);
+  for (let i = 0; i < nb; i++) matmulInto(y, i * M * N, av, ia[i]! * M * K, K, 1, bv, ib[i]! * K * N, N, 1, M, K, N);
+  const shape = [...batch];
+  if (a!.shape.length !== 1) shape.push(M);
+  if (b!.shape.length !== 1) shape.push(N);
+  return [fromF64(c.op.results[0]!.type.elementType, shape, y)];
+};
+
+export type { Tensor };
