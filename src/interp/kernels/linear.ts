@@ -58,32 +58,57 @@ export const convKernel: InterpretFn = (c, [x, w, b]) => {
   const Cg = C / group, Mg = M / group;
   const [ID, IH, IW] = inS as [number, number, number];
   const [OD, OH, OW] = outS as [number, number, number];
-  const plane = OD * OH * OW, inPlane = ID * IH * IW, kVol = k[0]! * k[1]! * k[2]!;
+  const plane = OD * OH * OW, inPlane = ID * IH * IW;
+  const [KD, KH, KW] = k as [number, number, number];
+  const [SD, SH, SW] = s as [number, number, number];
+  const [DD, DH, DW] = d as [number, number, number];
+  const [PD, PH, PW] = pb as [number, number, number];
+  const kVol = KD * KH * KW, K = Cg * kVol;
+  // im2col over chunks of output positions, then Y[m, p] += W[m, k] * col[k, p] with the
+  // contiguous p loop innermost. Zero weights are skipped.
+  const CHUNK = Math.max(1, Math.min(plane, Math.floor((1 << 22) / Math.max(1, K))));
+  const col = new Float64Array(K * CHUNK);
+  const pod = new Int32Array(CHUNK), poh = new Int32Array(CHUNK), pow = new Int32Array(CHUNK);
   for (let n = 0; n < N; n++) {
-    for (let m = 0; m < M; m++) {
-      const gi = Math.floor(m / Mg);
-      const yo = (n * M + m) * plane;
-      if (bv) y.fill(bv[m]!, yo, yo + plane);
-      for (let ci = 0; ci < Cg; ci++) {
-        const xo = (n * C + gi * Cg + ci) * inPlane;
-        const wo = (m * Cg + ci) * kVol;
-        for (let kd = 0; kd < k[0]!; kd++) for (let kh = 0; kh < k[1]!; kh++) for (let kw = 0; kw < k[2]!; kw++) {
-          const wt = wv[wo + (kd * k[1]! + kh) * k[2]! + kw]!;
-          if (wt === 0) continue;
-          // output columns whose input column is inside the image
-          const offW = kw * d[2]! - pb[2]!;
-          const owLo = Math.max(0, Math.ceil(-offW / s[2]!));
-          const owHi = Math.min(OW, Math.floor((IW - 1 - offW) / s[2]!) + 1);
-          for (let od = 0; od < OD; od++) {
-            const id = od * s[0]! - pb[0]! + kd * d[0]!;
-            if (id < 0 || id >= ID) continue;
-            for (let oh = 0; oh < OH; oh++) {
-              const ih = oh * s[1]! - pb[1]! + kh * d[1]!;
-              if (ih < 0 || ih >= IH) continue;
-              const xr = xo + (id * IH + ih) * IW + offW;
-              const yr = yo + (od * OH + oh) * OW;
-              for (let ow = owLo; ow < owHi; ow++) y[yr + ow]! += wt * xv[xr + ow * s[2]!]!;
+    for (let gi = 0; gi < group; gi++) {
+      for (let p0 = 0; p0 < plane; p0 += CHUNK) {
+        const P = Math.min(CHUNK, plane - p0);
+        for (let j = 0; j < P; j++) {
+          const q = p0 + j;
+          pow[j] = q % OW;
+          poh[j] = Math.floor(q / OW) % OH;
+          pod[j] = Math.floor(q / (OW * OH));
+        }
+        for (let ci = 0; ci < Cg; ci++) {
+          const xo = (n * C + gi * Cg + ci) * inPlane;
+          for (let kd = 0; kd < KD; kd++) for (let kh = 0; kh < KH; kh++) for (let kw = 0; kw < KW; kw++) {
+            const row = ((ci * KD + kd) * KH + kh) * KW + kw;
+            const cr = row * P;
+            for (let j = 0; j < P; j++) {
+              const id = pod[j]! * SD - PD + kd * DD, ih = poh[j]! * SH - PH + kh * DH, iw = pow[j]! * SW - PW + kw * DW;
+              col[cr + j] = id >= 0 && id < ID && ih >= 0 && ih < IH && iw >= 0 && iw < IW ? xv[xo + (id * IH + ih) * IW + iw]! : 0;
             }
+          }
+        }
+        for (let mo = 0; mo < Mg; mo++) {
+          const m = gi * Mg + mo;
+          const yr = (n * M + m) * plane + p0;
+          const bias = bv ? bv[m]! : 0;
+          for (let j = 0; j < P; j++) y[yr + j] = bias;
+          const wr = m * K;
+          let kk = 0;
+          // four weights at a time: one load/store of y per four multiply-adds
+          for (; kk + 3 < K; kk += 4) {
+            const w0 = wv[wr + kk]!, w1 = wv[wr + kk + 1]!, w2 = wv[wr + kk + 2]!, w3 = wv[wr + kk + 3]!;
+            if (w0 === 0 && w1 === 0 && w2 === 0 && w3 === 0) continue;
+            const c0 = kk * P, c1 = c0 + P, c2 = c1 + P, c3 = c2 + P;
+            for (let j = 0; j < P; j++) y[yr + j]! += w0 * col[c0 + j]! + w1 * col[c1 + j]! + w2 * col[c2 + j]! + w3 * col[c3 + j]!;
+          }
+          for (; kk < K; kk++) {
+            const wt = wv[wr + kk]!;
+            if (wt === 0) continue;
+            const cr = kk * P;
+            for (let j = 0; j < P; j++) y[yr + j]! += wt * col[cr + j]!;
           }
         }
       }
