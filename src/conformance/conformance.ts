@@ -4,8 +4,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Tensor } from '../ir/tensor.js';
-import { graphInputNames } from '../importer/import.js';
-import { importOnnxFile } from '../importer/import.js';
+import { importForData, nameInputs, orderInputs } from '../importer/specialise.js';
 import { compareTensors, describeMismatch, type Tolerance } from '../interp/compare.js';
 import { interpret } from '../interp/interpret.js';
 import { readTensorFile } from '../onnx/proto.js';
@@ -58,33 +57,25 @@ export function runTest(dir: string, tol: Tolerance): TestResult {
   const base = { name, dir, ops: [] as string[], float32: true };
   const done = (r: Partial<TestResult> & { status: Status }): TestResult => ({ ...base, ...r, ms: performance.now() - t0 });
   const sets = dataSets(dir);
+  if (sets.length === 0) return done({ status: 'failed', reason: 'no test_data_set_* folder' });
+  const model = join(dir, 'model.onnx');
   let imported;
-  let specialised: string[] | undefined;
   try {
-    try {
-      imported = importOnnxFile(join(dir, 'model.onnx'));
-    } catch (e) {
-      // A result whose rank depends on an input's value (Unsqueeze axes fed as an input, say):
-      // specialise on the integer inputs of the first data set, as a compiler would.
-      if (!/depends on run-time values/.test((e as Error).message) || sets.length === 0) throw e;
-      const bind = new Map<string, Tensor>();
-      const probe = graphInputNames(join(dir, 'model.onnx'));
-      readTensors(sets[0]!, 'input').forEach((x, i) => {
-        const name = x.name || probe[i];
-        if (name && /^[iu]\d+$/.test(x.tensor.elementType)) bind.set(name, x.tensor);
-      });
-      specialised = [...bind.keys()];
-      imported = importOnnxFile(join(dir, 'model.onnx'), { bind });
-    }
+    imported = importForData(model, () => readTensors(sets[0]!, 'input'));
   } catch (e) {
-    const msg = (e as Error).message.replace(`${join(dir, 'model.onnx')}: `, '');
+    const msg = (e as Error).message.replace(`${model}: `, '');
     return done({ status: e instanceof UnsupportedError ? 'unsupported' : 'failed', reason: msg });
+  }
+  try {
+    const ins = readTensors(sets[0]!, 'input'), outs = readTensors(sets[0]!, 'output');
+    base.float32 = [...ins, ...outs].every((x) => x.tensor.elementType === 'f32');
+  } catch (e) {
+    return done({ status: 'unsupported', reason: `test data: ${(e as Error).message}` });
   }
   base.ops = [...imported.opTypes.keys()].sort();
   const f = imported.module.funcs[0]!;
-  base.float32 = f.args.every((a) => a.type.elementType === 'f32') && f.resultTypes.every((t) => t.elementType === 'f32');
+  const specialised = imported.specialised.length ? imported.specialised : undefined;
   let worst = 0;
-  if (sets.length === 0) return done({ status: 'failed', reason: 'no test_data_set_* folder' });
   for (const set of sets) {
     let inputs: { tensor: Tensor; name: string }[], outputs: { tensor: Tensor; name: string }[];
     try {
@@ -93,16 +84,16 @@ export function runTest(dir: string, tol: Tolerance): TestResult {
     } catch (e) {
       return done({ status: 'unsupported', reason: `test data: ${(e as Error).message}` });
     }
-    // Inputs by name (the file's own name, else the graph input at its position).
-    const named = inputs.map((x, i) => ({ name: x.name || imported.inputNames[i], tensor: x.tensor }));
     const argNames = f.argAttrs.map((a) => { const n = a.get('name'); return n?.kind === 'string' ? n.value : ''; });
-    const ordered = argNames.map((n) => named.find((x) => x.name === n)?.tensor);
-    if (ordered.some((x) => !x) || ordered.length !== f.args.length) {
-      return done({ status: 'failed', reason: `${basename(set)} has inputs ${named.map((x) => x.name).join(', ')}, the model takes ${argNames.join(', ')}` });
+    let ordered: Tensor[];
+    try {
+      ordered = orderInputs(argNames, nameInputs(model, inputs));
+    } catch (e) {
+      return done({ status: 'failed', reason: `${basename(set)}: ${(e as Error).message}` });
     }
     let got: Tensor[];
     try {
-      got = interpret(f, ordered as Tensor[]);
+      got = interpret(f, ordered);
     } catch (e) {
       return done({ status: e instanceof UnsupportedError ? 'unsupported' : 'failed', reason: (e as Error).message });
     }

@@ -131,7 +131,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
     const v = values.get(name);
     if (!v) throw new OnnxError(`${file}: graph output '${name}' is not produced by any node, initializer or input`);
     const declared = out.type?.tensorType?.elemType;
-    if (out.type?.sequenceType || out.type?.mapType || out.type?.optionalType) throw new UnsupportedError(`${file}: output '${name}' has a ${typeKind(out)} type (only tensors are supported)`);
+    if (out.type?.sequenceType || out.type?.mapType || out.type?.optionalType) throw new UnsupportedError(`${file}: output '${name}' has ${article(typeKind(out))} type (only tensors are supported)`);
     if (declared && elementTypeOf(declared, `${file}: output '${name}'`) !== v.type.elementType) {
       throw new OnnxError(`${file}: graph output '${name}' is declared ${dtypeName(declared)}, the graph computes ${v.type.elementType}`);
     }
@@ -172,7 +172,7 @@ function typeKind(v: ValueInfoProto): string {
 function inputType(input: ValueInfoProto, override: readonly number[] | undefined, file: string): TensorType {
   const name = input.name ?? '';
   const tt = input.type?.tensorType;
-  if (!tt) throw new UnsupportedError(`${file}: input '${name}' has a ${typeKind(input)} type (only tensors are supported)`);
+  if (!tt) throw new UnsupportedError(`${file}: input '${name}' has ${article(typeKind(input))} type (only tensors are supported)`);
   const et = elementTypeOf(tt.elemType, `${file}: input '${name}'`);
   if (override) return new TensorType([...override], et);
   if (!tt.shape) throw new OnnxError(`${file}: input '${name}' has no shape; give one with --shape ${name}=1x3x224x224`);
@@ -231,4 +231,8 @@ function removeDeadOps(f: Func): void {
     const op = ops[i]!;
     if (op.name !== 'return' && op.results.every((r) => !r.hasUses)) op.erase();
   }
+}
+
+function article(word: string): string {
+  return `${/^[aeiou]/.test(word) ? 'an' : 'a'} ${word}`;
 }

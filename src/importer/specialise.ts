@@ -1,0 +1,43 @@
+// Importing a model for given input data: when a result's rank depends on an input's value
+// (Unsqueeze axes fed as a graph input, say), the integer inputs are bound to their values and
+// become constants, as compilers specialise shape inputs.
+import type { Tensor } from '../ir/tensor.js';
+import { graphInputNames, importOnnxFile, type ImportOptions, type ImportResult } from './import.js';
+
+export interface NamedTensor {
+  readonly name: string;
+  readonly tensor: Tensor;
+}
+
+export interface SpecialisedImport extends ImportResult {
+  /** Inputs bound to their data (empty when none were needed). */
+  specialised: string[];
+}
+
+/** Names data inputs: by the name stored in the file, else by position among the graph inputs. */
+export function nameInputs(path: string, inputs: readonly NamedTensor[]): NamedTensor[] {
+  const names = graphInputNames(path);
+  return inputs.map((x, i) => ({ name: x.name || names[i] || `input_${i}`, tensor: x.tensor }));
+}
+
+/** Imports the model; only when that needs input values are the inputs read (`inputs()`) and bound. */
+export function importForData(path: string, inputs: () => readonly NamedTensor[], opts: ImportOptions = {}): SpecialisedImport {
+  try {
+    return { ...importOnnxFile(path, opts), specialised: [] };
+  } catch (e) {
+    if (!/depends on run-time values/.test((e as Error).message)) throw e;
+    const bind = new Map<string, Tensor>();
+    for (const x of nameInputs(path, inputs())) if (/^[iu]\d+$/.test(x.tensor.elementType)) bind.set(x.name, x.tensor);
+    if (bind.size === 0) throw e;
+    return { ...importOnnxFile(path, { ...opts, bind }), specialised: [...bind.keys()] };
+  }
+}
+
+/** The function's arguments in order, taken from named data inputs; throws naming what is missing. */
+export function orderInputs(argNames: readonly string[], inputs: readonly NamedTensor[]): Tensor[] {
+  return argNames.map((n, i) => {
+    const t = inputs.find((x) => x.name === n)?.tensor;
+    if (!t) throw new Error(`no data for input #${i} '${n}' (data has ${inputs.map((x) => `'${x.name}'`).join(', ') || 'nothing'})`);
+    return t;
+  });
+}
