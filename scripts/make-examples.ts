@@ -3,26 +3,11 @@
 import { writeFileSync } from 'node:fs';
 import { A, OnnxGraphBuilder } from '../src/onnx/build.js';
 import { Tensor } from '../src/ir/tensor.js';
-
-/** mulberry32: a small seeded generator, so the models are the same on every machine. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { normal, rng } from '../src/util/random.js';
 
 /** He-initialised weights (approximately normal: sum of uniforms). */
 function weights(r: () => number, shape: number[], fanIn: number): Float32Array {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(n);
-  const scale = Math.sqrt(2 / fanIn);
-  for (let i = 0; i < n; i++) out[i] = (r() + r() + r() + r() - 2) * Math.sqrt(3) * scale;
-  return out;
+  return normal(r, shape.reduce((a, b) => a * b, 1), Math.sqrt(2 / fanIn));
 }
 
 /** Zeroes the fraction `sparsity` of smallest-magnitude weights (unstructured magnitude pruning). */

@@ -6,7 +6,7 @@ import { compareTensors } from '../src/interp/compare.js';
 import { interpret } from '../src/interp/interpret.js';
 import { Tensor } from '../src/ir/tensor.js';
 import { runOrt } from '../src/testing/ort.js';
-import { rng } from './make-examples.js';
+import { rng } from '../src/util/random.js';
 
 const name = process.argv[2] ?? 'resnet-pruned';
 const path = new URL(`../examples/${name}.onnx`, import.meta.url).pathname;

@@ -1,0 +1,42 @@
+// Replaces ConstantOfShape weight fills (as in ONNX's "light" models) with seeded random
+// initializers, so differential tests exercise real arithmetic.
+import { Tensor } from '../ir/tensor.js';
+import { onnx, tensorFromProto, tensorToProto, type NodeProto } from '../onnx/proto.js';
+import { normal, rng } from '../util/random.js';
+
+export function randomizeConstantOfShape(bytes: Uint8Array, seed: number, opts: { dropFinalSoftmax?: boolean } = {}): Uint8Array {
+  const m = onnx.ModelProto.decode(bytes);
+  const g = m.graph!;
+  const r = rng(seed);
+  const inits = new Map((g.initializer ?? []).map((t) => [t.name ?? '', t]));
+  const keep: NodeProto[] = [];
+  for (const n of g.node ?? []) {
+    const shapeInit = n.opType === 'ConstantOfShape' ? inits.get(n.input?.[0] ?? '') : undefined;
+    if (!shapeInit) {
+      keep.push(n);
+      continue;
+    }
+    const shape = Array.from(tensorFromProto(shapeInit, { what: 'shape' }).data as BigInt64Array, Number);
+    const size = shape.reduce((a, b) => a * b, 1);
+    // Weights (rank >= 2): He-scaled normal; vectors (biases, norm parameters, variances): [0.5, 1.5).
+    const data = shape.length >= 2
+      ? normal(r, size, Math.sqrt(2 / Math.max(1, size / shape[0]!)))
+      : Float32Array.from({ length: size }, () => 0.5 + r());
+    g.initializer!.push(tensorToProto(new Tensor('f32', shape, data), n.output![0]!));
+  }
+  g.node = keep;
+  if (opts.dropFinalSoftmax) {
+    // A Softmax that produces a graph output: output its input instead.
+    for (const out of g.output ?? []) {
+      const k = keep.findIndex((n) => n.opType === 'Softmax' && n.output?.[0] === out.name);
+      if (k < 0) continue;
+      const input = keep[k]!.input![0]!;
+      keep.splice(k, 1);
+      for (const n of keep) {
+        n.output = n.output?.map((o) => (o === input ? out.name! : o));
+        n.input = n.input?.map((i) => (i === input ? out.name! : i));
+      }
+    }
+  }
+  return onnx.ModelProto.encode(m).finish();
+}
