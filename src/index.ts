@@ -1,3 +1,8 @@
 // sparsec's public API: what `import ... from 'sparsec'` gives a user writing passes or tools.
 export * from './ir/index.js';
 export { allOpDefs, getOpDef, opDefForOnnx, DIALECTS } from './dialects/index.js';
+export { importOnnx, importOnnxFile, type ImportOptions, type ImportResult } from './importer/import.js';
+export { interpret, InterpError, type InterpretOptions } from './interp/interpret.js';
+export { compareTensors, type Tolerance } from './interp/compare.js';
+export { readTensorFile, encodeTensor, OnnxError } from './onnx/proto.js';
+export { UnsupportedError } from './util/errors.js';
