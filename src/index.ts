@@ -6,3 +6,9 @@ export { interpret, InterpError, type InterpretOptions } from './interp/interpre
 export { compareTensors, type Tolerance } from './interp/compare.js';
 export { readTensorFile, encodeTensor, OnnxError } from './onnx/proto.js';
 export { UnsupportedError } from './util/errors.js';
+export { definePass, isPass, type Pass, type PassContext, type PassOptionSpec, type PassSpec } from './pass/define.js';
+export { pattern, applyPatterns, applyPatternsGreedily, Rewriter, type Pattern } from './pass/rewrite.js';
+export { parsePipeline, printPipeline, PipelineError, type PipelineEntry } from './pass/pipeline.js';
+export { runPipeline, PassError, type PassRecord, type RunPipelineOptions } from './pass/manager.js';
+export { constValue, hasOneUse, isStatic } from './pass/helpers.js';
+export { checkPassSemantics, type SemanticsReport } from './pass/semantics.js';

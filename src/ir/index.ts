@@ -11,3 +11,4 @@ export * from './sparse-data.js';
 export * from './tensor.js';
 export * from './types.js';
 export * from './verifier.js';
+export { cloneFunc, cloneModule } from './clone.js';

@@ -25,7 +25,7 @@ function fromOrt(t: ort.Tensor): Tensor {
 
 /** Runs a model (bytes or path) in onnxruntime-node (CPU, one thread) with inputs by name. */
 export async function runOrt(model: Uint8Array | string, inputs: Record<string, Tensor>): Promise<Record<string, Tensor>> {
-  const session = await ort.InferenceSession.create(model as Uint8Array, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+  const session = await ort.InferenceSession.create(model as Uint8Array, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3 });
   try {
     const feeds: Record<string, ort.Tensor> = {};
     for (const [k, v] of Object.entries(inputs)) feeds[k] = toOrt(v);

@@ -10,12 +10,14 @@ export function randomizeConstantOfShape(bytes: Uint8Array, seed: number, opts: 
   const r = rng(seed);
   const inits = new Map((g.initializer ?? []).map((t) => [t.name ?? '', t]));
   const keep: NodeProto[] = [];
+  const fillShapes = new Set<string>();
   for (const n of g.node ?? []) {
     const shapeInit = n.opType === 'ConstantOfShape' ? inits.get(n.input?.[0] ?? '') : undefined;
     if (!shapeInit) {
       keep.push(n);
       continue;
     }
+    fillShapes.add(shapeInit.name ?? '');
     const shape = Array.from(tensorFromProto(shapeInit, { what: 'shape' }).data as BigInt64Array, Number);
     const size = shape.reduce((a, b) => a * b, 1);
     // Weights (rank >= 2): He-scaled normal; vectors (biases, norm parameters, variances): [0.5, 1.5).
@@ -25,6 +27,9 @@ export function randomizeConstantOfShape(bytes: Uint8Array, seed: number, opts: 
     g.initializer!.push(tensorToProto(new Tensor('f32', shape, data), n.output![0]!));
   }
   g.node = keep;
+  // The shape initializers of the replaced fills are no longer used.
+  const used = new Set(keep.flatMap((n) => n.input ?? []));
+  g.initializer = (g.initializer ?? []).filter((t) => !fillShapes.has(t.name ?? '') || used.has(t.name ?? ''));
   if (opts.dropFinalSoftmax) {
     // A Softmax that produces a graph output: output its input instead.
     for (const out of g.output ?? []) {

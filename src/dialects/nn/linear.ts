@@ -19,6 +19,23 @@ function kernelShape(c: OpContext): number[] {
   return w.map((d) => (typeof d === 'number' ? d : c.fail(`kernel_shape is needed when the weight shape is symbolic`)));
 }
 
+/** Activations a producing op can apply in its epilogue (set by fuse-activation). */
+export const EPILOGUE_ACTIVATIONS = ['none', 'relu', 'clip', 'leaky_relu', 'sigmoid', 'hard_swish', 'gelu', 'gelu_tanh'] as const;
+export type EpilogueActivation = (typeof EPILOGUE_ACTIVATIONS)[number];
+
+/** The fused activation attributes of conv, conv_transpose, gemm and matmul. */
+export const EPILOGUE_ATTRS: Record<string, AttrSpec> = {
+  activation: { type: 'string', default: 'none', oneOf: [...EPILOGUE_ACTIVATIONS], doc: 'element-wise activation applied to the result (fused by fuse-activation)' },
+  activation_params: { type: 'floats', default: [], doc: 'clip: [min, max]; leaky_relu: [alpha]' },
+};
+
+function verifyEpilogue(c: OpContext): void {
+  const act = c.string('activation');
+  const n = c.floats('activation_params').length;
+  const need = act === 'clip' ? 2 : act === 'leaky_relu' ? 1 : 0;
+  if (n !== need) c.fail(`activation '${act}' takes ${need} activation_params, got ${n}`);
+}
+
 /** Attributes shared by Conv and ConvTranspose. */
 const convAttrs: Record<string, AttrSpec> = {
   ...WINDOW_ATTRS,
@@ -43,9 +60,10 @@ export const LINEAR_OPS: OpDef[] = [
     summary: 'N-d convolution (cross-correlation) of x [N, C, D...] with w [M, C/group, K...], plus optional bias [M].',
     operands: [{ name: 'x', types: 'float' }, { name: 'w', types: 'float' }, { name: 'b', types: 'float', optional: true }],
     results: [{ name: 'y', types: 'float' }],
-    attrs: convAttrs,
+    attrs: { ...convAttrs, ...EPILOGUE_ATTRS },
     verify: (c) => {
       checkConvOperands(c, 'output');
+      verifyEpilogue(c);
       const g = c.int('group');
       const [m, cg] = c.shape(1);
       requireEqualDims(c, c.shape(0)[1], typeof cg === 'number' ? cg * g : undefined, `input channels must equal w.shape[1] * group (${cg} * ${g})`);
@@ -72,9 +90,11 @@ export const LINEAR_OPS: OpDef[] = [
       ...convAttrs,
       output_padding: { type: 'ints', default: (c) => new Array<number>(spatial(c)).fill(0), doc: 'extra size added to one side of each spatial output dim' },
       output_shape: { type: 'ints', doc: 'explicit spatial output shape; pads are then computed' },
+      ...EPILOGUE_ATTRS,
     },
     verify: (c) => {
       checkConvOperands(c, 'output');
+      verifyEpilogue(c);
       requireEqualDims(c, c.shape(0)[1], c.shape(1)[0], 'input channels must equal w.shape[0]');
       const m = c.shape(1)[1];
       if (c.numOperands > 2) requireEqualDims(c, c.shape(2)[0], typeof m === 'number' ? m * c.int('group') : undefined, 'bias length must equal output channels');
@@ -112,8 +132,10 @@ export const LINEAR_OPS: OpDef[] = [
       beta: { type: 'float', default: 1, doc: 'scale of c' },
       transA: { type: 'int', default: 0, doc: '1 to transpose a' },
       transB: { type: 'int', default: 0, doc: '1 to transpose b' },
+      ...EPILOGUE_ATTRS,
     },
     verify: (c) => {
+      verifyEpilogue(c);
       requireRank(c, 0, 2, 'rank 2');
       requireRank(c, 1, 2, 'rank 2');
       const [, ka] = c.int('transA') ? [...c.shape(0)].reverse() : c.shape(0);
@@ -135,12 +157,17 @@ export const LINEAR_OPS: OpDef[] = [
   {
     name: 'nn.matmul',
     onnx: 'MatMul',
-    summary: 'Matrix product with numpy semantics: batch dims broadcast, 1-d operands are promoted and the added dim removed.',
-    operands: [{ name: 'a', types: 'numeric' }, { name: 'b', types: 'numeric' }],
+    summary: 'Matrix product with numpy semantics: batch dims broadcast, 1-d operands are promoted and the added dim removed; an optional bias is added along the last dim (set by fuse-bias).',
+    operands: [{ name: 'a', types: 'numeric' }, { name: 'b', types: 'numeric' }, { name: 'bias', types: 'numeric', optional: true }],
     results: [{ name: 'y', types: 'numeric' }],
-    attrs: {},
+    attrs: { ...EPILOGUE_ATTRS },
     verify: (c) => {
       if (c.rank(0) < 1 || c.rank(1) < 1) c.fail('operands must have rank >= 1');
+      if (c.numOperands > 2) {
+        requireRank(c, 2, 1, 'rank 1 (one bias per output column)');
+        requireEqualDims(c, c.shape(2)[0], c.rank(1) === 1 ? 1 : c.shape(1)[c.rank(1) - 1], 'bias length must equal the output columns');
+      }
+      verifyEpilogue(c);
     },
     infer: (c) => {
       const a = c.rank(0) === 1 ? [1, ...c.shape(0)] : [...c.shape(0)];

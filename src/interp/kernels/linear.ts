@@ -4,6 +4,7 @@
 import type { InterpretFn, OpContext } from '../../ir/opdef.js';
 import type { Tensor } from '../../ir/tensor.js';
 import { broadcastIndex, broadcastShapes, fromF64, sizeOf, toF64 } from '../numeric.js';
+import { erf } from './elementwise.js';
 
 export interface ConvGeometry {
   spatial: number;
@@ -41,6 +42,26 @@ export function convGeometry(c: OpContext, inShape: readonly number[], kernel: n
 }
 
 const pad3 = (v: readonly number[], fill: number) => [...new Array<number>(3 - v.length).fill(fill), ...v];
+
+/** Applies a fused epilogue activation (attributes activation / activation_params) in place. */
+export function applyEpilogue(c: OpContext, y: Float64Array): Float64Array {
+  const act = c.hasAttr('activation') ? c.string('activation') : 'none';
+  if (act === 'none') return y;
+  const p = c.floats('activation_params');
+  let f: (x: number) => number;
+  switch (act) {
+    case 'relu': f = (x) => (x > 0 || Number.isNaN(x) ? x : 0); break;
+    case 'clip': f = (x) => (Number.isNaN(x) ? x : Math.min(Math.max(x, p[0]!), p[1]!)); break;
+    case 'leaky_relu': f = (x) => (x >= 0 ? x : p[0]! * x); break;
+    case 'sigmoid': f = (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))); break;
+    case 'hard_swish': f = (x) => x * Math.max(0, Math.min(1, x / 6 + 0.5)); break;
+    case 'gelu': f = (x) => 0.5 * x * (1 + erf(x / Math.SQRT2)); break;
+    case 'gelu_tanh': f = (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x))); break;
+    default: throw new Error(`unknown activation '${act}'`);
+  }
+  for (let i = 0; i < y.length; i++) y[i] = f(y[i]!);
+  return y;
+}
 
 export const convKernel: InterpretFn = (c, [x, w, b]) => {
   const out = c.op.results[0]!.type;
@@ -114,7 +135,7 @@ export const convKernel: InterpretFn = (c, [x, w, b]) => {
       }
     }
   }
-  return [fromF64(out.elementType, [N, M, ...outS.slice(3 - sp)], y)];
+  return [fromF64(out.elementType, [N, M, ...outS.slice(3 - sp)], applyEpilogue(c, y))];
 };
 
 export const convTransposeKernel: InterpretFn = (c, [x, w, b]) => {
@@ -182,7 +203,7 @@ export const convTransposeKernel: InterpretFn = (c, [x, w, b]) => {
       }
     }
   }
-  return [fromF64(out.elementType, [N, M, ...outSp], y)];
+  return [fromF64(out.elementType, [N, M, ...outSp], applyEpilogue(c, y))];
 };
 
 /** C[M, N] += A[M, K] @ B[K, N] on plain arrays, with row/col strides so transposes need no copy. */
@@ -211,10 +232,10 @@ export const gemmKernel: InterpretFn = (c, [a, b, cc]) => {
     for (let i = 0; i < M * N; i++) y[i] = beta * cv[idx[i]!]!;
   }
   matmulInto(y, 0, toF64(a!), 0, ta ? 1 : ac, ta ? ac : 1, toF64(b!), 0, tb ? 1 : bc, tb ? bc : 1, M, K, N, alpha);
-  return [fromF64(c.op.results[0]!.type.elementType, [M, N], y)];
+  return [fromF64(c.op.results[0]!.type.elementType, [M, N], applyEpilogue(c, y))];
 };
 
-export const matmulKernel: InterpretFn = (c, [a, b]) => {
+export const matmulKernel: InterpretFn = (c, [a, b, bias]) => {
   const as = a!.shape.length === 1 ? [1, a!.shape[0]!] : [...a!.shape];
   const bs = b!.shape.length === 1 ? [b!.shape[0]!, 1] : [...b!.shape];
   const M = as[as.length - 2]!, K = as[as.length - 1]!, N = bs[bs.length - 1]!;
@@ -224,11 +245,15 @@ export const matmulKernel: InterpretFn = (c, [a, b]) => {
   const ia = broadcastIndex(as.slice(0, -2), batch), ib = broadcastIndex(bs.slice(0, -2), batch);
   const av = toF64(a!), bv = toF64(b!);
   const y = new Float64Array(nb * M * N);
+  if (bias) {
+    const bb = toF64(bias);
+    for (let i = 0; i < y.length; i++) y[i] = bb[i % N]!;
+  }
   for (let i = 0; i < nb; i++) matmulInto(y, i * M * N, av, ia[i]! * M * K, K, 1, bv, ib[i]! * K * N, N, 1, M, K, N);
   const shape = [...batch];
   if (a!.shape.length !== 1) shape.push(M);
   if (b!.shape.length !== 1) shape.push(N);
-  return [fromF64(c.op.results[0]!.type.elementType, shape, y)];
+  return [fromF64(c.op.results[0]!.type.elementType, shape, applyEpilogue(c, y))];
 };
 
 export type { Tensor };

@@ -1,0 +1,8 @@
+// The registry of built-in passes: one line per pass, each defined in its own file.
+import type { Pass } from '../src/pass/define.js';
+import canonicalize from './canonicalize.js';
+import foldBatchnorm from './fold-batchnorm.js';
+import fuseActivation from './fuse-activation.js';
+import fuseBias from './fuse-bias.js';
+
+export const BUILTIN_PASSES: readonly Pass[] = [canonicalize, foldBatchnorm, fuseBias, fuseActivation] as unknown as Pass[];

@@ -1,0 +1,72 @@
+// definePass: a pass is a name, a summary, typed options with defaults, and a run function.
+import type { Module } from '../ir/core.js';
+
+export type OptionType = 'int' | 'float' | 'bool' | 'string' | 'strings';
+export type OptionValue<T extends OptionType> = T extends 'int' | 'float' ? number : T extends 'bool' ? boolean : T extends 'string' ? string : string[];
+
+export interface PassOptionSpec<T extends OptionType = OptionType> {
+  readonly type: T;
+  readonly default: OptionValue<T>;
+  readonly doc: string;
+  /** For string and strings options: the accepted values. */
+  readonly oneOf?: readonly string[];
+}
+
+export type OptionSpecs = Readonly<Record<string, PassOptionSpec>>;
+export type OptionValues<S extends OptionSpecs> = { -readonly [K in keyof S]: OptionValue<S[K]['type']> };
+
+export interface PassContext<O> {
+  readonly options: O;
+  /** Adds n (default 1) to a named statistic, printed with --stats. */
+  stat(name: string, n?: number): void;
+}
+
+export interface PassSpec<S extends OptionSpecs> {
+  /** kebab-case name used in pipelines. */
+  readonly name: string;
+  /** One line for `sparsec passes`. */
+  readonly summary: string;
+  readonly description?: string;
+  readonly options?: S;
+  run(module: Module, ctx: PassContext<OptionValues<S>>): void;
+}
+
+export interface Pass<S extends OptionSpecs = OptionSpecs> extends PassSpec<S> {
+  readonly options: S;
+  readonly [PASS_MARK]: true;
+}
+
+export const PASS_MARK = Symbol.for('sparsec.pass');
+
+/** Declares a pass. Option types are checked at compile time and again when a pipeline is parsed. */
+export function definePass<const S extends OptionSpecs = Record<never, never>>(spec: PassSpec<S>): Pass<S> {
+  if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(spec.name)) throw new Error(`pass name '${spec.name}' must be kebab-case (like fold-batchnorm)`);
+  const options = (spec.options ?? {}) as S;
+  for (const [k, o] of Object.entries(options)) {
+    if (!/^[a-z][a-z0-9-]*$/.test(k)) throw new Error(`pass ${spec.name}: option name '${k}' must be lower-case letters, digits and '-'`);
+    checkOptionValue(spec.name, k, o, o.default);
+  }
+  return { ...spec, options, [PASS_MARK]: true };
+}
+
+export function isPass(x: unknown): x is Pass {
+  return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[PASS_MARK] === true;
+}
+
+/** Throws when v does not fit the option's type. */
+export function checkOptionValue(pass: string, name: string, spec: PassOptionSpec, v: unknown): void {
+  const bad = (want: string) => {
+    throw new Error(`pass ${pass}: option '${name}' needs ${want}, got ${JSON.stringify(v)}`);
+  };
+  switch (spec.type) {
+    case 'int': if (typeof v !== 'number' || !Number.isInteger(v)) bad('an integer'); break;
+    case 'float': if (typeof v !== 'number' || Number.isNaN(v)) bad('a number'); break;
+    case 'bool': if (typeof v !== 'boolean') bad('true or false'); break;
+    case 'string': if (typeof v !== 'string') bad('a string'); break;
+    case 'strings': if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) bad('a list of strings'); break;
+  }
+  if (spec.oneOf) {
+    const vals = Array.isArray(v) ? v : [v];
+    for (const x of vals) if (!spec.oneOf.includes(x as string)) bad(`one of ${spec.oneOf.join(', ')}`);
+  }
+}
