@@ -62,3 +62,14 @@ describe('filecheck', () => {
     expect(run(out.replace('nn.sigmoid(%0)', 'nn.sigmoid(%x)'), checks.join('\n'))).toBeDefined();
   });
 });
+
+describe('filecheck counts and typos', () => {
+  const out = 'a\nb\na\na\n';
+  it('CHECK-COUNT-n needs n matches in order', () => {
+    expect(run(out, '// CHECK-COUNT-3: a')).toBeUndefined();
+    expect(run(out, '// CHECK-COUNT-4: a')).toBeDefined();
+  });
+  it('an unknown directive suffix is an error, not silently ignored', () => {
+    expect(() => run(out, '// CHECK-NXT: a')).toThrow(/unknown directive CHECK-NXT/);
+  });
+});

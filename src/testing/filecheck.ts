@@ -1,4 +1,4 @@
-// A FileCheck-style matcher: CHECK, CHECK-NEXT, CHECK-SAME, CHECK-EMPTY, CHECK-LABEL and CHECK-NOT
+// A FileCheck-style matcher: CHECK, CHECK-NEXT, CHECK-SAME, CHECK-EMPTY, CHECK-LABEL, CHECK-NOT and CHECK-COUNT-n
 // directives with {{regex}} blocks and [[NAME:regex]] / [[NAME]] captures, matched against output.
 export type DirectiveKind = 'CHECK' | 'NEXT' | 'SAME' | 'EMPTY' | 'LABEL' | 'NOT';
 
@@ -16,7 +16,8 @@ export interface CheckFailure {
   readonly nearest: readonly { line: number; text: string }[];
 }
 
-const DIRECTIVE = (prefix: string) => new RegExp(`^\\s*//\\s*${prefix}(-NEXT|-SAME|-EMPTY|-LABEL|-NOT)?:(.*)$`);
+const DIRECTIVE = (prefix: string) => new RegExp(`^\\s*//\\s*${prefix}(-NEXT|-SAME|-EMPTY|-LABEL|-NOT|-COUNT-\\d+)?:(.*)$`);
+const ANY_SUFFIX = (prefix: string) => new RegExp(`^\\s*//\\s*${prefix}-([A-Za-z0-9-]+):`);
 
 /** Reads the directives with the given prefix from a test file's lines (`firstLine` is the 1-based number of lines[0]). */
 export function parseDirectives(lines: readonly string[], prefix = 'CHECK', firstLine = 1): Directive[] {
@@ -24,9 +25,20 @@ export function parseDirectives(lines: readonly string[], prefix = 'CHECK', firs
   const out: Directive[] = [];
   lines.forEach((l, i) => {
     const m = re.exec(l);
-    if (!m) return;
+    if (!m) {
+      const bad = ANY_SUFFIX(prefix).exec(l);
+      if (bad) throw new Error(`line ${firstLine + i}: unknown directive ${prefix}-${bad[1]} (known: ${prefix}, -NEXT, -SAME, -EMPTY, -LABEL, -NOT, -COUNT-<n>)`);
+      return;
+    }
+    const pattern = (m[2] ?? '').trim();
+    const count = /^-COUNT-(\d+)$/.exec(m[1] ?? '');
+    if (count) {
+      // CHECK-COUNT-n: the pattern n times in a row, each after the previous match.
+      for (let k = 0; k < Number(count[1]); k++) out.push({ kind: 'CHECK', pattern, line: firstLine + i });
+      return;
+    }
     const kind = (m[1]?.slice(1) ?? 'CHECK') as DirectiveKind;
-    out.push({ kind, pattern: (m[2] ?? '').trim(), line: firstLine + i });
+    out.push({ kind, pattern, line: firstLine + i });
   });
   return out;
 }

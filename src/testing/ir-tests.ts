@@ -165,7 +165,13 @@ export async function runTestFile(file: string, opts: { update?: boolean; cwd?: 
         if (!generated.has(run.prefix)) generated.set(run.prefix, generateChecks(output, run.prefix, [path]));
         continue;
       }
-      const directives = parseDirectives(chunk.lines, run.prefix, chunk.start + 1);
+      let directives;
+      try {
+        directives = parseDirectives(chunk.lines, run.prefix, chunk.start + 1);
+      } catch (e) {
+        error ??= `${path}: ${(e as Error).message}`;
+        continue;
+      }
       if (directives.length === 0) {
         error ??= `${path}:${chunk.start + 1}: case ${index + 1} has no ${run.prefix} lines (run with --update to generate them)`;
         continue;
