@@ -6,7 +6,13 @@ const INDEX = new URL('../index.ts', import.meta.url).href;
 
 const HOOKS = `
 export async function resolve(specifier, context, next) {
-  if (specifier === 'sparsec') return { url: ${JSON.stringify(INDEX)}, shortCircuit: true };
+  // Resolved by the rest of the chain (tsx), so that the TypeScript file is loaded as such.
+  if (specifier === 'sparsec') return next(${JSON.stringify(INDEX)}, context);
+  // Pass files are ES modules whatever package (or none) they sit in.
+  if (specifier.endsWith('#sparsec-pass')) {
+    const r = await next(specifier.slice(0, -'#sparsec-pass'.length), context);
+    return { ...r, format: 'module' };
+  }
   return next(specifier, context);
 }
 `;

@@ -16,7 +16,7 @@ export async function loadPassFile(file: string, cwd = process.cwd()): Promise<P
   if (!existsSync(path)) throw new PassLoadError(`cannot load pass file '${file}': no such file`);
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    mod = (await import(`${pathToFileURL(path).href}#sparsec-pass`)) as Record<string, unknown>;
   } catch (e) {
     throw new PassLoadError(`cannot load pass file '${file}': ${(e as Error).message.split('\n')[0]}`);
   }
@@ -32,7 +32,7 @@ export async function configPassFiles(cwd = process.cwd()): Promise<string[]> {
     if (!existsSync(path)) continue;
     let mod: { default?: { passes?: unknown } };
     try {
-      mod = (await import(pathToFileURL(path).href)) as typeof mod;
+      mod = (await import(`${pathToFileURL(path).href}#sparsec-pass`)) as typeof mod;
     } catch (e) {
       throw new PassLoadError(`cannot load ${name}: ${(e as Error).message.split('\n')[0]}`);
     }

@@ -1,4 +1,4 @@
-// `npm run test:ir [-- --update] [files or folders...]`: runs the golden IR tests (default: ir-tests/).
+// `npm run test:ir [-- --update] [files or folders...]`: runs the golden IR tests (default: ir-tests/ and examples/).
 import { registerSelfResolve } from '../cli/self-resolve.js';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,7 +28,7 @@ async function cli(argv: string[]): Promise<number> {
     process.stderr.write(`test:ir: unknown option '${unknown}' (accepted: --update)\n`);
     return 1;
   }
-  const files = findTestFiles(args.length ? args : ['ir-tests']);
+  const files = findTestFiles(args.length ? args : ['ir-tests', 'examples']);
   let passed = 0, failed = 0;
   for (const f of files) {
     const r = await runTestFile(f, { update });
