@@ -1,7 +1,10 @@
-// Writes docs/ops.md from the op tables (`npm run docs`).
+// Writes the generated docs: docs/ops.md from the op tables, docs/passes.md from the pass registry.
 import { writeFileSync } from 'node:fs';
 import { renderOpsDoc } from '../src/docs/ops-doc.js';
+import { renderPassesDoc } from '../src/docs/passes-doc.js';
 
-const path = new URL('../docs/ops.md', import.meta.url);
-writeFileSync(path, renderOpsDoc());
-console.log(`wrote ${path.pathname}`);
+for (const [file, text] of [['ops.md', renderOpsDoc()], ['passes.md', renderPassesDoc()]] as const) {
+  const path = new URL(`../docs/${file}`, import.meta.url);
+  writeFileSync(path, text);
+  console.log(`wrote docs/${file}`);
+}

@@ -12,7 +12,8 @@ export interface PipelineEntry {
 export class PipelineError extends Error {
   override name = 'PipelineError';
   constructor(readonly pipeline: string, readonly at: number, message: string) {
-    super(`pipeline "${pipeline}" at character ${at + 1}${at < pipeline.length ? ` ('${pipeline.slice(at, at + 12)}')` : ' (the end)'}: ${message}`);
+    const near = pipeline.slice(at).split(/(?<=.)[,{}=]/)[0]!;
+    super(`pipeline "${pipeline}" at character ${at + 1}${at < pipeline.length ? ` ('${near}')` : ' (the end)'}: ${message}`);
   }
 }
 

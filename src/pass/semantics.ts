@@ -41,10 +41,10 @@ export function randomInputs(m: Module, seed = 1, batch = 2): Tensor[] {
  * before and after on the given (or seeded random) inputs. One call for custom passes:
  * `expect(checkPassSemantics(myPass, module).ok).toBe(true)`.
  */
-export function checkPassSemantics(pass: Pass | PipelineEntry, module: Module, opts: { inputs?: Tensor[]; rtol?: number; atol?: number; label?: string } = {}): SemanticsReport {
+export function checkPassSemantics(pass: Pass | PipelineEntry, module: Module, opts: { inputs?: Tensor[]; before?: Tensor[]; rtol?: number; atol?: number; label?: string } = {}): SemanticsReport {
   const entry: PipelineEntry = 'pass' in pass ? pass : { pass, options: {} };
   const inputs = opts.inputs ?? randomInputs(module);
-  const before = interpret(module, inputs);
+  const before = opts.before ?? interpret(module, inputs);
   const copy = cloneModule(module);
   const records = runPipeline(copy, [entry], { printIrAfterChange: true, log: () => undefined, reproducerDir: join(tmpdir(), 'sparsec-reproducers') });
   const changed = records[0]!.changed === true;
