@@ -29,7 +29,9 @@ export function randomizeConstantOfShape(bytes: Uint8Array, seed: number, opts: 
   g.node = keep;
   // The shape initializers of the replaced fills are no longer used.
   const used = new Set(keep.flatMap((n) => n.input ?? []));
-  g.initializer = (g.initializer ?? []).filter((t) => !fillShapes.has(t.name ?? '') || used.has(t.name ?? ''));
+  const dropped = (name: string | null | undefined) => fillShapes.has(name ?? '') && !used.has(name ?? '');
+  g.initializer = (g.initializer ?? []).filter((t) => !dropped(t.name));
+  g.input = (g.input ?? []).filter((i) => !dropped(i.name)); // old exports list initializers as inputs too
   if (opts.dropFinalSoftmax) {
     // A Softmax that produces a graph output: output its input instead.
     for (const out of g.output ?? []) {
