@@ -1,6 +1,7 @@
 // The op registry: every dialect's table, in one explicit list. Adding a dialect adds a line here.
 import type { OpDef } from '../ir/opdef.js';
 import { NN_OPS } from './nn/index.js';
+import { SPARSE_OPS } from './sparse/index.js';
 
 /** Builtin ops that belong to no dialect. */
 export const BUILTIN_OPS: readonly OpDef[] = [
@@ -17,6 +18,7 @@ export const BUILTIN_OPS: readonly OpDef[] = [
 export const DIALECTS: Readonly<Record<string, readonly OpDef[]>> = {
   builtin: BUILTIN_OPS,
   nn: NN_OPS,
+  sparse: SPARSE_OPS,
 };
 
 const REGISTRY = new Map<string, OpDef>();
