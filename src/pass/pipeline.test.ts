@@ -37,7 +37,7 @@ describe('pipeline strings', () => {
   });
 
   it.each([
-    ['canonicalize,fold-batchnrm', 14, /unknown pass 'fold-batchnrm'; did you mean 'fold-batchnorm'\? \(passes: canonicalize, fold-batchnorm, fuse-bias, fuse-activation\)/],
+    ['canonicalize,fold-batchnrm', 14, /unknown pass 'fold-batchnrm'; did you mean 'fold-batchnorm'\? \(passes: canonicalize, fold-batchnorm, fuse-bias, fuse-activation, /],
     ['canonicalize{cs=true}', 14, /unknown option 'cs' for canonicalize; did you mean 'cse'\? \(options: max-rewrites, cse\)/],
     ['canonicalize{cse=maybe}', 18, /option 'cse' needs true or false, got "maybe"/],
     ['canonicalize{max-rewrites=1.5}', 27, /option 'max-rewrites' needs an integer/],
