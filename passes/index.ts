@@ -4,7 +4,8 @@ import canonicalize from './canonicalize.js';
 import foldBatchnorm from './fold-batchnorm.js';
 import fuseActivation from './fuse-activation.js';
 import fuseBias from './fuse-bias.js';
+import maskPropagation from './mask-propagation.js';
 import nmLayout from './nm-layout.js';
 import sparsify from './sparsify.js';
 
-export const BUILTIN_PASSES: readonly Pass[] = [canonicalize, foldBatchnorm, fuseBias, fuseActivation, nmLayout, sparsify] as unknown as Pass[];
+export const BUILTIN_PASSES: readonly Pass[] = [canonicalize, foldBatchnorm, fuseBias, fuseActivation, maskPropagation, nmLayout, sparsify] as unknown as Pass[];

@@ -47,13 +47,34 @@ export interface InferredType {
 /** Reference semantics: computes an op's results from its operands' values (filled in with the interpreter). */
 export type InterpretFn = (c: OpContext, inputs: readonly Tensor[]) => Tensor[];
 
+/** What is known of one channel (a slice along axis 1) of a tensor for every input: all zero, all one constant, or nothing. */
+export type ChannelFact = { readonly k: 'Z' } | { readonly k: 'C'; readonly v: number } | { readonly k: 'L' };
+
+/** How an operand's channels relate to result #0's channels (for mask propagation and channel elimination). */
+export type ChannelMap =
+  | { readonly kind: 'same'; readonly axis: number } // operand channel c (along `axis`) is result channel c
+  | { readonly kind: 'offset'; readonly offset: number } // operand channel c is result channel c + offset (concat)
+  | { readonly kind: 'slice'; readonly start: number; readonly count: number } // result channel c is operand channel start + c
+  | { readonly kind: 'block'; readonly size: number } // operand channel c is result channels [c*size, (c+1)*size) (flatten)
+  | { readonly kind: 'uniform' } // the operand is the same for every result channel (broadcast)
+  | { readonly kind: 'weights' } // a conv/gemm input: channels mix through a constant weight
+  | { readonly kind: 'opaque' }; // anything else: every channel may affect every channel
+
+/** Per-operand facts (undefined: not a channel tensor) and constant values, as transfer functions see them. */
+export interface MaskInputs {
+  readonly facts: readonly (readonly ChannelFact[] | undefined)[];
+  readonly consts: readonly (Tensor | undefined)[];
+}
+
 /**
- * Channel-mask transfer function (filled in with mask propagation): how per-channel facts
- * (zero / constant / live, used / dead) flow forward and backward through the op.
+ * Channel-mask transfer function (mask propagation): how per-channel facts (zero / constant / live)
+ * flow forward to the results, and whether each operand channel is used, flowing backward.
  */
 export interface MaskTransfer {
-  readonly forward?: (c: OpContext, inputs: readonly unknown[]) => unknown[];
-  readonly backward?: (c: OpContext, outputs: readonly unknown[]) => unknown[];
+  readonly forward: (c: OpContext, in_: MaskInputs) => (ChannelFact[] | undefined)[];
+  readonly backward: (c: OpContext, in_: MaskInputs, used: readonly (readonly boolean[] | undefined)[]) => (boolean[] | undefined)[];
+  /** How each operand's channels map to result #0's (channel elimination reads it). */
+  readonly map?: (c: OpContext) => ChannelMap[];
 }
 
 export interface OpDef {

@@ -2,6 +2,7 @@
 import type { AttrSpec, OpDef, TypeClass } from '../../ir/opdef.js';
 import { isElementType } from '../../ir/types.js';
 import { broadcast, result, sameAs, sameElementType } from '../infer.js';
+import { elementwiseMask } from '../../analysis/transfer.js';
 import { ARITH, broadcastKernel, castKernel, clipKernel, COMPARE, compareKernel, identityKernel, preluKernel, UNARY, unaryKernel, whereKernel } from '../../interp/kernels/elementwise.js';
 
 function unary(name: string, onnx: string, summary: string, types: TypeClass = 'float', attrs: Record<string, AttrSpec> = {}): OpDef {
@@ -15,6 +16,7 @@ function unary(name: string, onnx: string, summary: string, types: TypeClass = '
     infer: (c) => [sameAs(c.type(0))],
     example: `%y = nn.${name}(%x) : tensor<1x64xf32>`,
     interpret: name === 'identity' ? identityKernel : unaryKernel(UNARY[name]!),
+    mask: elementwiseMask,
   };
 }
 
@@ -30,6 +32,7 @@ function binary(name: string, onnx: string, summary: string, types: TypeClass = 
     infer: (c) => [result(c.elementType(0), broadcast(c, [c.shape(0), c.shape(1)]))],
     example: `%c = nn.${name}(%a, %b) : tensor<1x64xf32>`,
     interpret: broadcastKernel(ARITH[name as keyof typeof ARITH]),
+    mask: elementwiseMask,
   };
 }
 
@@ -46,6 +49,7 @@ function variadic(name: string, onnx: string, summary: string): OpDef {
     },
     infer: (c) => [result(c.elementType(0), broadcast(c, c.op.operands.map((_, i) => c.shape(i))))],
     example: `%y = nn.${name}(%a, %b, %c) : tensor<1x64xf32>`,
+    mask: elementwiseMask,
     interpret: name === 'mean' ? broadcastKernel(ARITH.add, (acc, n) => acc / n) : broadcastKernel(ARITH[name === 'sum' ? 'add' : (name as 'max' | 'min')]),
   };
 }
@@ -95,6 +99,7 @@ export const ELEMENTWISE_OPS: OpDef[] = [
     infer: (c) => [sameAs(c.type(0))],
     example: '%y = nn.clip(%x, %lo, %hi) : tensor<1x64xf32>',
     interpret: clipKernel,
+    mask: elementwiseMask,
   },
   {
     name: 'nn.cast',
@@ -113,6 +118,7 @@ export const ELEMENTWISE_OPS: OpDef[] = [
     },
     example: '%y = nn.cast(%x) {to = f32} : tensor<4xf32>',
     interpret: castKernel,
+    mask: elementwiseMask,
   },
   binary('add', 'Add', 'a + b'),
   binary('sub', 'Sub', 'a - b'),
@@ -136,6 +142,7 @@ export const ELEMENTWISE_OPS: OpDef[] = [
     infer: (c) => [sameAs(c.type(0))],
     example: '%y = nn.prelu(%x, %slope) : tensor<1x64x8x8xf32>',
     interpret: preluKernel,
+    mask: elementwiseMask,
   },
   ...(['equal', 'less', 'less_or_equal', 'greater', 'greater_or_equal'] as const).map((name): OpDef => ({
     name: `nn.${name}`,
@@ -148,6 +155,7 @@ export const ELEMENTWISE_OPS: OpDef[] = [
     infer: (c) => [result('bool', broadcast(c, [c.shape(0), c.shape(1)]))],
     example: `%c = nn.${name}(%a, %b) : tensor<1x64xbool>`,
     interpret: compareKernel(COMPARE[name]),
+    mask: elementwiseMask,
   })),
   unary('not', 'Not', 'Logical not.', 'bool'),
   {
@@ -161,6 +169,7 @@ export const ELEMENTWISE_OPS: OpDef[] = [
     infer: (c) => [result(c.elementType(1), broadcast(c, [c.shape(0), c.shape(1), c.shape(2)]))],
     example: '%y = nn.where(%cond, %a, %b) : tensor<4xf32>',
     interpret: whereKernel,
+    mask: elementwiseMask,
   },
   variadic('max', 'Max', 'Element-wise maximum of the inputs'),
   variadic('min', 'Min', 'Element-wise minimum of the inputs'),

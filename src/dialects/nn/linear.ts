@@ -1,6 +1,8 @@
 // nn dialect: ops with weights that contract a reduction axis: Conv, ConvTranspose, Gemm, MatMul.
 import type { AttrSpec, OpContext, OpDef } from '../../ir/opdef.js';
 import { broadcast, requireEqualDims, requireRank, result, windowAttrs, windowOut, type MaybeDim } from '../infer.js';
+import { opaqueMask } from '../../analysis/transfer.js';
+import { weightedMask } from '../../analysis/weighted.js';
 import { convKernel, convTransposeKernel, gemmKernel, matmulKernel } from '../../interp/kernels/linear.js';
 
 const spatial = (c: OpContext) => Math.max(0, c.rank(0) - 2);
@@ -79,6 +81,7 @@ export const LINEAR_OPS: OpDef[] = [
     },
     example: '%y = nn.conv(%x, %w, %b) {pads = [1, 1, 1, 1], strides = [1, 1]} : tensor<1x64x56x56xf32>',
     interpret: convKernel,
+    mask: weightedMask,
   },
   {
     name: 'nn.conv_transpose',
@@ -120,6 +123,7 @@ export const LINEAR_OPS: OpDef[] = [
     },
     example: '%y = nn.conv_transpose(%x, %w) {strides = [2, 2]} : tensor<1x16x32x32xf32>',
     interpret: convTransposeKernel,
+    mask: opaqueMask,
   },
   {
     name: 'nn.gemm',
@@ -153,6 +157,7 @@ export const LINEAR_OPS: OpDef[] = [
     },
     example: '%y = nn.gemm(%x, %w, %b) {transB = 1} : tensor<1x1000xf32>',
     interpret: gemmKernel,
+    mask: weightedMask,
   },
   {
     name: 'nn.matmul',
@@ -181,5 +186,6 @@ export const LINEAR_OPS: OpDef[] = [
     },
     example: '%y = nn.matmul(%x, %w) : tensor<1x128x768xf32>',
     interpret: matmulKernel,
+    mask: weightedMask,
   },
 ];

@@ -2,9 +2,20 @@
 import type { OpContext, OpDef } from '../../ir/opdef.js';
 import { normAxis, requireEqualDims, requireRank, result, sameAs, sameElementType, windowAttrs, windowOut } from '../infer.js';
 import { WINDOW_ATTRS } from './linear.js';
+import { couplingMask, firstOperandMask, opaqueMask, perChannelMask, poolMask } from '../../analysis/transfer.js';
+import type { MaskTransfer } from '../../ir/opdef.js';
 import { averagePoolKernel, batchNormKernel, instanceNormKernel, dropoutKernel, globalAveragePoolKernel, globalMaxPoolKernel, layerNormKernel, logSoftmaxKernel, lrnKernel, maxPoolKernel, softmaxKernel } from '../../interp/kernels/pool-norm.js';
 
 const spatial = (c: OpContext) => Math.max(0, c.rank(0) - 2);
+
+/** Ops that mix all channels when they work along axis 1, and are opaque otherwise (conservative). */
+function axisDependent(couples: (c: OpContext) => boolean): MaskTransfer {
+  return {
+    map: (c) => (couples(c) ? couplingMask : opaqueMask).map!(c),
+    forward: (c, i) => (couples(c) ? couplingMask : opaqueMask).forward(c, i),
+    backward: (c, i, u) => (couples(c) ? couplingMask : opaqueMask).backward(c, i, u),
+  };
+}
 
 function pool(name: string, onnx: string, summary: string, extra: OpDef['attrs'], indices: boolean): OpDef {
   return {
@@ -28,6 +39,7 @@ function pool(name: string, onnx: string, summary: string, extra: OpDef['attrs']
     },
     example: `%y = nn.${name}(%x) {kernel_shape = [3, 3], strides = [2, 2]} : tensor<1x64x56x56xf32>`,
     interpret: indices ? maxPoolKernel : averagePoolKernel,
+    mask: poolMask,
   };
 }
 
@@ -43,6 +55,7 @@ function globalPool(name: string, onnx: string, summary: string): OpDef {
     infer: (c) => [result(c.elementType(0), c.shape(0).map((d, i) => (i < 2 ? d : 1)))],
     example: `%y = nn.${name}(%x) : tensor<1x2048x1x1xf32>`,
     interpret: name === 'global_max_pool' ? globalMaxPoolKernel : globalAveragePoolKernel,
+    mask: poolMask,
   };
 }
 
@@ -58,6 +71,7 @@ function softmax(name: string, onnx: string, summary: string): OpDef {
     infer: (c) => [sameAs(c.type(0))],
     example: `%y = nn.${name}(%x) {axis = -1} : tensor<1x1000xf32>`,
     interpret: name === 'log_softmax' ? logSoftmaxKernel : softmaxKernel,
+    mask: axisDependent((c) => normAxis(c, c.int('axis'), c.rank(0)) === 1),
   };
 }
 
@@ -98,6 +112,7 @@ export const POOL_NORM_OPS: OpDef[] = [
     infer: (c) => [sameAs(c.type(0)), sameAs(c.type(3)), sameAs(c.type(4))].slice(0, c.op.results.length),
     example: '%y = nn.batch_normalization(%x, %scale, %bias, %mean, %var) {epsilon = 1e-05} : tensor<1x64x56x56xf32>',
     interpret: batchNormKernel,
+    mask: { forward: (c, i) => (c.int('training_mode') ? opaqueMask : perChannelMask).forward(c, i), backward: (c, i, u) => (c.int('training_mode') ? opaqueMask : perChannelMask).backward(c, i, u), map: (c) => (c.int('training_mode') ? opaqueMask : perChannelMask).map!(c) },
   },
   {
     name: 'nn.instance_normalization',
@@ -114,6 +129,7 @@ export const POOL_NORM_OPS: OpDef[] = [
     infer: (c) => [sameAs(c.type(0))],
     example: '%y = nn.instance_normalization(%x, %scale, %bias) : tensor<1x64x56x56xf32>',
     interpret: instanceNormKernel,
+    mask: perChannelMask,
   },
   {
     name: 'nn.layer_normalization',
@@ -137,6 +153,7 @@ export const POOL_NORM_OPS: OpDef[] = [
     },
     example: '%y = nn.layer_normalization(%x, %gamma, %beta) {axis = -1} : tensor<1x128x768xf32>',
     interpret: layerNormKernel,
+    mask: axisDependent((c) => normAxis(c, c.int('axis'), c.rank(0)) <= 1),
   },
   {
     name: 'nn.lrn',
@@ -157,6 +174,7 @@ export const POOL_NORM_OPS: OpDef[] = [
     infer: (c) => [sameAs(c.type(0))],
     example: '%y = nn.lrn(%x) {size = 5} : tensor<1x96x55x55xf32>',
     interpret: lrnKernel,
+    mask: couplingMask,
   },
   softmax('softmax', 'Softmax', 'exp(x) / sum(exp(x)) along axis.'),
   softmax('log_softmax', 'LogSoftmax', 'log(softmax(x)) along axis.'),
@@ -170,5 +188,6 @@ export const POOL_NORM_OPS: OpDef[] = [
     infer: (c) => [sameAs(c.type(0)), result('bool', c.shape(0))].slice(0, c.op.results.length),
     example: '%y = nn.dropout(%x) : tensor<1x4096xf32>',
     interpret: dropoutKernel,
+    mask: firstOperandMask,
   },
 ];

@@ -3,7 +3,57 @@
 import type { OpContext, OpDef } from '../../ir/opdef.js';
 import type { Dim } from '../../ir/types.js';
 import { normAxis, product, productDim, requireRank, result, sameElementType, type MaybeDim } from '../infer.js';
+import { concatMask, movementMask, opaqueMask, padMask, splitMask } from '../../analysis/transfer.js';
+import type { ChannelMap } from '../../ir/opdef.js';
 import { concatKernel, constantKernel, constantOfShapeKernel, expandKernel, flattenKernel, gatherKernel, padKernel, reduceKernel, reshapeKernel, shapeKernel, sizeKernel, sliceKernel, splitKernel, squeezeKernel, tileKernel, transposeKernel, unsqueezeKernel } from '../../interp/kernels/shape.js';
+
+const staticDims = (d: readonly (string | number | undefined)[]): number[] | undefined => (d.every((x) => typeof x === 'number') ? (d as number[]) : undefined);
+
+/** Flatten at axis 1 maps channel c to a block of features; other axes move the channel axis. */
+const flattenMask = movementMask((c): ChannelMap[] => {
+  const x = staticDims(c.shape(0));
+  const axis = c.int('axis') < 0 ? c.int('axis') + c.rank(0) : c.int('axis');
+  if (!x || axis !== 1 || x.length < 2) return [{ kind: 'opaque' }];
+  return [{ kind: 'block', size: x.slice(2).reduce((a, b) => a * b, 1) }];
+});
+
+/** Reshape keeps channels when dims 0 and 1 stay, and maps a channel to a block when [N, C, rest] becomes [N, C * rest]. */
+const reshapeMask = movementMask((c): ChannelMap[] => {
+  const x = staticDims(c.shape(0)), y = staticDims(c.op.results[0]!.type.shape);
+  const opaque: ChannelMap[] = [{ kind: 'opaque' }, { kind: 'opaque' }];
+  if (!x || !y || x.length < 2 || y.length < 2 || x[0] !== y[0]) return opaque;
+  const rest = x.slice(2).reduce((a, b) => a * b, 1);
+  if (y[1] === x[1]) return [{ kind: 'same', axis: 1 }, { kind: 'opaque' }];
+  if (y.length === 2 && y[1] === x[1]! * rest) return [{ kind: 'block', size: rest }, { kind: 'opaque' }];
+  return opaque;
+});
+
+const transposeMask = movementMask((c): ChannelMap[] => {
+  const p = c.ints('perm');
+  return [p[0] === 0 && p[1] === 1 ? { kind: 'same', axis: 1 } : { kind: 'opaque' }];
+});
+
+/** Slice along axis 1 with step 1 selects a channel range; slicing other axes keeps the facts. */
+const sliceMask = movementMask((c): ChannelMap[] => {
+  const rest = c.op.operands.slice(1).map(() => ({ kind: 'opaque' }) as ChannelMap);
+  const x = c.shape(0);
+  const starts = ints(c, 1), axes = c.has(3) ? ints(c, 3) : starts?.map((_, i) => i), steps = c.has(4) ? ints(c, 4) : starts?.map(() => 1);
+  if (!starts || !axes || !steps || x.length < 2) return [{ kind: 'opaque' }, ...rest];
+  const k = axes.findIndex((a) => (a < 0 ? a + x.length : a) === 1);
+  if (k < 0) return [{ kind: 'same', axis: 1 }, ...rest];
+  const n = c.op.results[0]!.type.shape[1], d = x[1];
+  if (steps[k] !== 1 || typeof n !== 'number' || typeof d !== 'number') return [{ kind: 'opaque' }, ...rest];
+  const s = starts[k]!;
+  return [{ kind: 'slice', start: Math.min(Math.max(s < 0 ? s + d : s, 0), d), count: n }, ...rest];
+});
+
+/** Squeeze / unsqueeze of axes after the channel axis keep channels. */
+const squeezeMask = movementMask((c): ChannelMap[] => {
+  const y = c.op.results[0]!.type;
+  const keeps = c.rank(0) >= 2 && y.rank >= 2 && c.shape(0)[0] === y.shape[0] && c.shape(0)[1] === y.shape[1] && (c.constInts(1) ?? []).every((a) => (a < 0 ? a + Math.max(c.rank(0), y.rank) : a) > 1);
+  return [keeps ? { kind: 'same', axis: 1 } : { kind: 'opaque' }, { kind: 'opaque' }];
+});
+
 
 /** The constant integer operand i, or undefined when it is computed at run time. */
 function ints(c: OpContext, i: number): number[] | undefined {
@@ -89,6 +139,7 @@ function reduce(name: string, onnx: string, summary: string): OpDef {
       return [result(c.elementType(0), out)];
     },
     interpret: reduceKernel(name.slice('reduce_'.length) as 'sum' | 'mean' | 'max' | 'min'),
+    mask: opaqueMask,
     example: `%y = nn.${name}(%x, %axes) {keepdims = 1} : tensor<1x64x1x1xf32>`,
   };
 }
@@ -124,6 +175,7 @@ export const SHAPE_OPS: OpDef[] = [
     },
     example: '%y = nn.flatten(%x) {axis = 1} : tensor<1x2048xf32>',
     interpret: flattenKernel,
+    mask: flattenMask,
   },
   {
     name: 'nn.reshape',
@@ -141,6 +193,7 @@ export const SHAPE_OPS: OpDef[] = [
     },
     example: '%y = nn.reshape(%x, %shape) : tensor<1x2048xf32>',
     interpret: reshapeKernel,
+    mask: reshapeMask,
   },
   {
     name: 'nn.transpose',
@@ -157,6 +210,7 @@ export const SHAPE_OPS: OpDef[] = [
     infer: (c) => [result(c.elementType(0), c.ints('perm').map((i) => c.shape(0)[i]))],
     example: '%y = nn.transpose(%x) {perm = [0, 2, 3, 1]} : tensor<1x56x56x64xf32>',
     interpret: transposeKernel,
+    mask: transposeMask,
   },
   {
     name: 'nn.concat',
@@ -182,6 +236,7 @@ export const SHAPE_OPS: OpDef[] = [
     },
     example: '%y = nn.concat(%a, %b) {axis = 1} : tensor<1x128x28x28xf32>',
     interpret: concatKernel,
+    mask: concatMask,
   },
   {
     name: 'nn.split',
@@ -214,6 +269,7 @@ export const SHAPE_OPS: OpDef[] = [
     },
     example: '%a, %b = nn.split(%x) {axis = 1} : tensor<1x32x8x8xf32>, tensor<1x32x8x8xf32>',
     interpret: splitKernel,
+    mask: splitMask,
   },
   {
     name: 'nn.slice',
@@ -247,6 +303,7 @@ export const SHAPE_OPS: OpDef[] = [
     },
     example: '%y = nn.slice(%x, %starts, %ends, %axes) : tensor<1x16x8x8xf32>',
     interpret: sliceKernel,
+    mask: sliceMask,
   },
   {
     name: 'nn.squeeze',
@@ -265,6 +322,7 @@ export const SHAPE_OPS: OpDef[] = [
     },
     example: '%y = nn.squeeze(%x, %axes) : tensor<1x64xf32>',
     interpret: squeezeKernel,
+    mask: squeezeMask,
   },
   {
     name: 'nn.unsqueeze',
@@ -287,6 +345,7 @@ export const SHAPE_OPS: OpDef[] = [
     },
     example: '%y = nn.unsqueeze(%x, %axes) : tensor<1x64x1x1xf32>',
     interpret: unsqueezeKernel,
+    mask: squeezeMask,
   },
   {
     name: 'nn.pad',
@@ -317,6 +376,7 @@ export const SHAPE_OPS: OpDef[] = [
     },
     example: '%y = nn.pad(%x, %pads, %zero) {mode = "constant"} : tensor<1x3x230x230xf32>',
     interpret: padKernel,
+    mask: padMask,
   },
   {
     name: 'nn.gather',
@@ -332,6 +392,7 @@ export const SHAPE_OPS: OpDef[] = [
     },
     example: '%y = nn.gather(%table, %ids) {axis = 0} : tensor<1x128x768xf32>',
     interpret: gatherKernel,
+    mask: opaqueMask,
   },
   {
     name: 'nn.shape',
@@ -383,6 +444,7 @@ export const SHAPE_OPS: OpDef[] = [
     },
     example: '%y = nn.constant_of_shape(%shape) {value = dense<0.0> : tensor<1xf32>} : tensor<1x64xf32>',
     interpret: constantOfShapeKernel,
+    mask: opaqueMask,
   },
   {
     name: 'nn.expand',
@@ -409,6 +471,7 @@ export const SHAPE_OPS: OpDef[] = [
     },
     example: '%y = nn.expand(%x, %shape) : tensor<4x64xf32>',
     interpret: expandKernel,
+    mask: opaqueMask,
   },
   {
     name: 'nn.tile',
@@ -426,6 +489,7 @@ export const SHAPE_OPS: OpDef[] = [
     },
     example: '%y = nn.tile(%x, %repeats) : tensor<2x64xf32>',
     interpret: tileKernel,
+    mask: opaqueMask,
   },
   reduce('reduce_mean', 'ReduceMean', 'Mean'),
   reduce('reduce_sum', 'ReduceSum', 'Sum'),
