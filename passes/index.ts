@@ -1,6 +1,7 @@
 // The registry of built-in passes: one line per pass, each defined in its own file.
 import type { Pass } from '../src/pass/define.js';
 import canonicalize from './canonicalize.js';
+import channelElimination from './channel-elimination.js';
 import foldBatchnorm from './fold-batchnorm.js';
 import fuseActivation from './fuse-activation.js';
 import fuseBias from './fuse-bias.js';
@@ -8,4 +9,4 @@ import maskPropagation from './mask-propagation.js';
 import nmLayout from './nm-layout.js';
 import sparsify from './sparsify.js';
 
-export const BUILTIN_PASSES: readonly Pass[] = [canonicalize, foldBatchnorm, fuseBias, fuseActivation, maskPropagation, nmLayout, sparsify] as unknown as Pass[];
+export const BUILTIN_PASSES: readonly Pass[] = [canonicalize, foldBatchnorm, fuseBias, fuseActivation, maskPropagation, channelElimination, nmLayout, sparsify] as unknown as Pass[];

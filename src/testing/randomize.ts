@@ -4,12 +4,20 @@ import { Tensor } from '../ir/tensor.js';
 import { onnx, tensorFromProto, tensorToProto, type NodeProto } from '../onnx/proto.js';
 import { normal, rng } from '../util/random.js';
 
-export function randomizeConstantOfShape(bytes: Uint8Array, seed: number, opts: { dropFinalSoftmax?: boolean } = {}): Uint8Array {
+export interface RandomizeOptions {
+  /** Drop a Softmax that produces a graph output (random weights saturate it). */
+  dropFinalSoftmax?: boolean;
+  /** Zero a random fraction in [min, max] of every Conv's output channels (filter rows and bias), like channel pruning. */
+  zeroChannels?: { min: number; max: number };
+}
+
+export function randomizeConstantOfShape(bytes: Uint8Array, seed: number, opts: RandomizeOptions = {}): Uint8Array {
   const m = onnx.ModelProto.decode(bytes);
   const g = m.graph!;
   const r = rng(seed);
   const inits = new Map((g.initializer ?? []).map((t) => [t.name ?? '', t]));
   const keep: NodeProto[] = [];
+  const fills = new Map<string, { shape: number[]; data: Float32Array }>();
   const fillShapes = new Set<string>();
   for (const n of g.node ?? []) {
     const shapeInit = n.opType === 'ConstantOfShape' ? inits.get(n.input?.[0] ?? '') : undefined;
@@ -24,8 +32,24 @@ export function randomizeConstantOfShape(bytes: Uint8Array, seed: number, opts: 
     const data = shape.length >= 2
       ? normal(r, size, Math.sqrt(2 / Math.max(1, size / shape[0]!)))
       : Float32Array.from({ length: size }, () => 0.5 + r());
-    g.initializer!.push(tensorToProto(new Tensor('f32', shape, data), n.output![0]!));
+    fills.set(n.output![0]!, { shape, data });
   }
+  if (opts.zeroChannels) {
+    const { min, max } = opts.zeroChannels;
+    for (const n of keep) {
+      if (n.opType !== 'Conv') continue;
+      const w = fills.get(n.input?.[1] ?? ''), b = fills.get(n.input?.[2] ?? '');
+      if (!w) continue;
+      const m = w.shape[0]!, per = w.data.length / m;
+      const count = Math.round((min + (max - min) * r()) * m);
+      const order = [...Array(m).keys()].sort(() => r() - 0.5);
+      for (const ch of order.slice(0, count)) {
+        w.data.fill(0, ch * per, (ch + 1) * per);
+        if (b) b.data[ch] = 0;
+      }
+    }
+  }
+  for (const [name, t] of fills) g.initializer!.push(tensorToProto(new Tensor('f32', t.shape, t.data), name));
   g.node = keep;
   // The shape initializers of the replaced fills are no longer used.
   const used = new Set(keep.flatMap((n) => n.input ?? []));

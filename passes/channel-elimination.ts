@@ -1,0 +1,190 @@
+// channel-elimination: removes dead, zero and constant channels physically (see
+// src/analysis/elimination.ts for which channels may go). Producers lose weight rows and bias
+// entries, consumers lose weight columns and fold constant channels into their bias, and every
+// tensor in between shrinks; coupled channels (residual branches, concat members, groups) go together.
+import { getOpDef } from '../src/dialects/index.js';
+import { int } from '../src/ir/attributes.js';
+import type { Func, Value } from '../src/ir/core.js';
+import { OpContext } from '../src/ir/opdef.js';
+import { Tensor } from '../src/ir/tensor.js';
+import { Builder } from '../src/ir/builder.js';
+import { planElimination } from '../src/analysis/elimination.js';
+import { definePass } from '../src/pass/define.js';
+import { constValue } from '../src/pass/helpers.js';
+import { fromF64, toF64 } from '../src/interp/numeric.js';
+
+const keepOf = (n: number, removed: readonly number[] = []): number[] => {
+  const r = new Set(removed);
+  return [...Array(n).keys()].filter((i) => !r.has(i));
+};
+
+/** t with only the indices `keep` along `axis`. */
+function take(t: Tensor, axis: number, keep: readonly number[]): Tensor {
+  const v = toF64(t);
+  const len = t.shape[axis]!, inner = t.shape.slice(axis + 1).reduce((a, b) => a * b, 1), outer = v.length / (len * inner) || 0;
+  const out = new Float64Array(outer * keep.length * inner);
+  let k = 0;
+  for (let o = 0; o < outer; o++) for (const j of keep) for (let i = 0; i < inner; i++) out[k++] = v[(o * len + j) * inner + i]!;
+  const shape = [...t.shape];
+  shape[axis] = keep.length;
+  return fromF64(t.elementType, shape, out);
+}
+
+/** Model size and work: constant elements, and multiply-adds of conv/gemm/matmul (symbolic dims as 1). */
+export function costOf(f: Func): { params: number; macs: number } {
+  let params = 0, macs = 0;
+  const n = (d: number | string) => (typeof d === 'number' ? d : 1);
+  for (const op of f.ops) {
+    if (op.name === 'nn.constant') {
+      const a = op.attrs.get('value');
+      if (a?.kind === 'dense' && a.value.size > 1) params += a.value.size;
+    }
+    const out = op.results[0]?.type;
+    if (!out) continue;
+    const outSize = out.shape.reduce<number>((a, d) => a * n(d), 1);
+    if (op.name.endsWith('.conv')) {
+      const w = op.operand(1).type;
+      macs += outSize * w.shape.slice(1).reduce<number>((a, d) => a * n(d), 1);
+    } else if (op.name.endsWith('.gemm') || op.name.endsWith('.matmul')) {
+      const a = op.operand(0).type;
+      macs += outSize * n(a.shape[a.rank - 1]!);
+    }
+  }
+  return { params, macs };
+}
+
+function eliminate(f: Func, stat: (k: string, n?: number) => void): void {
+  const { info, removed } = planElimination(f);
+  if (removed.size === 0) return;
+  const R = (v: Value) => removed.get(v) ?? [];
+  const channels = (v: Value) => v.type.shape[1] as number;
+  for (const op of [...f.ops]) {
+    if (op.name === 'return' || op.name === 'nn.constant') continue;
+    const b = new Builder(f).setInsertionPointBefore(op);
+    const setConst = (i: number, t: Tensor) => op.setOperand(i, b.constant(t, op.operand(i).name ? { name: op.operand(i).name } : {}));
+    const res = op.results[0]!;
+    const c = new OpContext(op, getOpDef(op.name)!);
+    if (op.name === 'nn.conv' || op.name === 'nn.gemm' || op.name === 'nn.matmul') {
+      const x = op.operand(0);
+      const rIn = R(x), rOut = R(res);
+      if (!rIn.length && !rOut.length) continue;
+      const w = constValue(op.operand(1))!;
+      const xFacts = info.get(x)!.facts;
+      if (op.name === 'nn.conv') {
+        const [M, Cg] = w.shape as [number, number];
+        const g = c.int('group');
+        const per = w.size / (M * Cg);
+        const wv = toF64(w);
+        const bias = op.operands.length > 2 ? Float64Array.from(toF64(constValue(op.operand(2))!)) : new Float64Array(M);
+        if (g === 1) {
+          for (const ci of rIn) {
+            const fact = xFacts[ci]!;
+            if (fact.k !== 'C') continue;
+            for (let m = 0; m < M; m++) {
+              let s = 0;
+              for (let j = 0; j < per; j++) s += wv[(m * Cg + ci) * per + j]!;
+              bias[m]! += fact.v * s;
+            }
+          }
+        }
+        let nw = take(w, 0, keepOf(M, rOut));
+        if (g === 1) nw = take(nw, 1, keepOf(Cg, rIn));
+        const nb = take(fromF64(w.elementType, [M], bias), 0, keepOf(M, rOut));
+        setConst(1, nw);
+        if (op.operands.length > 2) setConst(2, nb);
+        else if (bias.some((x0) => x0 !== 0)) op.setOperands([...op.operands, b.constant(nb)]);
+        if (g > 1) op.setAttr('group', int(g - rIn.length / Cg));
+      } else {
+        const transB = op.name === 'nn.gemm' && c.int('transB') === 1;
+        const alpha = op.name === 'nn.gemm' ? c.float('alpha') : 1;
+        const beta = op.name === 'nn.gemm' ? c.float('beta') : 1;
+        const [r0, r1] = w.shape as [number, number];
+        const N = transB ? r0 : r1, K = transB ? r1 : r0;
+        const wv = toF64(w);
+        const cc = op.operands.length > 2 ? constValue(op.operand(2)) : undefined;
+        const bias = new Float64Array(N);
+        if (cc) {
+          const cv = toF64(cc);
+          for (let n = 0; n < N; n++) bias[n] = beta * cv[cc.size === 1 ? 0 : n]!;
+        }
+        let absorbed = false;
+        for (const k of rIn) {
+          const fact = xFacts[k]!;
+          if (fact.k !== 'C') continue;
+          absorbed = true;
+          for (let n = 0; n < N; n++) bias[n]! += alpha * fact.v * (transB ? wv[n * K + k]! : wv[k * N + n]!);
+        }
+        const keepN = keepOf(N, rOut), keepK = keepOf(K, rIn);
+        setConst(1, transB ? take(take(w, 0, keepN), 1, keepK) : take(take(w, 0, keepK), 1, keepN));
+        const nb = take(fromF64(w.elementType, [N], bias), 0, keepN);
+        if (cc || absorbed) {
+          if (op.operands.length > 2) setConst(2, nb);
+          else op.setOperands([...op.operands, b.constant(nb)]);
+          if (op.name === 'nn.gemm') op.setAttr('beta', { kind: 'float', value: 1 });
+        }
+      }
+      continue;
+    }
+    const rRes = R(res);
+    const maps = getOpDef(op.name)?.mask?.map?.(c) ?? [];
+    op.operands.forEach((v, i) => {
+      const m = maps[i];
+      const t = constValue(v);
+      if (!t || !m) return;
+      if (m.kind === 'same' && rRes.length && t.shape[m.axis] === channels(res)) setConst(i, take(t, m.axis, keepOf(channels(res), rRes)));
+    });
+    if (op.name === 'nn.reshape' && rRes.length) {
+      const spec = constValue(op.operand(1));
+      if (spec && Number(spec.get(1)) !== -1) {
+        const vals = Array.from({ length: spec.size }, (_, k) => BigInt(Number(spec.get(k))));
+        vals[1] = BigInt(channels(res) - rRes.length);
+        setConst(1, Tensor.from('i64', [vals.length], vals));
+      }
+    }
+    if (op.name === 'nn.slice') {
+      const m = maps[0];
+      if (m?.kind === 'slice' && (R(op.operand(0)).length || rRes.length)) {
+        const keepIn = keepOf(channels(op.operand(0)), R(op.operand(0)));
+        const start = keepIn.filter((ch) => ch < m.start).length;
+        const count = channels(res) - rRes.length;
+        const axes = op.operands.length > 3 ? Array.from({ length: constValue(op.operand(3))!.size }, (_, k) => Number(constValue(op.operand(3))!.get(k))) : [...Array(constValue(op.operand(1))!.size).keys()];
+        const starts = Array.from({ length: axes.length }, (_, k) => Number(constValue(op.operand(1))!.get(k)));
+        const ends = Array.from({ length: axes.length }, (_, k) => Number(constValue(op.operand(2))!.get(k)));
+        const k = axes.findIndex((a) => (a < 0 ? a + op.operand(0).type.rank : a) === 1);
+        starts[k] = start;
+        ends[k] = start + count;
+        setConst(1, Tensor.from('i64', [starts.length], starts.map(BigInt)));
+        setConst(2, Tensor.from('i64', [ends.length], ends.map(BigInt)));
+      }
+    }
+  }
+  let total = 0;
+  for (const [v, r] of removed) {
+    const shape = [...v.type.shape];
+    shape[1] = (shape[1] as number) - r.length;
+    v.type = v.type.withShape(shape);
+    total += r.length;
+  }
+  stat('channels removed (summed over tensors)', total);
+  stat('tensors shrunk', removed.size);
+  for (const op of [...f.ops]) if (op.name === 'nn.constant' && !op.result(0).hasUses) op.erase();
+}
+
+export default definePass({
+  name: 'channel-elimination',
+  summary: 'Removes dead, zero and constant channels physically, shrinking weights, biases and tensors.',
+  description:
+    'Uses the facts of mask-propagation (computed afresh). Coupled channels (residual branches, concat members, flatten blocks, conv groups) go together or not at all; constant channels are folded into the consumers biases (convolutions only without padding); function inputs and outputs keep their shapes. Statistics: channels removed, and parameters and multiply-adds before and after.',
+  run(module, ctx) {
+    for (const f of module.funcs) {
+      const before = costOf(f);
+      eliminate(f, ctx.stat);
+      const after = costOf(f);
+      ctx.stat('parameters before', before.params);
+      ctx.stat('parameters after', after.params);
+      ctx.stat('multiply-adds before', before.macs);
+      ctx.stat('multiply-adds after', after.macs);
+    }
+  },
+});
+

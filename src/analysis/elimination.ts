@@ -1,0 +1,172 @@
+// Planning channel elimination: channels that are coupled (the same channel seen through
+// element-wise ops, residual adds, concat offsets, flatten blocks, conv groups) form classes in a
+// union-find; a class can go when every member is dead, zero, or constant with every weighted
+// consumer able to fold the constant into its bias, and no member is a function input or output
+// or passes through an op the analysis cannot see through.
+import { getOpDef } from '../dialects/index.js';
+import type { Func, Op, Value } from '../ir/core.js';
+import { OpContext, type ChannelMap, type MaskInputs } from '../ir/opdef.js';
+import type { Tensor } from '../ir/tensor.js';
+import { analyzeChannels, type ChannelInfo } from './channels.js';
+import { opaqueMask } from './transfer.js';
+import { weightView } from './weighted.js';
+
+export interface EliminationPlan {
+  info: Map<Value, ChannelInfo>;
+  /** Channels to remove, per value (sorted). */
+  removed: Map<Value, number[]>;
+}
+
+function denseConst(v: Value): Tensor | undefined {
+  const op = v.definingOp;
+  if (op?.name !== 'nn.constant') return undefined;
+  const a = op.attrs.get('value');
+  return a?.kind === 'dense' && !v.type.encoding ? a.value : undefined;
+}
+
+/** Whether a weighted op can fold a constant input channel into its bias exactly. */
+function canAbsorbConstant(op: Op, c: OpContext): boolean {
+  if (op.name === 'nn.conv') {
+    // Padding would mix zeros into a constant channel at the borders: only without padding.
+    const pads = c.hasAttr('pads') ? c.ints('pads') : [];
+    const auto = c.hasAttr('auto_pad') ? c.string('auto_pad') : 'NOTSET';
+    return c.int('group') === 1 && pads.every((p) => p === 0) && (auto === 'NOTSET' || auto === 'VALID');
+  }
+  if (op.name === 'nn.gemm' || op.name === 'nn.matmul') {
+    if (op.operands.length < 3) return true;
+    const cc = denseConst(op.operand(2));
+    return !!cc && (cc.shape.length < 2 || cc.shape[0] === 1);
+  }
+  return false;
+}
+
+export function planElimination(f: Func): EliminationPlan {
+  const info = analyzeChannels(f);
+  const ids = new Map<Value, number>();
+  let next = 0;
+  for (const [v, ci] of info) {
+    if (v.definingOp?.name === 'nn.constant') continue;
+    ids.set(v, next);
+    next += ci.facts.length;
+  }
+  const parent = Array.from({ length: next }, (_, i) => i);
+  const find = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
+    return i;
+  };
+  const union = (a: number, b: number) => void (parent[find(a)] = find(b));
+  const blocked = new Uint8Array(next);
+  const needsAbsorb = new Uint8Array(next); // a used constant member feeding a weighted op
+  const node = (v: Value, ch: number) => ids.get(v)! + ch;
+  const blockAll = (v: Value) => {
+    const id = ids.get(v);
+    if (id !== undefined) for (let k = 0; k < info.get(v)!.facts.length; k++) blocked[id + k] = 1;
+  };
+  f.args.forEach(blockAll);
+  f.returnValues.forEach(blockAll);
+
+  for (const op of f.ops) {
+    if (op.name === 'return' || op.name === 'nn.constant') continue;
+    const def = getOpDef(op.name);
+    const c = new OpContext(op, def!);
+    op.results.slice(1).forEach(blockAll);
+    const res = op.results[0];
+    const resId = res ? ids.get(res) : undefined;
+    const isWeighted = ['nn.conv', 'nn.gemm', 'nn.matmul'].includes(op.name);
+    if (isWeighted) {
+      const in_: MaskInputs = { facts: op.operands.map((v) => info.get(v)?.facts), consts: op.operands.map((v) => denseConst(v)) };
+      const view = weightView(c, in_);
+      const x = op.operand(0);
+      if (!view || ids.get(x) === undefined || resId === undefined || (op.operands.length > 2 && !denseConst(op.operand(2)))) {
+        op.operands.forEach(blockAll);
+        blockAll(res!);
+        continue;
+      }
+      const g = op.name === 'nn.conv' ? c.int('group') : 1;
+      if (g > 1) {
+        // Grouped (and depthwise) convs couple a group's input and output channels: whole groups only.
+        const cin = view.ins / g, cout = view.outs / g;
+        for (let gi = 0; gi < g; gi++) {
+          const first = node(x, gi * cin);
+          for (let k = 0; k < cin; k++) union(node(x, gi * cin + k), first);
+          for (let k = 0; k < cout; k++) union(node(res!, gi * cout + k), first);
+        }
+      } else {
+        const absorb = canAbsorbConstant(op, c);
+        const xf = info.get(x)!;
+        xf.facts.forEach((fact, ch) => {
+          if (fact.k === 'C' && xf.used[ch] && !absorb) needsAbsorb[node(x, ch)] = 1;
+        });
+      }
+      continue;
+    }
+    const maps: ChannelMap[] = (def?.mask?.map ?? opaqueMask.map!)(c);
+    if (resId === undefined) {
+      op.operands.forEach(blockAll);
+      continue;
+    }
+    op.operands.forEach((v, i) => {
+      const m = maps[i] ?? ({ kind: 'opaque' } as ChannelMap);
+      const vid = ids.get(v);
+      if (vid === undefined) {
+        // A constant operand: sliced along with the result when it carries channels; anything else is opaque.
+        if (m.kind === 'opaque' && denseConst(v) && v.type.rank >= 2 && v.type.shape[1] !== 1) blockAll(res!);
+        return;
+      }
+      const n = info.get(v)!.facts.length;
+      switch (m.kind) {
+        case 'same':
+          if (m.axis === 1) for (let ch = 0; ch < n; ch++) union(node(v, ch), node(res!, ch));
+          else { blockAll(v); blockAll(res!); }
+          break;
+        case 'offset':
+          for (let ch = 0; ch < n; ch++) union(node(v, ch), node(res!, ch + m.offset));
+          break;
+        case 'slice':
+          for (let ch = 0; ch < m.count; ch++) union(node(v, m.start + ch), node(res!, ch));
+          break;
+        case 'block':
+          for (let ch = 0; ch < n; ch++) for (let k = 0; k < m.size; k++) union(node(v, ch), node(res!, ch * m.size + k));
+          break;
+        case 'uniform':
+          blockAll(v);
+          break;
+        default:
+          blockAll(v);
+          blockAll(res!);
+      }
+    });
+  }
+
+  // A class goes when no member is blocked, live-and-used, or a constant its consumer cannot absorb.
+  const bad = new Uint8Array(next);
+  for (const [v, id] of ids) {
+    const ci = info.get(v)!;
+    ci.facts.forEach((fact, ch) => {
+      const i = id + ch;
+      if (blocked[i] || needsAbsorb[i] || (ci.used[ch] && fact.k === 'L')) bad[find(i)] = 1;
+    });
+  }
+  // Removing every channel of a tensor would leave it empty: keep (all of) such classes.
+  for (;;) {
+    let changed = false;
+    for (const [v, id] of ids) {
+      const n = info.get(v)!.facts.length;
+      let all = true;
+      for (let ch = 0; ch < n && all; ch++) if (bad[find(id + ch)]) all = false;
+      if (all && n > 0) {
+        for (let ch = 0; ch < n; ch++) bad[find(id + ch)] = 1;
+        changed = true;
+      }
+    }
+    if (!changed) break;
+  }
+  const removed = new Map<Value, number[]>();
+  for (const [v, id] of ids) {
+    const n = info.get(v)!.facts.length;
+    const r: number[] = [];
+    for (let ch = 0; ch < n; ch++) if (!bad[find(id + ch)]) r.push(ch);
+    if (r.length) removed.set(v, r);
+  }
+  return { info, removed };
+}
