@@ -6,7 +6,7 @@ import { str } from '../ir/attributes.js';
 import type { Func, Op, Value } from '../ir/core.js';
 import { OpContext, type ChannelFact, type MaskInputs } from '../ir/opdef.js';
 import type { Tensor } from '../ir/tensor.js';
-import { constFacts, LIVE, opaqueMask } from './transfer.js';
+import { LIVE, opaqueMask } from './transfer.js';
 
 export interface ChannelInfo {
   facts: ChannelFact[];
@@ -40,11 +40,8 @@ export function analyzeChannels(f: Func): Map<Value, ChannelInfo> {
   for (const a of f.args) set(a, undefined);
   for (const op of f.ops) {
     if (op.name === 'return') continue;
-    if (op.name === 'nn.constant') {
-      const t = denseConst(op.result(0));
-      set(op.result(0), t && t.shape.length >= 2 ? constFacts(t, 1) : undefined);
-      continue;
-    }
+    // Constants get no facts here: transfer functions read their values (weights can be large).
+    if (op.name === 'nn.constant') continue;
     const def = getOpDef(op.name);
     const mask = def?.mask ?? opaqueMask;
     let out: (ChannelFact[] | undefined)[];

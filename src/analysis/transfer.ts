@@ -14,8 +14,18 @@ const resultChannels = (c: OpContext, i = 0): number | undefined => {
   return typeof d === 'number' ? d : undefined;
 };
 
-/** The facts of a constant along `axis`: per index, zero / one value / live. */
+const factCache = new WeakMap<Tensor, Map<number, ChannelFact[]>>();
+
+/** The facts of a constant along `axis`: per index, zero / one value / live (memoised per tensor). */
 export function constFacts(t: Tensor, axis: number): ChannelFact[] {
+  let m = factCache.get(t);
+  if (!m) factCache.set(t, (m = new Map()));
+  let f = m.get(axis);
+  if (!f) m.set(axis, (f = computeConstFacts(t, axis)));
+  return f;
+}
+
+function computeConstFacts(t: Tensor, axis: number): ChannelFact[] {
   const v = toF64(t);
   const len = t.shape[axis] ?? 1;
   const inner = t.shape.slice(axis + 1).reduce((a, b) => a * b, 1);

@@ -8,18 +8,21 @@ import { applyEpilogue } from '../interp/kernels/linear.js';
 import { toF64 } from '../interp/numeric.js';
 import { constFacts, konst, LIVE, opaqueMask } from './transfer.js';
 
-/** The weight as a dense matrix nz[out][in] (true where nonzero) with in = the x channel, plus per-output bias. */
+/** A weight as seen from channels: output m reads input channel c when some weight between them is nonzero. */
 export interface WeightView {
   readonly outs: number;
   readonly ins: number;
-  /** For output m, the x channels with a nonzero weight. */
-  readonly reads: readonly (readonly number[])[];
+  /** Whether output m has a nonzero weight for input channel c. */
+  readonly reads: (m: number, c: number) => boolean;
   /** The constant added to output m when all its inputs are zero (bias, beta * C...), or undefined when not constant. */
   readonly base: readonly (number | undefined)[];
 }
 
-function denseOf(t: Tensor | undefined): Float64Array | undefined {
-  return t ? toF64(t) : undefined;
+/** Nonzero test on raw element data (f16 held as bits: +-0 are 0x0000 and 0x8000). */
+function nonzero(t: Tensor): (i: number) => boolean {
+  const d = t.data as ArrayLike<number | bigint>;
+  if (t.elementType === 'f16') return (i) => ((d[i] as number) & 0x7fff) !== 0;
+  return (i) => d[i] !== 0 && d[i] !== 0n;
 }
 
 /** The weight view of a conv / gemm / matmul, or undefined when the weight is not constant or the layout is not understood. */
@@ -27,23 +30,19 @@ export function weightView(c: OpContext, in_: MaskInputs): WeightView | undefine
   const op = c.op;
   const w = in_.consts[1];
   if (!w) return undefined;
-  const wv = toF64(w);
+  const nz = nonzero(w);
   if (op.name === 'nn.conv') {
     const [M, Cg] = w.shape as [number, number];
     const k = w.size / (M * Cg);
     const g = c.int('group');
     const Mg = M / g;
-    const reads = Array.from({ length: M }, (_, m) => {
-      const gi = Math.floor(m / Mg);
-      const r: number[] = [];
-      for (let ci = 0; ci < Cg; ci++) {
-        for (let j = 0; j < k; j++) if (wv[(m * Cg + ci) * k + j] !== 0) { r.push(gi * Cg + ci); break; }
-      }
-      return r;
-    });
-    const b = denseOf(in_.consts[2]);
-    const base = Array.from({ length: M }, (_, m) => (op.operands.length > 2 ? (b ? b[m]! : undefined) : 0));
-    return { outs: M, ins: Cg * g, reads, base };
+    const reads = (m: number, ch: number) => {
+      const gi = Math.floor(m / Mg), ci = ch - gi * Cg;
+      if (ci < 0 || ci >= Cg) return false;
+      for (let j = 0; j < k; j++) if (nz((m * Cg + ci) * k + j)) return true;
+      return false;
+    };
+    return { outs: M, ins: Cg * g, reads, base: baseOf(c, in_, M) };
   }
   if (op.name === 'nn.gemm' || op.name === 'nn.matmul') {
     if (op.operand(0).type.rank !== 2 || w.shape.length !== 2) return undefined;
@@ -51,30 +50,29 @@ export function weightView(c: OpContext, in_: MaskInputs): WeightView | undefine
     if (op.name === 'nn.gemm' && c.int('transA') !== 0) return undefined;
     const [r0, r1] = w.shape as [number, number];
     const N = transB ? r0 : r1, K = transB ? r1 : r0;
-    const reads = Array.from({ length: N }, (_, n) => {
-      const r: number[] = [];
-      for (let kk = 0; kk < K; kk++) if ((transB ? wv[n * K + kk] : wv[kk * N + n]) !== 0) r.push(kk);
-      return r;
-    });
-    let base: (number | undefined)[] = new Array<number>(N).fill(0);
-    if (op.operands.length > 2) {
-      const cc = in_.consts[2];
-      const beta = op.name === 'nn.gemm' ? c.float('beta') : 1;
-      if (!cc) base = base.map(() => undefined);
-      else {
-        const cf = cc.shape.length === 0 || cc.size === 1 ? constFacts(cc, 0).slice(0, 1) : constFacts(cc, cc.shape.length - 1);
-        // C broadcast to [M, N]: per column constant only when it does not vary along rows.
-        const perColumn = cc.shape.length < 2 || cc.shape[0] === 1;
-        base = Array.from({ length: N }, (_, n) => {
-          const f = cf.length === 1 ? cf[0]! : cf[n]!;
-          if (!perColumn || !f || f.k === 'L') return undefined;
-          return beta * (f.k === 'C' ? f.v : 0);
-        });
-      }
-    }
-    return { outs: N, ins: K, reads, base };
+    return { outs: N, ins: K, reads: (n, kk) => nz(transB ? n * K + kk : kk * N + n), base: baseOf(c, in_, N) };
   }
   return undefined;
+}
+
+/** The constant each output gets when all its inputs are zero: bias, or beta * C per column. */
+function baseOf(c: OpContext, in_: MaskInputs, N: number): (number | undefined)[] {
+  const op = c.op;
+  if (op.operands.length <= 2) return new Array<number>(N).fill(0);
+  const cc = in_.consts[2];
+  if (!cc) return new Array<undefined>(N).fill(undefined);
+  if (op.name === 'nn.conv') {
+    const b = toF64(cc);
+    return Array.from({ length: N }, (_, m) => b[m]!);
+  }
+  const beta = op.name === 'nn.gemm' ? c.float('beta') : 1;
+  const cf = cc.shape.length === 0 || cc.size === 1 ? constFacts(cc, 0).slice(0, 1) : constFacts(cc, cc.shape.length - 1);
+  const perColumn = cc.shape.length < 2 || cc.shape[0] === 1;
+  return Array.from({ length: N }, (_, n) => {
+    const f = cf.length === 1 ? cf[0]! : cf[n]!;
+    if (!perColumn || !f || f.k === 'L') return undefined;
+    return beta * (f.k === 'C' ? f.v : 0);
+  });
 }
 
 function epilogueConst(c: OpContext, v: number): number {
@@ -87,11 +85,16 @@ export const weightedMask: MaskTransfer = {
     const view = weightView(c, in_);
     const x = in_.facts[0];
     if (!view || !x || x.length !== view.ins) return opaqueMask.forward(c, in_);
-    const out: ChannelFact[] = view.reads.map((reads, m) => {
-      if (reads.some((ch) => x[ch]!.k !== 'Z')) return LIVE;
-      const b = view.base[m];
-      return b === undefined ? LIVE : konst(epilogueConst(c, b));
-    });
+    const nonZeroIn = x.map((f, ch) => (f.k !== 'Z' ? ch : -1)).filter((ch) => ch >= 0);
+    const out: ChannelFact[] = [];
+    for (let m = 0; m < view.outs; m++) {
+      // Live as soon as one non-zero input channel has a nonzero weight (dense rows stop at once).
+      if (nonZeroIn.some((ch) => view.reads(m, ch))) out.push(LIVE);
+      else {
+        const b = view.base[m];
+        out.push(b === undefined ? LIVE : konst(epilogueConst(c, b)));
+      }
+    }
     return [out];
   },
   backward(c, in_, used) {
@@ -99,11 +102,8 @@ export const weightedMask: MaskTransfer = {
     const x = in_.facts[0];
     if (!view || !x || x.length !== view.ins) return opaqueMask.backward(c, in_, used);
     const u = used[0];
-    const inUsed = x.map(() => false);
-    view.reads.forEach((reads, m) => {
-      if (u && !u[m]) return;
-      for (const ch of reads) inUsed[ch] = true;
-    });
+    const usedOuts = [...Array(view.outs).keys()].filter((m) => !u || u[m]);
+    const inUsed = x.map((_, ch) => usedOuts.some((m) => view.reads(m, ch)));
     return [inUsed, ...in_.facts.slice(1).map((f) => f?.map(() => true))];
   },
 };

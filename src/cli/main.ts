@@ -15,10 +15,11 @@ import { importCommand } from './import.js';
 import { runCommand } from './run.js';
 import { conformanceCommand } from './conformance.js';
 import { passesCommand } from './passes.js';
+import { analyzeCommand } from './analyze.js';
 import { didYouMean } from '../util/suggest.js';
 
 /** Every command, in the order help lists them. */
-export const COMMANDS: readonly Command[] = [importCommand, optCommand, passesCommand, runCommand, conformanceCommand];
+export const COMMANDS: readonly Command[] = [importCommand, optCommand, passesCommand, analyzeCommand, runCommand, conformanceCommand];
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
