@@ -180,7 +180,8 @@ export function movementMask(mapOf: (c: OpContext) => ChannelMap[]): MaskTransfe
     forward(c, in_) {
       const n = resultChannels(c);
       const maps = mapOf(c);
-      if (n === undefined || maps.some((m) => m.kind === 'opaque')) return opaqueMask.forward(c, in_);
+      // Constant operands (shapes, starts...) do not carry channels; an opaque data operand makes the result opaque.
+      if (n === undefined || maps.some((m, i) => m.kind === 'opaque' && !in_.consts[i])) return opaqueMask.forward(c, in_);
       const out = new Array<ChannelFact>(n).fill(LIVE);
       maps.forEach((m, i) => {
         const f = in_.facts[i] ?? (in_.consts[i] && in_.consts[i]!.shape.length >= 2 ? constFacts(in_.consts[i]!, 1) : undefined);
