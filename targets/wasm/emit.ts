@@ -1,0 +1,57 @@
+// A thin layer over binaryen.js for writing kernels: functions with named locals and counted loops.
+import binaryen from 'binaryen';
+
+export type Expr = number;
+export const { i32, f32, v128, none } = binaryen;
+
+export class FnBuilder {
+  readonly locals: number[] = [];
+  private labels = 0;
+  constructor(readonly m: binaryen.Module, readonly params: readonly number[]) {}
+
+  /** A new local of the given type; returns its index. */
+  local(type: number): number {
+    this.locals.push(type);
+    return this.params.length + this.locals.length - 1;
+  }
+  get(i: number, type: number = i32): Expr {
+    return this.m.local.get(i, type);
+  }
+  set(i: number, v: Expr): Expr {
+    return this.m.local.set(i, v);
+  }
+  c(n: number): Expr {
+    return this.m.i32.const(n);
+  }
+  add(a: Expr, b: Expr): Expr {
+    return this.m.i32.add(a, b);
+  }
+  mul(a: Expr, b: Expr): Expr {
+    return this.m.i32.mul(a, b);
+  }
+  /** Byte address base + index * 4. */
+  at(base: Expr, index: Expr): Expr {
+    return this.m.i32.add(base, this.m.i32.shl(index, this.m.i32.const(2)));
+  }
+  /** for (i = from; i < to; i += step) body; skipped when from >= to. */
+  for(i: number, from: Expr, to: Expr, step: number, body: Expr[]): Expr {
+    const m = this.m;
+    const l = `L${this.labels++}`, b = `B${this.labels++}`;
+    return m.block(b, [
+      m.local.set(i, from),
+      // Expressions are tree nodes: `to` is used twice, so the second use is a copy.
+      m.br(b, m.i32.ge_s(m.local.get(i, i32), m.copyExpression(to))),
+      m.loop(l, m.block(null, [
+        ...body,
+        m.local.set(i, m.i32.add(m.local.get(i, i32), m.i32.const(step))),
+        m.br(l, m.i32.lt_s(m.local.get(i, i32), to)),
+      ])),
+    ]);
+  }
+  /** Adds the function to the module. */
+  finish(name: string, body: Expr[]): void {
+    this.m.addFunction(name, binaryen.createType([...this.params]), none, this.locals, this.m.block(null, body));
+  }
+}
+
+export { binaryen };

@@ -1,0 +1,119 @@
+// The wasm kernels: each emits one function `(no params) -> ()` that reads and writes fixed
+// addresses chosen by the memory plan. Shapes are static; loops are generated for them.
+import type { binaryen } from './emit.js';
+import { f32, FnBuilder, i32, v128, type Expr } from './emit.js';
+
+export type Activation = { kind: 'none' } | { kind: 'relu' } | { kind: 'clip'; lo: number; hi: number };
+
+function actVec(m: binaryen.Module, a: Activation, v: Expr): Expr {
+  if (a.kind === 'relu') return m.f32x4.max(v, m.f32x4.splat(m.f32.const(0)));
+  if (a.kind === 'clip') return m.f32x4.min(m.f32x4.max(v, m.f32x4.splat(m.f32.const(a.lo))), m.f32x4.splat(m.f32.const(a.hi)));
+  return v;
+}
+function actScalar(m: binaryen.Module, a: Activation, v: Expr): Expr {
+  if (a.kind === 'relu') return m.f32.max(v, m.f32.const(0));
+  if (a.kind === 'clip') return m.f32.min(m.f32.max(v, m.f32.const(a.lo)), m.f32.const(a.hi));
+  return v;
+}
+
+export interface DenseMatmul {
+  x: number; w: number; bias?: number; y: number;
+  M: number; K: number; N: number;
+  act: Activation;
+}
+
+/**
+ * y[M, N] = act(x[M, K] @ w[K, N] + bias[N]); w is stored [K, N] (transposed at compile time when
+ * the model has [N, K]). Vectorised over N, 8 outputs (two f32x4) per step, scalar tail.
+ */
+export function denseMatmul(mod: binaryen.Module, name: string, p: DenseMatmul): void {
+  const fb = new FnBuilder(mod, []);
+  const m = fb.local(i32), n = fb.local(i32), k = fb.local(i32), xv = fb.local(f32), a0 = fb.local(v128), a1 = fb.local(v128), s = fb.local(f32);
+  const { M, K, N } = p;
+  const N8 = N - (N % 8), N4 = N - (N % 4);
+  const xAt = () => fb.at(fb.c(p.x), fb.add(fb.mul(fb.get(m), fb.c(K)), fb.get(k)));
+  const wAt = (extra: number) => fb.add(fb.at(fb.c(p.w), fb.add(fb.mul(fb.get(k), fb.c(N)), fb.get(n))), fb.c(extra));
+  const yAt = (extra: number) => fb.add(fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(m), fb.c(N)), fb.get(n))), fb.c(extra));
+  const biasVec = (extra: number) => (p.bias !== undefined ? mod.v128.load(0, 4, fb.add(fb.at(fb.c(p.bias), fb.get(n)), fb.c(extra))) : mod.f32x4.splat(mod.f32.const(0)));
+  const body: Expr[] = [
+    fb.for(m, fb.c(0), fb.c(M), 1, [
+      fb.for(n, fb.c(0), fb.c(N8), 8, [
+        fb.set(a0, biasVec(0)),
+        fb.set(a1, biasVec(16)),
+        fb.for(k, fb.c(0), fb.c(K), 1, [
+          fb.set(xv, mod.f32.load(0, 4, xAt())),
+          fb.set(a0, mod.f32x4.add(fb.get(a0, v128), mod.f32x4.mul(mod.f32x4.splat(fb.get(xv, f32)), mod.v128.load(0, 4, wAt(0))))),
+          fb.set(a1, mod.f32x4.add(fb.get(a1, v128), mod.f32x4.mul(mod.f32x4.splat(fb.get(xv, f32)), mod.v128.load(0, 4, wAt(16))))),
+        ]),
+        mod.v128.store(0, 4, yAt(0), actVec(mod, p.act, fb.get(a0, v128))),
+        mod.v128.store(0, 4, yAt(16), actVec(mod, p.act, fb.get(a1, v128))),
+      ]),
+      fb.for(n, fb.c(N8), fb.c(N4), 4, [
+        fb.set(a0, biasVec(0)),
+        fb.for(k, fb.c(0), fb.c(K), 1, [
+          fb.set(a0, mod.f32x4.add(fb.get(a0, v128), mod.f32x4.mul(mod.f32x4.splat(mod.f32.load(0, 4, xAt())), mod.v128.load(0, 4, wAt(0))))),
+        ]),
+        mod.v128.store(0, 4, yAt(0), actVec(mod, p.act, fb.get(a0, v128))),
+      ]),
+      fb.for(n, fb.c(N4), fb.c(N), 1, [
+        fb.set(s, p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.get(n))) : mod.f32.const(0)),
+        fb.for(k, fb.c(0), fb.c(K), 1, [
+          fb.set(s, mod.f32.add(fb.get(s, f32), mod.f32.mul(mod.f32.load(0, 4, xAt()), mod.f32.load(0, 4, wAt(0))))),
+        ]),
+        mod.f32.store(0, 4, yAt(0), actScalar(mod, p.act, fb.get(s, f32))),
+      ]),
+    ]),
+  ];
+  fb.finish(name, body);
+}
+
+export interface CsrMatmul {
+  x: number; y: number; bias?: number;
+  /** CSR over the weight [N, K]: row (output) starts, column (input) indices as u16 or i32, values. */
+  rowPtr: number; cols: number; vals: number; colBytes: 2 | 4;
+  M: number; K: number; N: number;
+  act: Activation;
+}
+
+/** y[m, n] = act(bias[n] + sum over nonzeros j of row n: vals[j] * x[m, cols[j]]). */
+export function csrMatmul(mod: binaryen.Module, name: string, p: CsrMatmul): void {
+  const fb = new FnBuilder(mod, []);
+  const m = fb.local(i32), n = fb.local(i32), j = fb.local(i32), end = fb.local(i32), s = fb.local(f32), xrow = fb.local(i32);
+  const col = () => (p.colBytes === 2 ? mod.i32.load16_u(0, 2, fb.add(fb.c(p.cols), fb.mul(fb.get(j), fb.c(2)))) : mod.i32.load(0, 4, fb.at(fb.c(p.cols), fb.get(j))));
+  fb.finish(name, [
+    fb.for(m, fb.c(0), fb.c(p.M), 1, [
+      fb.set(xrow, fb.at(fb.c(p.x), fb.mul(fb.get(m), fb.c(p.K)))),
+      fb.for(n, fb.c(0), fb.c(p.N), 1, [
+        fb.set(s, p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.get(n))) : mod.f32.const(0)),
+        fb.set(end, mod.i32.load(0, 4, fb.at(fb.c(p.rowPtr), fb.add(fb.get(n), fb.c(1))))),
+        fb.for(j, mod.i32.load(0, 4, fb.at(fb.c(p.rowPtr), fb.get(n))), fb.get(end), 1, [
+          fb.set(s, mod.f32.add(fb.get(s, f32), mod.f32.mul(mod.f32.load(0, 4, fb.at(fb.c(p.vals), fb.get(j))), mod.f32.load(0, 4, fb.at(fb.get(xrow), col()))))),
+        ]),
+        mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(m), fb.c(p.N)), fb.get(n))), actScalar(mod, p.act, fb.get(s, f32))),
+      ]),
+    ]),
+  ]);
+}
+
+export interface Elementwise {
+  kind: 'relu' | 'add' | 'mul' | 'sub' | 'copy';
+  a: number; b?: number; y: number;
+  /** Elements of the result. */
+  size: number;
+  /** b repeats with this period (a bias over the last dim), or equals size. */
+  bPeriod?: number;
+}
+
+/** y = op(a, b) element by element (b may repeat with a period: bias over the last dim). */
+export function elementwise(mod: binaryen.Module, name: string, p: Elementwise): void {
+  const fb = new FnBuilder(mod, []);
+  const i = fb.local(i32);
+  const a = () => mod.f32.load(0, 4, fb.at(fb.c(p.a), fb.get(i)));
+  const b = () => mod.f32.load(0, 4, fb.at(fb.c(p.b!), p.bPeriod && p.bPeriod !== p.size ? mod.i32.rem_u(fb.get(i), fb.c(p.bPeriod)) : fb.get(i)));
+  const v = p.kind === 'relu' ? mod.f32.max(a(), mod.f32.const(0))
+    : p.kind === 'add' ? mod.f32.add(a(), b())
+    : p.kind === 'sub' ? mod.f32.sub(a(), b())
+    : p.kind === 'mul' ? mod.f32.mul(a(), b())
+    : a();
+  fb.finish(name, [fb.for(i, fb.c(0), fb.c(p.size), 1, [mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.get(i)), v)])]);
+}
