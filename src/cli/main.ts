@@ -9,6 +9,7 @@ import { UnsupportedError } from '../util/errors.js';
 import { PipelineError } from '../pass/pipeline.js';
 import { PassError } from '../pass/manager.js';
 import { PassLoadError } from '../pass/registry.js';
+import { WasmCompileError } from '../../targets/wasm/compile.js';
 import { CliError, commandHelp, parseArgs, type Command, type Io } from './command.js';
 import { optCommand } from './opt.js';
 import { importCommand } from './import.js';
@@ -16,10 +17,11 @@ import { runCommand } from './run.js';
 import { conformanceCommand } from './conformance.js';
 import { passesCommand } from './passes.js';
 import { analyzeCommand } from './analyze.js';
+import { compileCommand } from './compile.js';
 import { didYouMean } from '../util/suggest.js';
 
 /** Every command, in the order help lists them. */
-export const COMMANDS: readonly Command[] = [importCommand, optCommand, passesCommand, analyzeCommand, runCommand, conformanceCommand];
+export const COMMANDS: readonly Command[] = [importCommand, optCommand, passesCommand, analyzeCommand, compileCommand, runCommand, conformanceCommand];
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -85,7 +87,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 }
 
 function errorLine(e: unknown): string {
-  if (e instanceof CliError || e instanceof ParseError || e instanceof VerifyError || e instanceof OnnxError || e instanceof UnsupportedError || e instanceof InterpError || e instanceof PipelineError || e instanceof PassError || e instanceof PassLoadError) return e.message;
+  if (e instanceof CliError || e instanceof ParseError || e instanceof VerifyError || e instanceof OnnxError || e instanceof UnsupportedError || e instanceof InterpError || e instanceof PipelineError || e instanceof PassError || e instanceof PassLoadError || e instanceof WasmCompileError) return e.message;
   if (e instanceof Error) return `${e.message} (internal error; run with --debug for the stack trace)`;
   return String(e);
 }

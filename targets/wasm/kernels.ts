@@ -5,7 +5,7 @@ import { f32, FnBuilder, i32, v128, type Expr } from './emit.js';
 
 export type Activation = { kind: 'none' } | { kind: 'relu' } | { kind: 'clip'; lo: number; hi: number };
 
-function actVec(m: binaryen.Module, a: Activation, v: Expr): Expr {
+export function actVec(m: binaryen.Module, a: Activation, v: Expr): Expr {
   if (a.kind === 'relu') return m.f32x4.max(v, m.f32x4.splat(m.f32.const(0)));
   if (a.kind === 'clip') return m.f32x4.min(m.f32x4.max(v, m.f32x4.splat(m.f32.const(a.lo))), m.f32x4.splat(m.f32.const(a.hi)));
   return v;
@@ -24,47 +24,44 @@ export interface DenseMatmul {
 
 /**
  * y[M, N] = act(x[M, K] @ w[K, N] + bias[N]); w is stored [K, N] (transposed at compile time when
- * the model has [N, K]). Vectorised over N, 8 outputs (two f32x4) per step, scalar tail.
+ * the model has [N, K]) so it streams contiguously. Rows of y are done four at a time (each weight
+ * vector loaded once for four rows), vectorised over N with a scalar tail; the activation is applied
+ * in a last sweep over the rows.
  */
 export function denseMatmul(mod: binaryen.Module, name: string, p: DenseMatmul): void {
   const fb = new FnBuilder(mod, []);
-  const m = fb.local(i32), n = fb.local(i32), k = fb.local(i32), xv = fb.local(f32), a0 = fb.local(v128), a1 = fb.local(v128), s = fb.local(f32);
+  const m = fb.local(i32), n = fb.local(i32), k = fb.local(i32), wv = fb.local(v128), wrow = fb.local(i32), ws = fb.local(f32);
+  const xs = [fb.local(v128), fb.local(v128), fb.local(v128), fb.local(v128)];
+  const yrow = [fb.local(i32), fb.local(i32), fb.local(i32), fb.local(i32)];
   const { M, K, N } = p;
-  const N8 = N - (N % 8), N4 = N - (N % 4);
-  const xAt = () => fb.at(fb.c(p.x), fb.add(fb.mul(fb.get(m), fb.c(K)), fb.get(k)));
-  const wAt = (extra: number) => fb.add(fb.at(fb.c(p.w), fb.add(fb.mul(fb.get(k), fb.c(N)), fb.get(n))), fb.c(extra));
-  const yAt = (extra: number) => fb.add(fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(m), fb.c(N)), fb.get(n))), fb.c(extra));
-  const biasVec = (extra: number) => (p.bias !== undefined ? mod.v128.load(0, 4, fb.add(fb.at(fb.c(p.bias), fb.get(n)), fb.c(extra))) : mod.f32x4.splat(mod.f32.const(0)));
-  const body: Expr[] = [
-    fb.for(m, fb.c(0), fb.c(M), 1, [
-      fb.for(n, fb.c(0), fb.c(N8), 8, [
-        fb.set(a0, biasVec(0)),
-        fb.set(a1, biasVec(16)),
-        fb.for(k, fb.c(0), fb.c(K), 1, [
-          fb.set(xv, mod.f32.load(0, 4, xAt())),
-          fb.set(a0, mod.f32x4.add(fb.get(a0, v128), mod.f32x4.mul(mod.f32x4.splat(fb.get(xv, f32)), mod.v128.load(0, 4, wAt(0))))),
-          fb.set(a1, mod.f32x4.add(fb.get(a1, v128), mod.f32x4.mul(mod.f32x4.splat(fb.get(xv, f32)), mod.v128.load(0, 4, wAt(16))))),
+  const N4 = N - (N % 4);
+  const M4 = M - (M % 4);
+  const rowsBlock = (rows: number, mStart: Expr, mEnd: Expr, step: number): Expr =>
+    fb.for(m, mStart, mEnd, step, [
+      ...Array.from({ length: rows }, (_, r) => fb.set(yrow[r]!, fb.at(fb.c(p.y), fb.mul(fb.add(fb.get(m), fb.c(r)), fb.c(N))))),
+      // y rows start as the bias (or zero)
+      ...Array.from({ length: rows }, (_, r) => fb.for(n, fb.c(0), fb.c(N), 1, [
+        mod.f32.store(0, 4, fb.at(fb.get(yrow[r]!), fb.get(n)), p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.get(n))) : mod.f32.const(0)),
+      ])),
+      fb.for(k, fb.c(0), fb.c(K), 1, [
+        ...Array.from({ length: rows }, (_, r) => fb.set(xs[r]!, mod.f32x4.splat(mod.f32.load(0, 4, fb.at(fb.c(p.x), fb.add(fb.mul(fb.add(fb.get(m), fb.c(r)), fb.c(K)), fb.get(k))))))),
+        fb.set(wrow, fb.at(fb.c(p.w), fb.mul(fb.get(k), fb.c(N)))),
+        fb.for(n, fb.c(0), fb.c(N4), 4, [
+          fb.set(wv, mod.v128.load(0, 4, fb.at(fb.get(wrow), fb.get(n)))),
+          ...Array.from({ length: rows }, (_, r) => mod.v128.store(0, 4, fb.at(fb.get(yrow[r]!), fb.get(n)),
+            mod.f32x4.add(mod.v128.load(0, 4, fb.at(fb.get(yrow[r]!), fb.get(n))), mod.f32x4.mul(fb.get(xs[r]!, v128), fb.get(wv, v128))))),
         ]),
-        mod.v128.store(0, 4, yAt(0), actVec(mod, p.act, fb.get(a0, v128))),
-        mod.v128.store(0, 4, yAt(16), actVec(mod, p.act, fb.get(a1, v128))),
-      ]),
-      fb.for(n, fb.c(N8), fb.c(N4), 4, [
-        fb.set(a0, biasVec(0)),
-        fb.for(k, fb.c(0), fb.c(K), 1, [
-          fb.set(a0, mod.f32x4.add(fb.get(a0, v128), mod.f32x4.mul(mod.f32x4.splat(mod.f32.load(0, 4, xAt())), mod.v128.load(0, 4, wAt(0))))),
+        fb.for(n, fb.c(N4), fb.c(N), 1, [
+          fb.set(ws, mod.f32.load(0, 4, fb.at(fb.get(wrow), fb.get(n)))),
+          ...Array.from({ length: rows }, (_, r) => mod.f32.store(0, 4, fb.at(fb.get(yrow[r]!), fb.get(n)),
+            mod.f32.add(mod.f32.load(0, 4, fb.at(fb.get(yrow[r]!), fb.get(n))), mod.f32.mul(mod.f32x4.extract_lane(fb.get(xs[r]!, v128), 0), fb.get(ws, f32))))),
         ]),
-        mod.v128.store(0, 4, yAt(0), actVec(mod, p.act, fb.get(a0, v128))),
       ]),
-      fb.for(n, fb.c(N4), fb.c(N), 1, [
-        fb.set(s, p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.get(n))) : mod.f32.const(0)),
-        fb.for(k, fb.c(0), fb.c(K), 1, [
-          fb.set(s, mod.f32.add(fb.get(s, f32), mod.f32.mul(mod.f32.load(0, 4, xAt()), mod.f32.load(0, 4, wAt(0))))),
-        ]),
-        mod.f32.store(0, 4, yAt(0), actScalar(mod, p.act, fb.get(s, f32))),
-      ]),
-    ]),
-  ];
-  fb.finish(name, body);
+      ...(p.act.kind === 'none' ? [] : Array.from({ length: rows }, (_, r) => fb.for(n, fb.c(0), fb.c(N), 1, [
+        mod.f32.store(0, 4, fb.at(fb.get(yrow[r]!), fb.get(n)), actScalar(mod, p.act, mod.f32.load(0, 4, fb.at(fb.get(yrow[r]!), fb.get(n))))),
+      ]))),
+    ]);
+  fb.finish(name, [rowsBlock(4, fb.c(0), fb.c(M4), 4), rowsBlock(1, fb.c(M4), fb.c(M), 1)]);
 }
 
 export interface CsrMatmul {
