@@ -7,7 +7,7 @@ import { getOpDef } from '../../src/dialects/index.js';
 import type { Tensor } from '../../src/ir/tensor.js';
 import { toF64 } from '../../src/interp/numeric.js';
 import { binaryen } from './emit.js';
-import { csrMatmul, denseMatmul, elementwise, type Activation } from './kernels.js';
+import { csrMatmul, csrMatmulBatched, denseMatmul, elementwise, type Activation } from './kernels.js';
 
 export class WasmCompileError extends Error {
   override name = 'WasmCompileError';
@@ -66,7 +66,8 @@ export function compileWasm(f: Func): { wasm: Uint8Array; manifest: Manifest } {
   const putF32 = (a: ArrayLike<number>) => put(new Uint8Array(Float32Array.from(a).buffer));
   const weightStart = top;
 
-  interface Step { op: Op; emit: (mod: binaryen.Module, name: string, addr: (v: Value) => number) => void; kernel: string; format: string }
+  interface Step { op: Op; emit: (mod: binaryen.Module, name: string, addr: (v: Value) => number) => void; kernel: string; format: string; scratch?: number }
+  let scratch = 0; // address of the shared scratch region, known after the arena is placed
   const steps: Step[] = [];
   for (const op of ops) {
     const c = new OpContext(op, getOpDef(op.name)!);
@@ -95,11 +96,16 @@ export function compileWasm(f: Func): { wasm: Uint8Array; manifest: Manifest } {
           for (let k = 0; k < K; k++) if (at(k, n) !== 0) { cols.push(k); vals.push(at(k, n)); }
           rowPtr.push(cols.length);
         }
-        const colBytes = K <= 65536 ? 2 : 4;
+        const colBytes: 2 | 4 = K <= 65536 ? 2 : 4;
         const rp = put(new Uint8Array(Int32Array.from(rowPtr).buffer));
         const cl = put(colBytes === 2 ? new Uint8Array(Uint16Array.from(cols).buffer) : new Uint8Array(Int32Array.from(cols).buffer));
         const vl = putF32(vals);
-        steps.push({ op, kernel: 'csr_matmul', format: `csr (${cols.length} nonzeros, u${colBytes * 8} indices)`, emit: (mod, name, addr) => csrMatmul(mod, name, { x: addr(x), y: addr(op.result(0)), ...(bias !== undefined ? { bias } : {}), rowPtr: rp, cols: cl, vals: vl, colBytes, M, K, N, act }) });
+        const csrArgs = (addr: (v: Value) => number) => ({ x: addr(x), y: addr(op.result(0)), ...(bias !== undefined ? { bias } : {}), rowPtr: rp, cols: cl, vals: vl, colBytes, M, K, N, act });
+        if (M >= 4 && M % 4 === 0 && M <= 32) {
+          steps.push({ op, kernel: 'csr_matmul_batched', format: `csr (${cols.length} nonzeros, u${colBytes * 8} indices)`, scratch: 4 * M * (K + N), emit: (mod, name, addr) => csrMatmulBatched(mod, name, { ...csrArgs(addr), scratch }) });
+        } else {
+          steps.push({ op, kernel: 'csr_matmul', format: `csr (${cols.length} nonzeros, u${colBytes * 8} indices)`, emit: (mod, name, addr) => csrMatmul(mod, name, csrArgs(addr)) });
+        }
       } else {
         const wt = putF32(Array.from({ length: K * N }, (_, i) => at(Math.floor(i / N), i % N)));
         steps.push({ op, kernel: 'dense_matmul', format: 'dense', emit: (mod, name, addr) => denseMatmul(mod, name, { x: addr(x), w: wt, ...(bias !== undefined ? { bias } : {}), y: addr(op.result(0)), M, K, N, act }) });
@@ -161,6 +167,8 @@ export function compileWasm(f: Func): { wasm: Uint8Array; manifest: Manifest } {
     }
   });
   top = align16(arenaTop);
+  scratch = top;
+  top = align16(top + Math.max(0, ...steps.map((s) => s.scratch ?? 0)));
   for (const v of f.returnValues) if (!offsets.has(v)) throw new WasmCompileError('wasm target: returning an input or a constant directly is not supported yet');
 
   // ---- module ----

@@ -72,21 +72,30 @@ export interface CsrMatmul {
   act: Activation;
 }
 
-/** y[m, n] = act(bias[n] + sum over nonzeros j of row n: vals[j] * x[m, cols[j]]). */
+/**
+ * y[m, n] = act(bias[n] + sum over nonzeros j of row n: vals[j] * x[m, cols[j]]). The nonzeros of a
+ * row are taken four at a time into four accumulators (independent adds), then a scalar tail.
+ */
 export function csrMatmul(mod: binaryen.Module, name: string, p: CsrMatmul): void {
   const fb = new FnBuilder(mod, []);
-  const m = fb.local(i32), n = fb.local(i32), j = fb.local(i32), end = fb.local(i32), s = fb.local(f32), xrow = fb.local(i32);
-  const col = () => (p.colBytes === 2 ? mod.i32.load16_u(0, 2, fb.add(fb.c(p.cols), fb.mul(fb.get(j), fb.c(2)))) : mod.i32.load(0, 4, fb.at(fb.c(p.cols), fb.get(j))));
+  const m = fb.local(i32), n = fb.local(i32), j = fb.local(i32), end = fb.local(i32), end4 = fb.local(i32), xrow = fb.local(i32);
+  const acc = [fb.local(f32), fb.local(f32), fb.local(f32), fb.local(f32)];
+  const colAt = (off: number) => (p.colBytes === 2
+    ? mod.i32.load16_u(0, 2, fb.add(fb.c(p.cols), fb.mul(fb.add(fb.get(j), fb.c(off)), fb.c(2))))
+    : mod.i32.load(0, 4, fb.at(fb.c(p.cols), fb.add(fb.get(j), fb.c(off)))));
+  const term = (off: number) => mod.f32.mul(mod.f32.load(0, 4, fb.at(fb.c(p.vals), fb.add(fb.get(j), fb.c(off)))), mod.f32.load(0, 4, fb.at(fb.get(xrow), colAt(off))));
   fb.finish(name, [
     fb.for(m, fb.c(0), fb.c(p.M), 1, [
       fb.set(xrow, fb.at(fb.c(p.x), fb.mul(fb.get(m), fb.c(p.K)))),
       fb.for(n, fb.c(0), fb.c(p.N), 1, [
-        fb.set(s, p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.get(n))) : mod.f32.const(0)),
+        ...acc.map((a, q) => fb.set(a, q === 0 && p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.get(n))) : mod.f32.const(0))),
+        fb.set(j, mod.i32.load(0, 4, fb.at(fb.c(p.rowPtr), fb.get(n)))),
         fb.set(end, mod.i32.load(0, 4, fb.at(fb.c(p.rowPtr), fb.add(fb.get(n), fb.c(1))))),
-        fb.for(j, mod.i32.load(0, 4, fb.at(fb.c(p.rowPtr), fb.get(n))), fb.get(end), 1, [
-          fb.set(s, mod.f32.add(fb.get(s, f32), mod.f32.mul(mod.f32.load(0, 4, fb.at(fb.c(p.vals), fb.get(j))), mod.f32.load(0, 4, fb.at(fb.get(xrow), col()))))),
-        ]),
-        mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(m), fb.c(p.N)), fb.get(n))), actScalar(mod, p.act, fb.get(s, f32))),
+        fb.set(end4, mod.i32.sub(fb.get(end), fb.c(3))),
+        fb.for(j, fb.get(j), fb.get(end4), 4, acc.map((a, q) => fb.set(a, mod.f32.add(fb.get(a, f32), term(q))))),
+        fb.for(j, fb.get(j), fb.get(end), 1, [fb.set(acc[0]!, mod.f32.add(fb.get(acc[0]!, f32), term(0)))]),
+        mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(m), fb.c(p.N)), fb.get(n))),
+          actScalar(mod, p.act, mod.f32.add(mod.f32.add(fb.get(acc[0]!, f32), fb.get(acc[1]!, f32)), mod.f32.add(fb.get(acc[2]!, f32), fb.get(acc[3]!, f32))))),
       ]),
     ]),
   ]);
@@ -113,4 +122,45 @@ export function elementwise(mod: binaryen.Module, name: string, p: Elementwise):
     : p.kind === 'mul' ? mod.f32.mul(a(), b())
     : a();
   fb.finish(name, [fb.for(i, fb.c(0), fb.c(p.size), 1, [mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.get(i)), v)])]);
+}
+
+export interface CsrMatmulBatched extends CsrMatmul {
+  /** Scratch for x transposed [K, M] and y transposed [N, M]. */
+  scratch: number;
+}
+
+/**
+ * CSR matmul for a batch (M a multiple of 4, at most 32): x is transposed to [K, M] so each nonzero
+ * weight is broadcast and multiplied with M/4 vectors of the batch (the "Fast Sparse ConvNets" idea
+ * applied to the batch dimension); the [N, M] result is transposed back.
+ */
+export function csrMatmulBatched(mod: binaryen.Module, name: string, p: CsrMatmulBatched): void {
+  const fb = new FnBuilder(mod, []);
+  const { M, K, N } = p;
+  const Q = M / 4;
+  const m = fb.local(i32), n = fb.local(i32), k = fb.local(i32), j = fb.local(i32), end = fb.local(i32), base = fb.local(i32), v = fb.local(v128);
+  const acc = Array.from({ length: Q }, () => fb.local(v128));
+  const xT = p.scratch, yT = p.scratch + K * M * 4;
+  const col = () => (p.colBytes === 2 ? mod.i32.load16_u(0, 2, fb.add(fb.c(p.cols), fb.mul(fb.get(j), fb.c(2)))) : mod.i32.load(0, 4, fb.at(fb.c(p.cols), fb.get(j))));
+  const biasSplat = () => mod.f32x4.splat(p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.get(n))) : mod.f32.const(0));
+  fb.finish(name, [
+    // xT[k, m] = x[m, k]
+    fb.for(m, fb.c(0), fb.c(M), 1, [fb.for(k, fb.c(0), fb.c(K), 1, [
+      mod.f32.store(0, 4, fb.at(fb.c(xT), fb.add(fb.mul(fb.get(k), fb.c(M)), fb.get(m))), mod.f32.load(0, 4, fb.at(fb.c(p.x), fb.add(fb.mul(fb.get(m), fb.c(K)), fb.get(k))))),
+    ])]),
+    fb.for(n, fb.c(0), fb.c(N), 1, [
+      ...acc.map((a) => fb.set(a, biasSplat())),
+      fb.set(end, mod.i32.load(0, 4, fb.at(fb.c(p.rowPtr), fb.add(fb.get(n), fb.c(1))))),
+      fb.for(j, mod.i32.load(0, 4, fb.at(fb.c(p.rowPtr), fb.get(n))), fb.get(end), 1, [
+        fb.set(v, mod.f32x4.splat(mod.f32.load(0, 4, fb.at(fb.c(p.vals), fb.get(j))))),
+        fb.set(base, fb.at(fb.c(xT), fb.mul(col(), fb.c(M)))),
+        ...acc.map((a, q) => fb.set(a, mod.f32x4.add(fb.get(a, v128), mod.f32x4.mul(fb.get(v, v128), mod.v128.load(q * 16, 4, fb.get(base)))))),
+      ]),
+      ...acc.map((a, q) => mod.v128.store(q * 16, 4, fb.at(fb.c(yT), fb.mul(fb.get(n), fb.c(M))), actVec(mod, p.act, fb.get(a, v128)))),
+    ]),
+    // y[m, n] = yT[n, m]
+    fb.for(m, fb.c(0), fb.c(M), 1, [fb.for(n, fb.c(0), fb.c(N), 1, [
+      mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(m), fb.c(N)), fb.get(n))), mod.f32.load(0, 4, fb.at(fb.c(yT), fb.add(fb.mul(fb.get(n), fb.c(M)), fb.get(m))))),
+    ])]),
+  ]);
 }

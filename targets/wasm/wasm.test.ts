@@ -33,7 +33,7 @@ async function agree(module: ReturnType<typeof Builder.func>['module']) {
 describe('wasm kernels vs the interpreter', () => {
   it('dense and CSR matmul with bias and fused activation, random shapes', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 23 }), fc.integer({ min: 1, max: 21 }), fc.boolean(), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 1, max: 1e9 }), async (M, K, N, transB, act, seed) => {
+      fc.asyncProperty(fc.constantFrom(1, 2, 3, 4, 5, 8, 12), fc.integer({ min: 1, max: 23 }), fc.integer({ min: 1, max: 21 }), fc.boolean(), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 1, max: 1e9 }), async (M, K, N, transB, act, seed) => {
         const r = rng(seed);
         const wv = Array.from({ length: K * N }, () => (r() < 0.6 ? 0 : r() * 2 - 1));
         const w = Tensor.from('f32', transB ? [N, K] : [K, N], wv);
