@@ -1,5 +1,5 @@
 // `sparsec conformance`: ONNX test folders through the importer and the interpreter.
-import { findTests, runTest, summarize, type TestResult } from '../conformance/conformance.js';
+import { findTests, runTest, runTestWasm, summarize, type TestResult } from '../conformance/conformance.js';
 import { CliError, type Command } from './command.js';
 import { tolerance } from './run.js';
 
@@ -10,14 +10,14 @@ export const conformanceCommand: Command = {
   description: 'Each test folder holds model.onnx and test_data_set_*/ with input_N.pb and output_N.pb. Prints one row per test, a per-op coverage table and a closing count; exit code 1 when any test fails.',
   positionals: [1, Infinity],
   options: {
-    target: { type: 'string', arg: 'NAME', help: 'what runs the model: interp (the reference interpreter; the only target so far)' },
+    target: { type: 'string', arg: 'NAME', help: 'what runs the model: interp (the reference interpreter, default) or wasm (compiled)' },
     json: { type: 'boolean', help: 'print the results as JSON' },
     rtol: { type: 'number', arg: 'R', help: 'relative tolerance (default 1e-3)' },
     atol: { type: 'number', arg: 'A', help: 'absolute tolerance (default 1e-7)' },
   },
-  run(args, io) {
+  async run(args, io) {
     const target = (args.options['target'] as string | undefined) ?? 'interp';
-    if (target !== 'interp') throw new CliError(`unknown target '${target}' (targets: interp)`);
+    if (target !== 'interp' && target !== 'wasm') throw new CliError(`unknown target '${target}' (targets: interp, wasm)`);
     const tol = tolerance(args.options, { rtol: 1e-3, atol: 1e-7 });
     let dirs: string[];
     try {
@@ -30,7 +30,7 @@ export const conformanceCommand: Command = {
     const results: TestResult[] = [];
     const w = Math.min(60, Math.max(...dirs.map((d) => d.split('/').pop()!.length)));
     for (const d of dirs) {
-      const r = runTest(d, tol);
+      const r = target === 'wasm' ? await runTestWasm(d, tol) : runTest(d, tol);
       results.push(r);
       if (!json) io.out(`${r.status.padEnd(11)} ${r.name.padEnd(w)}  ${r.reason ?? ''}${r.specialised ? `(specialised on ${r.specialised.join(', ')})` : ''}\n`);
     }

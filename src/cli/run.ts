@@ -1,5 +1,5 @@
 // `sparsec run`: the reference interpreter on a model or IR file and a folder of input_N.pb files.
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readTensors } from '../conformance/conformance.js';
 import { importForData, nameInputs, orderInputs } from '../importer/specialise.js';
@@ -10,6 +10,8 @@ import { compareTensors, describeMismatch } from '../interp/compare.js';
 import { interpret } from '../interp/interpret.js';
 import { encodeTensor } from '../onnx/proto.js';
 import { CliError, type Command } from './command.js';
+import type { Manifest } from '../../targets/wasm/compile.js';
+import { instantiate, type CompiledModel } from '../../targets/wasm/runtime.js';
 import { readInput } from './opt.js';
 
 export function tolerance(opts: Record<string, unknown>, defaults: { rtol: number; atol: number }): { rtol: number; atol: number } {
@@ -25,8 +27,8 @@ export function tolerance(opts: Record<string, unknown>, defaults: { rtol: numbe
 export const runCommand: Command = {
   name: 'run',
   summary: 'Run a model or IR file in the reference interpreter.',
-  usage: '<model.onnx | file.ir> --data DIR [--out DIR] [--check] [--rtol r --atol a]',
-  description: 'Reads input_N.pb from the data folder, runs the interpreter, writes output_N.pb to --out, and with --check compares with the output_N.pb in the data folder (exit code 1 on a mismatch).',
+  usage: '<model.onnx | file.ir | compiled dir> --data DIR [--out DIR] [--check] [--rtol r --atol a]',
+  description: 'Reads input_N.pb from the data folder, runs the model (the reference interpreter for .onnx and .ir, the compiled wasm for a folder written by sparsec compile), writes output_N.pb to --out, and with --check compares with the output_N.pb in the data folder (exit code 1 on a mismatch).',
   positionals: [1, 1],
   options: {
     data: { type: 'string', arg: 'DIR', help: 'folder with input_0.pb, input_1.pb, ... (and output_N.pb for --check)' },
@@ -35,7 +37,7 @@ export const runCommand: Command = {
     rtol: { type: 'number', arg: 'R', help: 'relative tolerance for --check (default 1e-3)' },
     atol: { type: 'number', arg: 'A', help: 'absolute tolerance for --check (default 1e-7)' },
   },
-  run(args, io) {
+  async run(args, io) {
     const file = args.positionals[0]!;
     const data = args.options['data'] as string | undefined;
     if (!data) throw new CliError('run needs --data DIR (a folder with input_N.pb files)');
@@ -47,9 +49,14 @@ export const runCommand: Command = {
     }
     const tol = tolerance(args.options, { rtol: 1e-3, atol: 1e-7 });
     const rawInputs = readTensors(dir, 'input');
-    let f: Func;
+    let f: Func | undefined;
     let inputs = rawInputs;
-    if (file.endsWith('.onnx')) {
+    let compiled: CompiledModel | undefined;
+    const asDir = resolve(io.cwd, file);
+    if (existsSync(join(asDir, 'manifest.json')) && existsSync(join(asDir, 'model.wasm'))) {
+      const manifest = JSON.parse(readFileSync(join(asDir, 'manifest.json'), 'utf8')) as Manifest;
+      compiled = await instantiate(new Uint8Array(readFileSync(join(asDir, 'model.wasm'))), manifest);
+    } else if (file.endsWith('.onnx')) {
       const path = resolve(io.cwd, file);
       const r = importForData(path, () => rawInputs);
       inputs = nameInputs(path, rawInputs);
@@ -60,8 +67,9 @@ export const runCommand: Command = {
       verifyOrThrow(m, file);
       f = m.func('main') ?? m.funcs[0]!;
     }
-    const argNames = f.args.map((a, i) => {
-      const n = f.argAttrs[i]?.get('name');
+    const fn = f;
+    const argNames = compiled ? compiled.manifest.inputs.map((i) => i.name) : fn!.args.map((a, i) => {
+      const n = fn!.argAttrs[i]?.get('name');
       return n?.kind === 'string' ? n.value : a.name ?? `input_${i}`;
     });
     const named = inputs.map((x, i) => ({ name: x.name || argNames[i] || '', tensor: x.tensor }));
@@ -72,9 +80,9 @@ export const runCommand: Command = {
       throw new CliError((e as Error).message);
     }
     const t0 = performance.now();
-    const outs = interpret(f, ordered);
+    const outs = compiled ? compiled.run(ordered) : interpret(fn!, ordered);
     const ms = performance.now() - t0;
-    const outNames = f.resultAttrs.map((a, i) => { const n = a.get('name'); return n?.kind === 'string' ? n.value : `output_${i}`; });
+    const outNames = compiled ? compiled.manifest.outputs.map((o) => o.name) : fn!.resultAttrs.map((a, i) => { const n = a.get('name'); return n?.kind === 'string' ? n.value : `output_${i}`; });
     const outDir = args.options['out'] as string | undefined;
     if (outDir) mkdirSync(resolve(io.cwd, outDir), { recursive: true });
     outs.forEach((t, i) => {

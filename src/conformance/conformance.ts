@@ -4,7 +4,9 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Tensor } from '../ir/tensor.js';
-import { importForData, nameInputs, orderInputs } from '../importer/specialise.js';
+import { importForData, nameInputs, orderInputs, type NamedTensor } from '../importer/specialise.js';
+import { compileWasm, WasmCompileError } from '../../targets/wasm/compile.js';
+import { instantiate } from '../../targets/wasm/runtime.js';
 import { compareTensors, describeMismatch, type Tolerance } from '../interp/compare.js';
 import { interpret } from '../interp/interpret.js';
 import { readTensorFile } from '../onnx/proto.js';
@@ -131,4 +133,51 @@ export function summarize(results: readonly TestResult[]): Summary {
     }
   }
   return s;
+}
+
+/** The same test through the wasm target: inputs fixed to the data's shapes, compiled, run, compared. */
+export async function runTestWasm(dir: string, tol: Tolerance): Promise<TestResult> {
+  const t0 = performance.now();
+  const name = basename(dir);
+  const model = join(dir, 'model.onnx');
+  const base = { name, dir, ops: [] as string[], float32: true };
+  const done = (r: Partial<TestResult> & { status: Status }): TestResult => ({ ...base, ...r, ms: performance.now() - t0 });
+  const sets = dataSets(dir);
+  if (sets.length === 0) return done({ status: 'failed', reason: 'no test_data_set_* folder' });
+  let inputs: NamedTensor[];
+  try {
+    inputs = nameInputs(model, readTensors(sets[0]!, 'input'));
+    base.float32 = [...inputs, ...readTensors(sets[0]!, 'output')].every((x) => x.tensor.elementType === 'f32');
+  } catch (e) {
+    return done({ status: 'unsupported', reason: `test data: ${(e as Error).message}` });
+  }
+  let compiled;
+  try {
+    const shapes = Object.fromEntries(inputs.map((x) => [x.name, [...x.tensor.shape]]));
+    const imported = importForData(model, () => inputs, { shapes });
+    base.ops = [...imported.opTypes.keys()].sort();
+    const f = imported.module.funcs[0]!;
+    const { wasm, manifest } = compileWasm(f);
+    compiled = await instantiate(wasm, manifest);
+  } catch (e) {
+    const msg = (e as Error).message.replace(`${model}: `, '');
+    return done({ status: e instanceof UnsupportedError || e instanceof WasmCompileError ? 'unsupported' : 'failed', reason: msg });
+  }
+  let worst = 0;
+  for (const set of sets) {
+    const ins = nameInputs(model, readTensors(set, 'input'));
+    const outs = readTensors(set, 'output');
+    let got: Tensor[];
+    try {
+      got = compiled.run(orderInputs(compiled.manifest.inputs.map((i) => i.name), ins));
+    } catch (e) {
+      return done({ status: 'failed', reason: (e as Error).message });
+    }
+    for (let i = 0; i < got.length; i++) {
+      const cmp = compareTensors(got[i]!, outs[i]!.tensor, tol);
+      if (!cmp.ok) return done({ status: 'failed', reason: `output #${i}: ${describeMismatch(cmp.mismatch!, outs[i]!.tensor.shape)}` });
+      worst = Math.max(worst, cmp.worstRatio);
+    }
+  }
+  return done({ status: 'passed', worstRatio: worst });
 }

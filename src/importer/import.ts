@@ -87,6 +87,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
     inputNames.push(name);
     const bound = opts.bind?.get(name);
     if (bound) {
+      shapes.delete(name);
       values.set(name, b.constant(bound, { name }));
       continue;
     }

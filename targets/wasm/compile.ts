@@ -7,7 +7,9 @@ import { getOpDef } from '../../src/dialects/index.js';
 import type { Tensor } from '../../src/ir/tensor.js';
 import { toF64 } from '../../src/interp/numeric.js';
 import { binaryen } from './emit.js';
-import { csrMatmul, csrMatmulBatched, denseMatmul, elementwise, type Activation } from './kernels.js';
+import { binaryKernel, csrMatmul, csrMatmulBatched, declareHostMath, denseMatmul, gatherKernel, unaryKernel, type Activation, type BinaryKind, type UnaryKind } from './kernels.js';
+import { Tensor as T } from '../../src/ir/tensor.js';
+import { broadcastIndex } from '../../src/interp/numeric.js';
 
 export class WasmCompileError extends Error {
   override name = 'WasmCompileError';
@@ -30,7 +32,16 @@ export interface Manifest {
   kernels: { op: string; loc?: string; kernel: string; format: string }[];
 }
 
-export const SUPPORTED_WASM_OPS = ['nn.gemm', 'sparse.gemm', 'nn.matmul', 'sparse.matmul', 'nn.relu', 'nn.add', 'nn.sub', 'nn.mul', 'nn.identity', 'nn.dropout', 'nn.flatten', 'nn.reshape'];
+const UNARY_OPS: Record<string, UnaryKind> = {
+  'nn.relu': 'relu', 'nn.neg': 'neg', 'nn.abs': 'abs', 'nn.sqrt': 'sqrt', 'nn.floor': 'floor', 'nn.ceil': 'ceil', 'nn.reciprocal': 'reciprocal',
+  'nn.leaky_relu': 'leaky_relu', 'nn.clip': 'clip', 'nn.exp': 'exp', 'nn.log': 'log', 'nn.tanh': 'tanh', 'nn.erf': 'erf', 'nn.sigmoid': 'sigmoid',
+  'nn.softplus': 'softplus', 'nn.softsign': 'softsign', 'nn.hard_sigmoid': 'hard_sigmoid', 'nn.hard_swish': 'hard_swish', 'nn.elu': 'elu', 'nn.selu': 'selu', 'nn.gelu': 'gelu',
+};
+const BINARY_OPS: Record<string, BinaryKind> = { 'nn.add': 'add', 'nn.sub': 'sub', 'nn.mul': 'mul', 'nn.div': 'div', 'nn.max': 'max', 'nn.min': 'min', 'nn.sum': 'add' };
+/** Data movement: compiled to copies driven by index tables computed at compile time. */
+const MOVEMENT_OPS = ['nn.identity', 'nn.dropout', 'nn.flatten', 'nn.reshape', 'nn.squeeze', 'nn.unsqueeze', 'nn.transpose', 'nn.slice', 'nn.gather', 'nn.concat', 'nn.expand', 'nn.tile', 'nn.pad', 'nn.split'];
+
+export const SUPPORTED_WASM_OPS = ['nn.gemm', 'sparse.gemm', 'nn.matmul', 'sparse.matmul', ...Object.keys(UNARY_OPS), ...Object.keys(BINARY_OPS), ...MOVEMENT_OPS];
 
 const align16 = (n: number) => (n + 15) & ~15;
 const bytesOf = (v: Value) => 4 * (v.type.shape as number[]).reduce((a, b) => a * b, 1);
@@ -64,6 +75,20 @@ export function compileWasm(f: Func): { wasm: Uint8Array; manifest: Manifest } {
     return offset;
   };
   const putF32 = (a: ArrayLike<number>) => put(new Uint8Array(Float32Array.from(a).buffer));
+  const putI32 = (a: ArrayLike<number>) => put(new Uint8Array(Int32Array.from(a).buffer));
+  // Constant data operands of element-wise and movement ops live with the weights.
+  const constAddr = new Map<Value, number>();
+  const addrOrConst = (addr: (v: Value) => number, v: Value) => {
+    const t = constOf(v);
+    if (!t) return addr(v);
+    if (!constAddr.has(v)) throw new WasmCompileError('wasm target: internal: constant operand without data');
+    return constAddr.get(v)!;
+  };
+  for (const op of f.ops) {
+    if (op.name !== 'nn.constant') continue;
+    const t = constOf(op.result(0))!;
+    if (t.elementType === 'f32' && op.result(0).users.some((u) => UNARY_OPS[u.name] || BINARY_OPS[u.name] || MOVEMENT_OPS.includes(u.name))) constAddr.set(op.result(0), putF32(toF64(t)));
+  }
   const weightStart = top;
 
   interface Step { op: Op; emit: (mod: binaryen.Module, name: string, addr: (v: Value) => number) => void; kernel: string; format: string; scratch?: number }
@@ -114,23 +139,80 @@ export function compileWasm(f: Func): { wasm: Uint8Array; manifest: Manifest } {
     }
     const y = op.result(0);
     const size = bytesOf(y) / 4;
-    if (op.name === 'nn.relu' || ['nn.identity', 'nn.dropout', 'nn.flatten', 'nn.reshape'].includes(op.name)) {
-      if (op.name === 'nn.dropout' && op.results.length > 1) throw new WasmCompileError(`wasm target: ${describe(op)}: the dropout mask result is not supported`);
-      const kind = op.name === 'nn.relu' ? 'relu' : 'copy';
-      steps.push({ op, kernel: kind, format: 'dense', emit: (mod, name, addr) => elementwise(mod, name, { kind, a: addr(op.operand(0)), y: addr(y), size }) });
+    if (UNARY_OPS[op.name]) {
+      const kind = UNARY_OPS[op.name]!;
+      let p1: number | undefined, p2: number | undefined;
+      if (kind === 'leaky_relu' || kind === 'elu') p1 = c.float('alpha');
+      if (kind === 'hard_sigmoid') [p1, p2] = [c.float('alpha'), c.float('beta')];
+      if (kind === 'selu') [p1, p2] = [c.float('alpha'), c.float('gamma')];
+      if (kind === 'clip') {
+        const lo = op.operands.length > 1 ? constOf(op.operand(1)) : undefined, hi = op.operands.length > 2 ? constOf(op.operand(2)) : undefined;
+        if ((op.operands.length > 1 && !lo) || (op.operands.length > 2 && !hi)) throw new WasmCompileError(`wasm target: ${describe(op)}: clip bounds must be constants`);
+        [p1, p2] = [lo ? Number(lo.get(0)) : -3.4e38, hi ? Number(hi.get(0)) : 3.4e38];
+      }
+      const k2: UnaryKind = kind === 'gelu' && c.string('approximate') === 'tanh' ? 'gelu_tanh' : kind;
+      steps.push({ op, kernel: k2, format: 'dense', emit: (mod, name, addr) => unaryKernel(mod, name, { kind: k2, x: addr(op.operand(0)), y: addr(y), size, ...(p1 !== undefined ? { p1 } : {}), ...(p2 !== undefined ? { p2 } : {}) }) });
       continue;
     }
-    // add / sub / mul: same shape, or one operand a constant repeating over the last dim.
-    let [a, b] = [op.operand(0), op.operand(1)];
-    if (constOf(a) && !constOf(b) && op.name !== 'nn.sub') [a, b] = [b, a];
-    const bc = constOf(b);
-    const aSize = bytesOf(a) / 4, bSize = bytesOf(b) / 4;
-    if (aSize !== size || (bSize !== size && !(bc && size % bSize === 0 && bSize === (y.type.shape[y.type.rank - 1] as number)))) {
-      throw new WasmCompileError(`wasm target: ${describe(op)}: only same-shape operands or a constant over the last dim are supported so far`);
+    if (BINARY_OPS[op.name]) {
+      if (op.operands.length === 1) {
+        const idx = putI32(Array.from({ length: size }, (_, i) => i));
+        steps.push({ op, kernel: 'copy', format: 'dense', emit: (mod, name, addr) => gatherKernel(mod, name, { x: addrOrConst(addr, op.operand(0)), y: addr(y), idx, size, fill: 0 }) });
+        continue;
+      }
+      if (op.operands.length !== 2) throw new WasmCompileError(`wasm target: ${describe(op)} with ${op.operands.length} operands is not supported yet (two at most)`);
+      const [a, b] = op.operands as [Value, Value];
+      const outShape = y.type.shape as number[];
+      const table = (v: Value) => ((v.type.shape as number[]).join('x') === outShape.join('x') ? undefined : putI32(broadcastIndex(v.type.shape as number[], outShape)));
+      const ia = table(a), ib = table(b);
+      const kind = BINARY_OPS[op.name]!;
+      steps.push({ op, kernel: kind, format: 'dense', emit: (mod, name, addr) => binaryKernel(mod, name, { kind, a: addrOrConst(addr, a), b: addrOrConst(addr, b), y: addr(y), size, ...(ia !== undefined ? { ia } : {}), ...(ib !== undefined ? { ib } : {}) }) });
+      continue;
     }
-    const bAddr = bc ? putF32(toF64(bc)) : undefined;
-    const kind = op.name.slice(3) as 'add' | 'sub' | 'mul';
-    steps.push({ op, kernel: kind, format: 'dense', emit: (mod, name, addr) => elementwise(mod, name, { kind, a: addr(a), b: bAddr ?? addr(b), y: addr(y), size, bPeriod: bSize }) });
+    // Data movement: run the op in the interpreter on element numbers to get, for every output
+    // element, the element it copies (-1 where it is padding).
+    const data = op.name === 'nn.concat' ? [...op.operands] : [op.operand(0)];
+    const total = data.reduce((s0, v) => s0 + bytesOf(v) / 4, 0);
+    if (total >= 1 << 24) throw new WasmCompileError(`wasm target: ${describe(op)} moves too many elements for compile-time index tables`);
+    let offset = 0;
+    const bases = new Map<Value, number>();
+    const iotaInputs = op.operands.map((v) => {
+      if (data.includes(v)) {
+        const n = bytesOf(v) / 4;
+        bases.set(v, offset);
+        const t = T.from('f64', v.type.shape as number[], Array.from({ length: n }, (_, i) => offset + i));
+        offset += n;
+        return t;
+      }
+      const k = constOf(v)!;
+      if (op.name === 'nn.pad' && v === op.operand(2)) return T.from('f64', k.shape, [-1]);
+      return k;
+    });
+    const def = getOpDef(op.name)!;
+    const sentinelFill = op.name === 'nn.pad' && op.operands.length > 2 ? Number(constOf(op.operand(2))!.get(0)) : 0;
+    let outs: Tensor[];
+    try {
+      outs = def.interpret!(new OpContext(op, def), iotaInputs);
+    } catch (e) {
+      throw new WasmCompileError(`wasm target: ${describe(op)}: ${(e as Error).message}`);
+    }
+    op.results.forEach((r, ri) => {
+      const src = outs[ri]!;
+      // Per data operand: copy list for this result.
+      for (const v of data) {
+        const b0 = bases.get(v)!, n = bytesOf(v) / 4;
+        const idx = Array.from({ length: src.size }, (_, i) => {
+          const s0 = Math.round(Number(src.get(i)));
+          return s0 >= b0 && s0 < b0 + n ? s0 - b0 : -1;
+        });
+        if (idx.every((x) => x < 0)) continue;
+        // -1: padding (write the fill); -2: another operand's element (leave it).
+        const table = putI32(idx.map((x, i) => (x >= 0 ? x : Math.round(Number(src.get(i))) < 0 ? -1 : -2)));
+        // The first copy fills the rest (padding value or zero); later copies must not overwrite: merge by order below.
+        steps.push({ op, kernel: 'gather', format: 'dense', emit: (mod, name, addr) => gatherKernel(mod, name, { x: addrOrConst(addr, v), y: addr(r), idx: table, size: src.size, fill: sentinelFill }) });
+      }
+    });
+    if (data.length > 1 && op.name !== 'nn.concat') throw new WasmCompileError(`wasm target: ${describe(op)} with several data operands is not supported`);
   }
   const weightBytes = top - weightStart;
 
@@ -175,6 +257,7 @@ export function compileWasm(f: Func): { wasm: Uint8Array; manifest: Manifest } {
   const mod = new binaryen.Module();
   mod.setFeatures(binaryen.Features.SIMD128 | binaryen.Features.BulkMemory | binaryen.Features.MutableGlobals);
   const pages = Math.ceil(top / 65536) + 1;
+  if (steps.some((s0) => ['exp', 'log', 'tanh', 'erf', 'sigmoid', 'softplus', 'elu', 'selu', 'gelu', 'gelu_tanh'].includes(s0.kernel))) declareHostMath(mod);
   mod.setMemory(pages, pages, 'memory', segments.map((s) => ({ offset: mod.i32.const(s.offset), data: s.data, passive: false })));
   const addr = (v: Value) => {
     const o = offsets.get(v);

@@ -164,3 +164,78 @@ export function csrMatmulBatched(mod: binaryen.Module, name: string, p: CsrMatmu
     ])]),
   ]);
 }
+
+/** y[i] = x[idx[i]], fill where idx[i] is -1, unchanged where it is -2 (data movement with a table computed at compile time). */
+export function gatherKernel(mod: binaryen.Module, name: string, p: { x: number; y: number; idx: number; size: number; fill: number }): void {
+  const fb = new FnBuilder(mod, []);
+  const i = fb.local(i32), j = fb.local(i32);
+  fb.finish(name, [fb.for(i, fb.c(0), fb.c(p.size), 1, [
+    fb.set(j, mod.i32.load(0, 4, fb.at(fb.c(p.idx), fb.get(i)))),
+    // -1: padding (fill), -2: written by another copy (leave it), else the source element.
+    mod.if(mod.i32.ne(fb.get(j), fb.c(-2)),
+      mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.get(i)), mod.select(mod.i32.lt_s(fb.get(j), fb.c(0)), mod.f32.const(p.fill), mod.f32.load(0, 4, fb.at(fb.c(p.x), mod.i32.and(fb.get(j), fb.c(0x7fffffff))))))),
+  ])]);
+}
+
+export type BinaryKind = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min';
+
+/** y[i] = a[ia[i]] op b[ib[i]] (index tables for broadcasting; absent: the element itself). */
+export function binaryKernel(mod: binaryen.Module, name: string, p: { kind: BinaryKind; a: number; b: number; y: number; size: number; ia?: number; ib?: number }): void {
+  const fb = new FnBuilder(mod, []);
+  const i = fb.local(i32);
+  const load = (base: number, table?: number) => mod.f32.load(0, 4, fb.at(fb.c(base), table === undefined ? fb.get(i) : mod.i32.load(0, 4, fb.at(fb.c(table), fb.get(i)))));
+  const a = load(p.a, p.ia), b = load(p.b, p.ib);
+  const v = { add: mod.f32.add, sub: mod.f32.sub, mul: mod.f32.mul, div: mod.f32.div, max: mod.f32.max, min: mod.f32.min }[p.kind](a, b);
+  fb.finish(name, [fb.for(i, fb.c(0), fb.c(p.size), 1, [mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.get(i)), v)])]);
+}
+
+export type UnaryKind = 'relu' | 'neg' | 'abs' | 'sqrt' | 'floor' | 'ceil' | 'leaky_relu' | 'clip' | 'reciprocal' | 'exp' | 'log' | 'tanh' | 'sigmoid' | 'erf' | 'softplus' | 'softsign' | 'hard_sigmoid' | 'hard_swish' | 'elu' | 'selu' | 'gelu' | 'gelu_tanh';
+
+/** Math functions the loader provides (f64 -> f64), for what wasm has no instruction for. */
+export const HOST_MATH = ['exp', 'log', 'tanh', 'erf'] as const;
+
+export function declareHostMath(mod: binaryen.Module): void {
+  for (const f of HOST_MATH) mod.addFunctionImport(f, 'env', f, binaryen_f64_params(), binaryen_f64());
+}
+import binaryenModule from 'binaryen';
+const binaryen_f64 = () => binaryenModule.f64;
+const binaryen_f64_params = () => binaryenModule.createType([binaryenModule.f64]);
+
+/** y = f(x) element by element; p1, p2 are the op's parameters (alpha, bounds...). */
+export function unaryKernel(mod: binaryen.Module, name: string, p: { kind: UnaryKind; x: number; y: number; size: number; p1?: number; p2?: number }): void {
+  const fb = new FnBuilder(mod, []);
+  const i = fb.local(i32), v = fb.local(f32);
+  const x = () => fb.get(v, f32);
+  const c = (n: number) => mod.f32.const(n);
+  const host = (f: string, e: Expr) => mod.f32.demote(mod.call(f, [mod.f64.promote(e)], binaryenModule.f64));
+  const sig = () => mod.f32.div(c(1), mod.f32.add(c(1), host('exp', mod.f32.neg(x()))));
+  const a1 = p.p1 ?? 0, a2 = p.p2 ?? 0;
+  const expr: Record<UnaryKind, () => Expr> = {
+    relu: () => mod.f32.max(x(), c(0)),
+    neg: () => mod.f32.neg(x()),
+    abs: () => mod.f32.abs(x()),
+    sqrt: () => mod.f32.sqrt(x()),
+    floor: () => mod.f32.floor(x()),
+    ceil: () => mod.f32.ceil(x()),
+    reciprocal: () => mod.f32.div(c(1), x()),
+    leaky_relu: () => mod.select(mod.f32.ge(x(), c(0)), x(), mod.f32.mul(x(), c(a1))),
+    clip: () => mod.f32.min(mod.f32.max(x(), c(a1)), c(a2)),
+    exp: () => host('exp', x()),
+    log: () => host('log', x()),
+    tanh: () => host('tanh', x()),
+    erf: () => host('erf', x()),
+    sigmoid: sig,
+    softplus: () => host('log', mod.f32.add(host('exp', x()), c(1))),
+    softsign: () => mod.f32.div(x(), mod.f32.add(c(1), mod.f32.abs(x()))),
+    hard_sigmoid: () => mod.f32.max(c(0), mod.f32.min(c(1), mod.f32.add(mod.f32.mul(x(), c(a1)), c(a2)))),
+    hard_swish: () => mod.f32.mul(x(), mod.f32.max(c(0), mod.f32.min(c(1), mod.f32.add(mod.f32.div(x(), c(6)), c(0.5))))),
+    elu: () => mod.select(mod.f32.ge(x(), c(0)), x(), mod.f32.mul(c(a1), mod.f32.sub(host('exp', x()), c(1)))),
+    selu: () => mod.select(mod.f32.gt(x(), c(0)), mod.f32.mul(c(a2), x()), mod.f32.mul(c(a2 * a1), mod.f32.sub(host('exp', x()), c(1)))),
+    gelu: () => mod.f32.mul(mod.f32.mul(c(0.5), x()), mod.f32.add(c(1), host('erf', mod.f32.mul(x(), c(Math.SQRT1_2))))),
+    gelu_tanh: () => mod.f32.mul(mod.f32.mul(c(0.5), x()), mod.f32.add(c(1), host('tanh', mod.f32.mul(c(Math.sqrt(2 / Math.PI)), mod.f32.add(x(), mod.f32.mul(c(0.044715), mod.f32.mul(x(), mod.f32.mul(x(), x())))))))),
+  };
+  fb.finish(name, [fb.for(i, fb.c(0), fb.c(p.size), 1, [
+    fb.set(v, mod.f32.load(0, 4, fb.at(fb.c(p.x), fb.get(i)))),
+    mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.get(i)), expr[p.kind]()),
+  ])]);
+}

@@ -2,6 +2,12 @@
 // copied to their slots, `run` is called, outputs are read back.
 import { Tensor } from '../../src/ir/tensor.js';
 import type { Manifest } from './compile.js';
+import { erf } from '../../src/interp/kernels/elementwise.js';
+
+/** The math functions compiled modules import (env.exp, env.log, env.tanh, env.erf). */
+export function hostMath(): Record<string, (x: number) => number> {
+  return { exp: Math.exp, log: Math.log, tanh: Math.tanh, erf };
+}
 
 export interface CompiledModel {
   readonly manifest: Manifest;
@@ -9,7 +15,7 @@ export interface CompiledModel {
 }
 
 export async function instantiate(wasm: Uint8Array, manifest: Manifest): Promise<CompiledModel> {
-  const { instance } = await WebAssembly.instantiate(wasm as Uint8Array<ArrayBuffer>);
+  const { instance } = await WebAssembly.instantiate(wasm as Uint8Array<ArrayBuffer>, { env: hostMath() });
   const memory = instance.exports['memory'] as WebAssembly.Memory;
   const run = instance.exports['run'] as () => void;
   return {
