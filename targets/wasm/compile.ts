@@ -7,9 +7,11 @@ import { getOpDef } from '../../src/dialects/index.js';
 import type { Tensor } from '../../src/ir/tensor.js';
 import { toF64 } from '../../src/interp/numeric.js';
 import { binaryen } from './emit.js';
-import { binaryKernel, csrMatmul, csrMatmulBatched, declareHostMath, denseMatmul, gatherKernel, unaryKernel, type Activation, type BinaryKind, type UnaryKind } from './kernels.js';
+import { binaryKernel, softmaxKernel, im2col, weightTimesCols, windowPool, csrMatmul, csrMatmulBatched, declareHostMath, denseMatmul, gatherKernel, unaryKernel, type Activation, type BinaryKind, type UnaryKind } from './kernels.js';
 import { Tensor as T } from '../../src/ir/tensor.js';
 import { broadcastIndex } from '../../src/interp/numeric.js';
+import { convGeometry } from '../../src/interp/kernels/linear.js';
+import { visitPoolWindows } from '../../src/interp/kernels/pool-norm.js';
 
 export class WasmCompileError extends Error {
   override name = 'WasmCompileError';
@@ -41,7 +43,7 @@ const BINARY_OPS: Record<string, BinaryKind> = { 'nn.add': 'add', 'nn.sub': 'sub
 /** Data movement: compiled to copies driven by index tables computed at compile time. */
 const MOVEMENT_OPS = ['nn.identity', 'nn.dropout', 'nn.flatten', 'nn.reshape', 'nn.squeeze', 'nn.unsqueeze', 'nn.transpose', 'nn.slice', 'nn.gather', 'nn.concat', 'nn.expand', 'nn.tile', 'nn.pad', 'nn.split'];
 
-export const SUPPORTED_WASM_OPS = ['nn.gemm', 'sparse.gemm', 'nn.matmul', 'sparse.matmul', ...Object.keys(UNARY_OPS), ...Object.keys(BINARY_OPS), ...MOVEMENT_OPS];
+export const SUPPORTED_WASM_OPS = ['nn.gemm', 'sparse.gemm', 'nn.matmul', 'sparse.matmul', 'nn.conv', 'sparse.conv', 'nn.max_pool', 'nn.average_pool', 'nn.global_average_pool', 'nn.global_max_pool', 'nn.softmax', 'nn.log_softmax', ...Object.keys(UNARY_OPS), ...Object.keys(BINARY_OPS), ...MOVEMENT_OPS];
 
 const align16 = (n: number) => (n + 15) & ~15;
 const bytesOf = (v: Value) => 4 * (v.type.shape as number[]).reduce((a, b) => a * b, 1);
@@ -91,7 +93,7 @@ export function compileWasm(f: Func): { wasm: Uint8Array; manifest: Manifest } {
   }
   const weightStart = top;
 
-  interface Step { op: Op; emit: (mod: binaryen.Module, name: string, addr: (v: Value) => number) => void; kernel: string; format: string; scratch?: number }
+  interface Step { op: Op; emit: (mod: binaryen.Module, name: string, addr: (v: Value) => number) => void | number[]; kernel: string; format: string; scratch?: number }
   let scratch = 0; // address of the shared scratch region, known after the arena is placed
   const steps: Step[] = [];
   for (const op of ops) {
@@ -139,6 +141,83 @@ export function compileWasm(f: Func): { wasm: Uint8Array; manifest: Manifest } {
     }
     const y = op.result(0);
     const size = bytesOf(y) / 4;
+    if (op.name === 'nn.conv' || op.name === 'sparse.conv') {
+      const x = op.operand(0);
+      const wt = constOf(op.operand(1));
+      if (x.type.rank !== 4 || !wt) throw new WasmCompileError(`wasm target: ${describe(op)}: only 2-d convolutions with constant weights are supported so far`);
+      const [N, C, H, W] = x.type.shape as [number, number, number, number];
+      const [, M, OH, OW] = y.type.shape as [number, number, number, number];
+      const kernelShape = c.ints('kernel_shape');
+      const [kh, kw] = kernelShape as [number, number];
+      const g = convGeometry(c, [N, C, H, W], kernelShape);
+      const G = c.int('group'), Cg = C / G, Mg = M / G, CK = Cg * kh * kw, P = OH * OW;
+      const wv = toF64(wt); // [M, Cg, kh, kw] or its 2-d view [M, CK]: the same element order
+      let bias: number | undefined;
+      if (op.operands.length > 2) bias = putF32(toF64(constOf(op.operand(2)) ?? (() => { throw new WasmCompileError(`wasm target: ${describe(op)}: the bias must be constant`); })()));
+      const sparse = op.name === 'sparse.conv';
+      const groupW = Array.from({ length: G }, (_, gi) => {
+        const rows = Array.from({ length: Mg }, (_, m) => Array.from({ length: CK }, (_, k) => wv[(gi * Mg + m) * CK + k]!));
+        if (!sparse) return { dense: putF32(rows.flat()) };
+        const rowPtr = [0], cols: number[] = [], vals: number[] = [];
+        for (const r of rows) {
+          r.forEach((v, k) => { if (v !== 0) { cols.push(k); vals.push(v); } });
+          rowPtr.push(cols.length);
+        }
+        return { csr: { rowPtr: putI32(rowPtr), cols: putI32(cols), vals: putF32(vals) } };
+      });
+      const direct = kh === 1 && kw === 1 && G === 1 && g.strides.every((v) => v === 1) && g.pads.every((v) => v === 0);
+      steps.push({
+        op, kernel: direct ? 'conv1x1' : 'conv_im2col', format: sparse ? 'csr' : 'dense', scratch: direct ? 0 : 4 * CK * P,
+        emit: (mod, name, addr) => {
+          const out: number[] = [];
+          for (let gi = 0; gi < G; gi++) {
+            const colName = `${name}_col${gi}`, mmName = `${name}_mm${gi}`;
+            if (!direct) im2col(mod, colName, { x: addr(x), col: scratch, cStart: gi * Cg, cCount: Cg, C, H, W, kh, kw, sh: g.strides[0]!, sw: g.strides[1]!, dh: g.dilations[0]!, dw: g.dilations[1]!, ph: g.pads[0]!, pw: g.pads[1]!, OH, OW });
+            for (let n = 0; n < N; n++) {
+              // 1x1 stride-1 convolutions read x directly: its image is the column matrix.
+              weightTimesCols(mod, `${mmName}_${n}`, { ...groupW[gi]!, col: direct ? addr(x) + n * C * H * W * 4 : scratch, y: addr(y), ...(bias !== undefined ? { bias } : {}), M: Mg, CK, P, mStart: gi * Mg, act });
+            }
+            for (let n = 0; n < N; n++) {
+              if (!direct) out.push(mod.call(colName, [mod.i32.const(n * C * H * W * 4)], binaryen.none));
+              out.push(mod.call(`${mmName}_${n}`, [mod.i32.const(n * M * P * 4)], binaryen.none));
+            }
+          }
+          return out;
+        },
+      });
+      continue;
+    }
+    if (['nn.max_pool', 'nn.average_pool', 'nn.global_average_pool', 'nn.global_max_pool'].includes(op.name)) {
+      if (op.results.length > 1) throw new WasmCompileError(`wasm target: ${describe(op)}: the indices result is not supported`);
+      const x = op.operand(0);
+      const xs = x.type.shape as number[];
+      const global = op.name.startsWith('nn.global');
+      const inPlane = xs.slice(2).reduce((a, b) => a * b, 1);
+      const entries: number[][] = [];
+      if (global) {
+        for (let pl = 0; pl < xs[0]! * xs[1]!; pl++) entries.push(Array.from({ length: inPlane }, (_, k) => pl * inPlane + k));
+      } else {
+        const geom = convGeometry(c, xs, c.ints('kernel_shape'));
+        visitPoolWindows(xs, geom, c.int('ceil_mode') === 1, (pl, _o, cells, withPad) => {
+          entries.push([...cells.map((off) => pl * inPlane + off), ...new Array<number>(withPad - cells.length).fill(-1)]);
+        });
+      }
+      const win = entries.reduce((a, e) => Math.max(a, e.length), 0);
+      const table = putI32(entries.flatMap((e) => [...e, ...new Array<number>(win - e.length).fill(-2)]));
+      const kind = op.name.includes('max') ? 'max' : 'avg';
+      const countPad = op.name === 'nn.average_pool' && c.int('count_include_pad') === 1;
+      steps.push({ op, kernel: `${kind}_pool`, format: 'dense', emit: (mod, name, addr) => windowPool(mod, name, { kind, x: addr(x), y: addr(y), table, outs: entries.length, win, countPad }) });
+      continue;
+    }
+    if (op.name === 'nn.softmax' || op.name === 'nn.log_softmax') {
+      const r = y.type.rank;
+      const axis = c.int('axis') < 0 ? c.int('axis') + r : c.int('axis');
+      if (axis !== r - 1) throw new WasmCompileError(`wasm target: ${describe(op)}: softmax over axis ${axis} (not the last) is not supported yet`);
+      const len = y.type.shape[r - 1] as number;
+      const log = op.name === 'nn.log_softmax';
+      steps.push({ op, kernel: log ? 'log_softmax' : 'softmax', format: 'dense', emit: (mod, name, addr) => softmaxKernel(mod, name, { x: addr(op.operand(0)), y: addr(y), rows: size / len, len, log }) });
+      continue;
+    }
     if (UNARY_OPS[op.name]) {
       const kind = UNARY_OPS[op.name]!;
       let p1: number | undefined, p2: number | undefined;
@@ -257,15 +336,20 @@ export function compileWasm(f: Func): { wasm: Uint8Array; manifest: Manifest } {
   const mod = new binaryen.Module();
   mod.setFeatures(binaryen.Features.SIMD128 | binaryen.Features.BulkMemory | binaryen.Features.MutableGlobals);
   const pages = Math.ceil(top / 65536) + 1;
-  if (steps.some((s0) => ['exp', 'log', 'tanh', 'erf', 'sigmoid', 'softplus', 'elu', 'selu', 'gelu', 'gelu_tanh'].includes(s0.kernel))) declareHostMath(mod);
+  if (steps.some((s0) => ['exp', 'log', 'tanh', 'erf', 'sigmoid', 'softplus', 'elu', 'selu', 'gelu', 'gelu_tanh', 'softmax', 'log_softmax'].includes(s0.kernel))) declareHostMath(mod);
   mod.setMemory(pages, pages, 'memory', segments.map((s) => ({ offset: mod.i32.const(s.offset), data: s.data, passive: false })));
   const addr = (v: Value) => {
     const o = offsets.get(v);
     if (o === undefined) throw new WasmCompileError(`wasm target: internal: no address for a value of ${v.definingOp?.name ?? 'an input'}`);
     return o;
   };
-  steps.forEach((s, i) => s.emit(mod, `k${i}`, addr));
-  mod.addFunction('run', binaryen.none, binaryen.none, [], mod.block(null, steps.map((_, i) => mod.call(`k${i}`, [], binaryen.none))));
+  const calls: number[] = [];
+  steps.forEach((s0, i) => {
+    const own = s0.emit(mod, `k${i}`, addr);
+    if (own) calls.push(...own);
+    else calls.push(mod.call(`k${i}`, [], binaryen.none));
+  });
+  mod.addFunction('run', binaryen.none, binaryen.none, [], mod.block(null, calls));
   mod.addFunctionExport('run', 'run');
   if (!mod.validate()) throw new WasmCompileError('wasm target: internal: the generated module does not validate');
   mod.optimize();

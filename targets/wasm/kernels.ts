@@ -239,3 +239,127 @@ export function unaryKernel(mod: binaryen.Module, name: string, p: { kind: Unary
     mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.get(i)), expr[p.kind]()),
   ])]);
 }
+
+export interface ConvGeometry2d {
+  C: number; H: number; W: number;
+  kh: number; kw: number; sh: number; sw: number; dh: number; dw: number; ph: number; pw: number;
+  OH: number; OW: number;
+}
+
+/** col[(c * kh + i) * kw + j, oh * OW + ow] = x[cStart + c, oh*sh - ph + i*dh, ow*sw - pw + j*dw] (0 outside), for one image. */
+export function im2col(mod: binaryen.Module, name: string, p: ConvGeometry2d & { x: number; col: number; cStart: number; cCount: number }): void {
+  const fb = new FnBuilder(mod, [i32]); // param 0: byte offset of the image
+  const c = fb.local(i32), i = fb.local(i32), j = fb.local(i32), oh = fb.local(i32), ow = fb.local(i32), ih = fb.local(i32), iw = fb.local(i32), row = fb.local(i32), ok = fb.local(i32);
+  const P = p.OH * p.OW;
+  fb.finish(name, [
+    fb.for(c, fb.c(0), fb.c(p.cCount), 1, [fb.for(i, fb.c(0), fb.c(p.kh), 1, [fb.for(j, fb.c(0), fb.c(p.kw), 1, [
+      fb.set(row, fb.mul(fb.add(fb.mul(fb.add(fb.mul(fb.get(c), fb.c(p.kh)), fb.get(i)), fb.c(p.kw)), fb.get(j)), fb.c(P))),
+      fb.for(oh, fb.c(0), fb.c(p.OH), 1, [
+        fb.set(ih, fb.add(mod.i32.sub(fb.mul(fb.get(oh), fb.c(p.sh)), fb.c(p.ph)), fb.mul(fb.get(i), fb.c(p.dh)))),
+        fb.for(ow, fb.c(0), fb.c(p.OW), 1, [
+          fb.set(iw, fb.add(mod.i32.sub(fb.mul(fb.get(ow), fb.c(p.sw)), fb.c(p.pw)), fb.mul(fb.get(j), fb.c(p.dw)))),
+          fb.set(ok, mod.i32.and(mod.i32.lt_u(fb.get(ih), fb.c(p.H)), mod.i32.lt_u(fb.get(iw), fb.c(p.W)))),
+          mod.f32.store(0, 4, fb.at(fb.c(p.col), fb.add(fb.get(row), fb.add(fb.mul(fb.get(oh), fb.c(p.OW)), fb.get(ow)))),
+            mod.select(fb.get(ok),
+              mod.f32.load(0, 4, fb.at(fb.add(fb.get(0), fb.c(p.x)), mod.select(fb.get(ok), fb.add(fb.mul(fb.add(fb.mul(fb.add(fb.get(c), fb.c(p.cStart)), fb.c(p.H)), fb.get(ih)), fb.c(p.W)), fb.get(iw)), fb.c(0)))),
+              mod.f32.const(0))),
+        ]),
+      ]),
+    ])])]),
+  ]);
+}
+
+export interface WeightCols {
+  /** Dense weight [M, CK] row-major, or CSR (rowPtr, cols i32, vals) over [M, CK]. */
+  dense?: number;
+  csr?: { rowPtr: number; cols: number; vals: number };
+  col: number; y: number; bias?: number;
+  M: number; CK: number; P: number;
+  /** First output row (channel) of this group; the bias is indexed by it too. */
+  mStart: number;
+  act: Activation;
+}
+
+/**
+ * y[mStart + m, p] = act(bias + sum_ck w[m, ck] * col[ck, p]) for one image (param 0: byte offset
+ * of its output), vectorised over spatial positions p, four at a time, and a scalar tail. With a
+ * CSR weight only the nonzeros are visited ("Fast Sparse ConvNets": each nonzero is broadcast over
+ * the spatial positions).
+ */
+export function weightTimesCols(mod: binaryen.Module, name: string, p: WeightCols): void {
+  const fb = new FnBuilder(mod, [i32]);
+  const m = fb.local(i32), pp = fb.local(i32), k = fb.local(i32), end = fb.local(i32), acc = fb.local(v128), s = fb.local(f32), w = fb.local(f32), ck = fb.local(i32), yrow = fb.local(i32);
+  const P4 = p.P - (p.P % 4);
+  const b = () => (p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.add(fb.get(m), fb.c(p.mStart)))) : mod.f32.const(0));
+  const colAt = (lane: boolean) => (lane ? mod.v128.load(0, 4, fb.at(fb.c(p.col), fb.add(fb.mul(fb.get(ck), fb.c(p.P)), fb.get(pp)))) : mod.f32.load(0, 4, fb.at(fb.c(p.col), fb.add(fb.mul(fb.get(ck), fb.c(p.P)), fb.get(pp)))));
+  const loopWeights = (body: Expr[]): Expr => {
+    if (p.dense !== undefined) {
+      return fb.for(k, fb.c(0), fb.c(p.CK), 1, [fb.set(ck, fb.get(k)), fb.set(w, mod.f32.load(0, 4, fb.at(fb.c(p.dense), fb.add(fb.mul(fb.get(m), fb.c(p.CK)), fb.get(k))))), ...body]);
+    }
+    const c = p.csr!;
+    return mod.block(null, [
+      fb.set(end, mod.i32.load(0, 4, fb.at(fb.c(c.rowPtr), fb.add(fb.get(m), fb.c(1))))),
+      fb.for(k, mod.i32.load(0, 4, fb.at(fb.c(c.rowPtr), fb.get(m))), fb.get(end), 1, [
+        fb.set(ck, mod.i32.load(0, 4, fb.at(fb.c(c.cols), fb.get(k)))),
+        fb.set(w, mod.f32.load(0, 4, fb.at(fb.c(c.vals), fb.get(k)))),
+        ...body,
+      ]),
+    ]);
+  };
+  fb.finish(name, [
+    fb.for(m, fb.c(0), fb.c(p.M), 1, [
+      fb.set(yrow, fb.at(fb.add(fb.get(0), fb.c(p.y)), fb.mul(fb.add(fb.get(m), fb.c(p.mStart)), fb.c(p.P)))),
+      fb.for(pp, fb.c(0), fb.c(P4), 4, [
+        fb.set(acc, mod.f32x4.splat(b())),
+        loopWeights([fb.set(acc, mod.f32x4.add(fb.get(acc, v128), mod.f32x4.mul(mod.f32x4.splat(fb.get(w, f32)), colAt(true))))]),
+        mod.v128.store(0, 4, fb.at(fb.get(yrow), fb.get(pp)), actVec(mod, p.act, fb.get(acc, v128))),
+      ]),
+      fb.for(pp, fb.c(P4), fb.c(p.P), 1, [
+        fb.set(s, b()),
+        loopWeights([fb.set(s, mod.f32.add(fb.get(s, f32), mod.f32.mul(fb.get(w, f32), colAt(false))))]),
+        mod.f32.store(0, 4, fb.at(fb.get(yrow), fb.get(pp)), actScalar(mod, p.act, fb.get(s, f32))),
+      ]),
+    ]),
+  ]);
+}
+
+/** Pooling through a window table: for output o, `win` entries of input indices (-1 = padding). */
+export function windowPool(mod: binaryen.Module, name: string, p: { kind: 'max' | 'avg'; x: number; y: number; table: number; outs: number; win: number; countPad: boolean }): void {
+  const fb = new FnBuilder(mod, []);
+  const o = fb.local(i32), k = fb.local(i32), j = fb.local(i32), s = fb.local(f32), n = fb.local(f32);
+  fb.finish(name, [fb.for(o, fb.c(0), fb.c(p.outs), 1, [
+    fb.set(s, mod.f32.const(p.kind === 'max' ? -Infinity : 0)),
+    fb.set(n, mod.f32.const(0)),
+    fb.for(k, fb.c(0), fb.c(p.win), 1, [
+      fb.set(j, mod.i32.load(0, 4, fb.at(fb.c(p.table), fb.add(fb.mul(fb.get(o), fb.c(p.win)), fb.get(k))))),
+      mod.if(mod.i32.ge_s(fb.get(j), fb.c(0)), mod.block(null, [
+        fb.set(s, p.kind === 'max' ? mod.f32.max(fb.get(s, f32), mod.f32.load(0, 4, fb.at(fb.c(p.x), fb.get(j)))) : mod.f32.add(fb.get(s, f32), mod.f32.load(0, 4, fb.at(fb.c(p.x), fb.get(j))))),
+        fb.set(n, mod.f32.add(fb.get(n, f32), mod.f32.const(1))),
+      ]), p.countPad ? mod.if(mod.i32.eq(fb.get(j), fb.c(-1)), fb.set(n, mod.f32.add(fb.get(n, f32), mod.f32.const(1)))) : undefined),
+    ]),
+    mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.get(o)), p.kind === 'max' ? fb.get(s, f32) : mod.f32.div(fb.get(s, f32), fb.get(n, f32))),
+  ])]);
+}
+
+/** Softmax (or log-softmax) over the last axis of rows x [rows, len]. */
+export function softmaxKernel(mod: binaryen.Module, name: string, p: { x: number; y: number; rows: number; len: number; log: boolean }): void {
+  const fb = new FnBuilder(mod, []);
+  const r = fb.local(i32), k = fb.local(i32), base = fb.local(i32), mx = fb.local(f32), sum = fb.local(f32);
+  const xAt = () => mod.f32.load(0, 4, fb.at(fb.c(p.x), fb.add(fb.get(base), fb.get(k))));
+  const yAddr = () => fb.at(fb.c(p.y), fb.add(fb.get(base), fb.get(k)));
+  const exp = (e: Expr) => mod.f32.demote(mod.call('exp', [mod.f64.promote(e)], binaryenModule.f64));
+  const log = (e: Expr) => mod.f32.demote(mod.call('log', [mod.f64.promote(e)], binaryenModule.f64));
+  fb.finish(name, [fb.for(r, fb.c(0), fb.c(p.rows), 1, [
+    fb.set(base, fb.mul(fb.get(r), fb.c(p.len))),
+    fb.set(mx, mod.f32.const(-Infinity)),
+    fb.for(k, fb.c(0), fb.c(p.len), 1, [fb.set(mx, mod.f32.max(fb.get(mx, f32), xAt()))]),
+    fb.set(sum, mod.f32.const(0)),
+    fb.for(k, fb.c(0), fb.c(p.len), 1, [
+      mod.f32.store(0, 4, yAddr(), exp(mod.f32.sub(xAt(), fb.get(mx, f32)))),
+      fb.set(sum, mod.f32.add(fb.get(sum, f32), mod.f32.load(0, 4, yAddr()))),
+    ]),
+    fb.for(k, fb.c(0), fb.c(p.len), 1, [
+      mod.f32.store(0, 4, yAddr(), p.log ? mod.f32.sub(mod.f32.sub(xAt(), fb.get(mx, f32)), log(fb.get(sum, f32))) : mod.f32.div(mod.f32.load(0, 4, yAddr()), fb.get(sum, f32))),
+    ]),
+  ])]);
+}

@@ -16,6 +16,7 @@ import { passRegistry } from '../../src/pass/registry.js';
 import { randomInputs } from '../../src/pass/semantics.js';
 import { rng } from '../../src/util/random.js';
 import { compileWasm, WasmCompileError } from './compile.js';
+import { DEFAULT_COMPILE_PIPELINE } from '../../src/cli/compile.js';
 import { instantiate } from './runtime.js';
 
 async function agree(module: ReturnType<typeof Builder.func>['module']) {
@@ -62,11 +63,24 @@ describe('wasm kernels vs the interpreter', () => {
     }
   });
 
+  it('compiles the CNN examples (conv, depthwise-free groups, pooling, concat, residual adds) after the default pipeline', async () => {
+    for (const name of ['resnet-pruned', 'squeezenet-pruned']) {
+      const { module } = importOnnxFile(new URL(`../../examples/${name}.onnx`, import.meta.url).pathname, { shapes: { image: [2, 3, 32, 32] } });
+      const original = importOnnxFile(new URL(`../../examples/${name}.onnx`, import.meta.url).pathname, { shapes: { image: [2, 3, 32, 32] } }).module;
+      runPipeline(module, parsePipeline(DEFAULT_COMPILE_PIPELINE, passRegistry()), { log: () => undefined });
+      const inputs = randomInputs(original, 3, 2);
+      const want = interpret(original, inputs);
+      const { wasm, manifest } = compileWasm(module.funcs[0]!);
+      const got = (await instantiate(wasm, manifest)).run(inputs);
+      expect(compareTensors(got[0]!, want[0]!, { rtol: 1e-4, atol: 1e-5 }).mismatch).toBeUndefined();
+    }
+  });
+
   it('refuses what it cannot compile yet, naming the op', () => {
     const { module, func, b } = Builder.func();
-    b.ret([b.op('nn.softmax', [func.addArgument(new TensorType([2, 4], 'f32'), 'x')])]);
+    b.ret([b.op('nn.layer_normalization', [func.addArgument(new TensorType([2, 4], 'f32'), 'x'), b.constant(Tensor.from('f32', [4], [1, 1, 1, 1]))])]);
     expect(() => compileWasm(module.funcs[0]!)).toThrow(WasmCompileError);
-    expect(() => compileWasm(module.funcs[0]!)).toThrow(/nn\.softmax is not supported yet \(supported: nn\.gemm/);
+    expect(() => compileWasm(module.funcs[0]!)).toThrow(/nn\.layer_normalization is not supported yet \(supported: nn\.gemm/);
     const m2 = importOnnxFile(new URL('../../examples/mlp-2of4.onnx', import.meta.url).pathname).module;
     expect(() => compileWasm(m2.funcs[0]!)).toThrow(/shapes must be static \(give --shape for named dims\)/);
   });

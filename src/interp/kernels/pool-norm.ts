@@ -15,7 +15,7 @@ function poolOut(inp: number, k: number, s: number, d: number, pb: number, pe: n
 }
 
 /** Visits every window of an N-d pooling op: f(outIndex, inputOffsets (valid positions), windowSize incl. pad). */
-function pool(xShape: readonly number[], g: ReturnType<typeof convGeometry>, ceil: boolean, visit: (plane: number, o: number, cells: number[], padCount: number) => void): number[] {
+export function visitPoolWindows(xShape: readonly number[], g: ReturnType<typeof convGeometry>, ceil: boolean, visit: (plane: number, o: number, cells: number[], padCount: number) => void): number[] {
   const sp = g.spatial;
   const inSp = xShape.slice(2);
   const outSp = inSp.map((n, i) => poolOut(n, g.kernel[i]!, g.strides[i]!, g.dilations[i]!, g.pads[i]!, g.pads[i + sp]!, ceil));
@@ -54,7 +54,7 @@ export const maxPoolKernel: InterpretFn = (c, [x]) => {
   const vals: number[] = [], idx: number[] = [];
   const colMajor = c.int('storage_order') === 1;
   const inSp = x!.shape.slice(2);
-  const outSp = pool(x!.shape, g, c.int('ceil_mode') === 1, (p, _o, cells) => {
+  const outSp = visitPoolWindows(x!.shape, g, c.int('ceil_mode') === 1, (p, _o, cells) => {
     let best = -Infinity, at = -1;
     for (const off of cells) {
       const val = v[p * inPlane + off]!;
@@ -87,7 +87,7 @@ export const averagePoolKernel: InterpretFn = (c, [x]) => {
   const inPlane = sizeOf(x!.shape.slice(2));
   const include = c.int('count_include_pad') === 1;
   const vals: number[] = [];
-  const outSp = pool(x!.shape, g, c.int('ceil_mode') === 1, (p, _o, cells, withPad) => {
+  const outSp = visitPoolWindows(x!.shape, g, c.int('ceil_mode') === 1, (p, _o, cells, withPad) => {
     let s = 0;
     for (const off of cells) s += v[p * inPlane + off]!;
     vals.push(s / (include ? withPad : cells.length));
