@@ -42,7 +42,7 @@ async function bench(name: string, bytes: Uint8Array, shapes: Record<string, num
   const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1);
   ortWeb.env.wasm.numThreads = 1;
   ortWeb.env.wasm.simd = true;
-  const web = await ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const web = await ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
   const webFeeds = { [inputName]: new ortWeb.Tensor('float32', data, shape) };
   row.ortWeb = await median(() => web.run(webFeeds));
   const node = await ortNode.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3 });
