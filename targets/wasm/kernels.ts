@@ -306,20 +306,52 @@ export function weightTimesCols(mod: binaryen.Module, name: string, p: WeightCol
       ]),
     ]);
   };
+  const perRow = (mFrom: Expr) => fb.for(m, mFrom, fb.c(p.M), 1, [
+    fb.set(yrow, fb.at(fb.add(fb.get(0), fb.c(p.y)), fb.mul(fb.add(fb.get(m), fb.c(p.mStart)), fb.c(p.P)))),
+    fb.for(pp, fb.c(0), fb.c(P4), 4, [
+      fb.set(acc, mod.f32x4.splat(b())),
+      loopWeights([fb.set(acc, mod.f32x4.add(fb.get(acc, v128), mod.f32x4.mul(mod.f32x4.splat(fb.get(w, f32)), colAt(true))))]),
+      mod.v128.store(0, 4, fb.at(fb.get(yrow), fb.get(pp)), actVec(mod, p.act, fb.get(acc, v128))),
+    ]),
+    fb.for(pp, fb.c(P4), fb.c(p.P), 1, [
+      fb.set(s, b()),
+      loopWeights([fb.set(s, mod.f32.add(fb.get(s, f32), mod.f32.mul(fb.get(w, f32), colAt(false))))]),
+      mod.f32.store(0, 4, fb.at(fb.get(yrow), fb.get(pp)), actScalar(mod, p.act, fb.get(s, f32))),
+    ]),
+  ]);
+  if (p.dense === undefined || p.M < 4) {
+    fb.finish(name, [perRow(fb.c(0))]);
+    return;
+  }
+  // Dense weights: four output channels at a time share each loaded column vector.
+  const M4 = p.M - (p.M % 4);
+  const accs = [fb.local(v128), fb.local(v128), fb.local(v128), fb.local(v128)];
+  const cv = fb.local(v128);
+  const bAt = (r: number) => (p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.add(fb.add(fb.get(m), fb.c(r)), fb.c(p.mStart)))) : mod.f32.const(0));
+  const wAt = (r: number) => mod.f32.load(0, 4, fb.at(fb.c(p.dense!), fb.add(fb.mul(fb.add(fb.get(m), fb.c(r)), fb.c(p.CK)), fb.get(k))));
+  const yAt = (r: number) => fb.at(fb.add(fb.get(0), fb.c(p.y)), fb.add(fb.mul(fb.add(fb.add(fb.get(m), fb.c(r)), fb.c(p.mStart)), fb.c(p.P)), fb.get(pp)));
   fb.finish(name, [
-    fb.for(m, fb.c(0), fb.c(p.M), 1, [
-      fb.set(yrow, fb.at(fb.add(fb.get(0), fb.c(p.y)), fb.mul(fb.add(fb.get(m), fb.c(p.mStart)), fb.c(p.P)))),
+    fb.for(m, fb.c(0), fb.c(M4), 4, [
       fb.for(pp, fb.c(0), fb.c(P4), 4, [
-        fb.set(acc, mod.f32x4.splat(b())),
-        loopWeights([fb.set(acc, mod.f32x4.add(fb.get(acc, v128), mod.f32x4.mul(mod.f32x4.splat(fb.get(w, f32)), colAt(true))))]),
-        mod.v128.store(0, 4, fb.at(fb.get(yrow), fb.get(pp)), actVec(mod, p.act, fb.get(acc, v128))),
+        ...accs.map((a, r) => fb.set(a, mod.f32x4.splat(bAt(r)))),
+        fb.for(k, fb.c(0), fb.c(p.CK), 1, [
+          fb.set(cv, mod.v128.load(0, 4, fb.at(fb.c(p.col), fb.add(fb.mul(fb.get(k), fb.c(p.P)), fb.get(pp))))),
+          ...accs.map((a, r) => fb.set(a, mod.f32x4.add(fb.get(a, v128), mod.f32x4.mul(mod.f32x4.splat(wAt(r)), fb.get(cv, v128))))),
+        ]),
+        ...accs.map((a, r) => mod.v128.store(0, 4, yAt(r), actVec(mod, p.act, fb.get(a, v128)))),
       ]),
+      // scalar tail of positions for these four rows
       fb.for(pp, fb.c(P4), fb.c(p.P), 1, [
-        fb.set(s, b()),
-        loopWeights([fb.set(s, mod.f32.add(fb.get(s, f32), mod.f32.mul(fb.get(w, f32), colAt(false))))]),
-        mod.f32.store(0, 4, fb.at(fb.get(yrow), fb.get(pp)), actScalar(mod, p.act, fb.get(s, f32))),
+        ...[0, 1, 2, 3].map((r) => mod.block(null, [
+          fb.set(s, bAt(r)),
+          fb.for(k, fb.c(0), fb.c(p.CK), 1, [
+            fb.set(s, mod.f32.add(fb.get(s, f32), mod.f32.mul(wAt(r), mod.f32.load(0, 4, fb.at(fb.c(p.col), fb.add(fb.mul(fb.get(k), fb.c(p.P)), fb.get(pp))))))),
+          ]),
+          mod.f32.store(0, 4, yAt(r), actScalar(mod, p.act, fb.get(s, f32))),
+        ])),
       ]),
     ]),
+    perRow(fb.c(M4)),
   ]);
 }
 
