@@ -7,8 +7,15 @@ import { interpret } from '../src/interp/interpret.js';
 import { Tensor } from '../src/ir/tensor.js';
 import { runOrt } from '../src/testing/ort.js';
 import { rng } from '../src/util/random.js';
+import * as ortWeb from 'onnxruntime-web';
+import { runPipeline } from '../src/pass/manager.js';
+import { parsePipeline } from '../src/pass/pipeline.js';
+import { passRegistry } from '../src/pass/registry.js';
+import { DEFAULT_COMPILE_PIPELINE } from '../src/cli/compile.js';
+import { compileWasm } from '../targets/wasm/compile.js';
+import { instantiate } from '../targets/wasm/runtime.js';
 
-const name = process.argv[2] ?? 'resnet-pruned';
+const name = process.argv[2] ?? 'mlp-sparse90';
 const path = new URL(`../examples/${name}.onnx`, import.meta.url).pathname;
 const bytes = readFileSync(path);
 
@@ -46,4 +53,28 @@ console.log(`sparsec interpreter   (${tInterp.toFixed(0).padStart(4)} ms): ${fmt
 console.log(`onnxruntime-node      (${tOrt.toFixed(0).padStart(4)} ms): ${fmt(theirs)}`);
 const c = compareTensors(ours!, theirs, { rtol: 1e-4, atol: 1e-5 });
 console.log(`largest difference: ${c.maxAbsError.toExponential(2)} absolute, ${c.maxRelError.toExponential(2)} relative -> ${c.ok ? 'match' : 'MISMATCH'}`);
-process.exitCode = c.ok ? 0 : 1;
+
+// Compile to WebAssembly with the default pipeline, run, check against the interpreter, and time it
+// next to onnxruntime-web (wasm backend, one thread).
+t0 = performance.now();
+const { module: toCompile } = importOnnx(bytes, { file: `examples/${name}.onnx`, shapes: { [inputName]: shape } });
+runPipeline(toCompile, parsePipeline(DEFAULT_COMPILE_PIPELINE, passRegistry()), { log: () => undefined });
+const { wasm, manifest } = compileWasm(toCompile.funcs[0]!);
+const compiled = await instantiate(wasm, manifest);
+const tCompile = performance.now() - t0;
+const [fromWasm] = compiled.run([x]);
+const cw = compareTensors(fromWasm!, ours!, { rtol: 1e-4, atol: 1e-5 });
+console.log(`compiled to wasm in ${tCompile.toFixed(0)} ms (${(wasm.byteLength / 1024).toFixed(0)} KiB, kernels: ${[...new Set(manifest.kernels.map((k) => k.kernel))].join(', ')}); vs the interpreter: ${cw.maxAbsError.toExponential(2)} absolute -> ${cw.ok ? 'match' : 'MISMATCH'}`);
+ortWeb.env.wasm.numThreads = 1;
+const web = await ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'], logSeverityLevel: 3 });
+const feeds = { [inputName]: new ortWeb.Tensor('float32', x.data as Float32Array, shape) };
+const med = async (f: () => unknown) => {
+  for (let i = 0; i < 5; i++) await f();
+  const ts: number[] = [];
+  for (let i = 0; i < 200; i++) { const t = performance.now(); await f(); ts.push(performance.now() - t); }
+  return ts.sort((a, b) => a - b)[100]!;
+};
+const tWasm = await med(() => compiled.run([x]));
+const tWeb = await med(() => web.run(feeds));
+console.log(`latency (median of 200): sparsec-wasm ${(tWasm * 1000).toFixed(0)} us, onnxruntime-web ${(tWeb * 1000).toFixed(0)} us -> ${(tWeb / tWasm).toFixed(2)}x`);
+process.exitCode = c.ok && cw.ok ? 0 : 1;
