@@ -7,7 +7,7 @@ import { getOpDef } from '../../src/dialects/index.js';
 import type { Tensor } from '../../src/ir/tensor.js';
 import { toF64 } from '../../src/interp/numeric.js';
 import { binaryen } from './emit.js';
-import { binaryKernel, softmaxKernel, im2col, weightTimesCols, windowPool, csrMatmul, csrMatmulBatched, declareHostMath, denseMatmul, gatherKernel, unaryKernel, type Activation, type BinaryKind, type UnaryKind } from './kernels.js';
+import { binaryKernel, depthwiseConv, softmaxKernel, im2col, weightTimesCols, windowPool, csrMatmul, csrMatmulBatched, declareHostMath, denseMatmul, gatherKernel, unaryKernel, type Activation, type BinaryKind, type UnaryKind } from './kernels.js';
 import { Tensor as T } from '../../src/ir/tensor.js';
 import { broadcastIndex } from '../../src/interp/numeric.js';
 import { convGeometry } from '../../src/interp/kernels/linear.js';
@@ -155,6 +155,12 @@ export function compileWasm(f: Func): { wasm: Uint8Array; manifest: Manifest } {
       let bias: number | undefined;
       if (op.operands.length > 2) bias = putF32(toF64(constOf(op.operand(2)) ?? (() => { throw new WasmCompileError(`wasm target: ${describe(op)}: the bias must be constant`); })()));
       const sparse = op.name === 'sparse.conv';
+      if (G === C && Mg === 1) {
+        // Depthwise: one direct kernel for all channels and images.
+        const wd = putF32(wv);
+        steps.push({ op, kernel: 'depthwise_conv', format: sparse ? 'dense (depthwise)' : 'dense', emit: (mod, name, addr) => depthwiseConv(mod, name, { x: addr(x), w: wd, ...(bias !== undefined ? { bias } : {}), y: addr(y), N, act, C, H, W, kh, kw, sh: g.strides[0]!, sw: g.strides[1]!, dh: g.dilations[0]!, dw: g.dilations[1]!, ph: g.pads[0]!, pw: g.pads[1]!, OH, OW }) });
+        continue;
+      }
       const groupW = Array.from({ length: G }, (_, gi) => {
         const rows = Array.from({ length: Mg }, (_, m) => Array.from({ length: CK }, (_, k) => wv[(gi * Mg + m) * CK + k]!));
         if (!sparse) return { dense: putF32(rows.flat()) };

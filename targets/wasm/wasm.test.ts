@@ -7,7 +7,8 @@ import { floats, int, str, type Attr } from '../../src/ir/attributes.js';
 import { csr } from '../../src/ir/encodings.js';
 import { Tensor } from '../../src/ir/tensor.js';
 import { TensorType } from '../../src/ir/types.js';
-import { importOnnxFile } from '../../src/importer/import.js';
+import { importOnnx, importOnnxFile } from '../../src/importer/import.js';
+import { denseNetLike, shuffleNetLike } from '../../src/testing/arch-models.js';
 import { interpret } from '../../src/interp/interpret.js';
 import { compareTensors } from '../../src/interp/compare.js';
 import { runPipeline } from '../../src/pass/manager.js';
@@ -69,6 +70,20 @@ describe('wasm kernels vs the interpreter', () => {
       const original = importOnnxFile(new URL(`../../examples/${name}.onnx`, import.meta.url).pathname, { shapes: { image: [2, 3, 32, 32] } }).module;
       runPipeline(module, parsePipeline(DEFAULT_COMPILE_PIPELINE, passRegistry()), { log: () => undefined });
       const inputs = randomInputs(original, 3, 2);
+      const want = interpret(original, inputs);
+      const { wasm, manifest } = compileWasm(module.funcs[0]!);
+      const got = (await instantiate(wasm, manifest)).run(inputs);
+      expect(compareTensors(got[0]!, want[0]!, { rtol: 1e-4, atol: 1e-5 }).mismatch).toBeUndefined();
+    }
+  });
+
+  it('compiles grouped, depthwise and shuffled convolutions and dense concatenation', async () => {
+    for (const bytes of [shuffleNetLike(), denseNetLike()]) {
+      const shape = [1, ...(importOnnx(bytes).module.funcs[0]!.args[0]!.type.shape.slice(1) as number[])];
+      const original = importOnnx(bytes, { shapes: { x: shape } }).module;
+      const module = importOnnx(bytes, { shapes: { x: shape } }).module;
+      runPipeline(module, parsePipeline(DEFAULT_COMPILE_PIPELINE, passRegistry()), { log: () => undefined });
+      const inputs = randomInputs(original, 4, 1);
       const want = interpret(original, inputs);
       const { wasm, manifest } = compileWasm(module.funcs[0]!);
       const got = (await instantiate(wasm, manifest)).run(inputs);
