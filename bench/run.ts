@@ -6,6 +6,7 @@ import * as ortWeb from 'onnxruntime-web';
 import ortNode from 'onnxruntime-node';
 import { importOnnx } from '../src/importer/import.js';
 import { Tensor } from '../src/ir/tensor.js';
+import { normwiseRelError } from '../src/interp/compare.js';
 import { runPipeline } from '../src/pass/manager.js';
 import { parsePipeline } from '../src/pass/pipeline.js';
 import { passRegistry } from '../src/pass/registry.js';
@@ -57,12 +58,8 @@ async function bench(name: string, bytes: Uint8Array, shapes: Record<string, num
     // Check against onnxruntime before timing.
     const ours = model.run([x])[0]!;
     const theirs = (await node.run(nodeFeeds))[node.outputNames[0]!]!.data as Float32Array;
-    let d = 0, mx = 0;
-    for (let i = 0; i < theirs.length; i++) {
-      d = Math.max(d, Math.abs((ours.data as Float32Array)[i]! - theirs[i]!));
-      mx = Math.max(mx, Math.abs(theirs[i]!));
-    }
-    if (d / mx > 1e-4) throw new Error(`output differs from onnxruntime (relative ${(d / mx).toExponential(2)})`);
+    const rel = normwiseRelError(ours, new Tensor('f32', ours.shape, theirs));
+    if (rel > 1e-4) throw new Error(`output differs from onnxruntime (relative ${rel.toExponential(2)})`);
     row.sparsec = await median(() => model.run([x]));
     row.ratio = row.ortWeb / row.sparsec;
     row.note = [...new Set(manifest.kernels.map((k) => k.format.replace(/ \(.*/, '')))].join('+');

@@ -5,21 +5,14 @@ import { getOpDef } from '../dialects/index.js';
 import { str } from '../ir/attributes.js';
 import type { Func, Op, Value } from '../ir/core.js';
 import { OpContext, type ChannelFact, type MaskInputs } from '../ir/opdef.js';
-import type { Tensor } from '../ir/tensor.js';
 import { LIVE, opaqueMask } from './transfer.js';
+import { constData } from '../pass/helpers.js';
 
 export interface ChannelInfo {
   facts: ChannelFact[];
   used: boolean[];
 }
 
-/** The dense value of a constant (encoded constants included: their meaning is the dense tensor). */
-function denseConst(v: Value): Tensor | undefined {
-  const op = v.definingOp;
-  if (op?.name !== 'nn.constant') return undefined;
-  const a = op.attrs.get('value');
-  return a?.kind === 'dense' ? a.value : undefined;
-}
 
 export function channelCount(v: Value): number | undefined {
   const t = v.type;
@@ -27,7 +20,7 @@ export function channelCount(v: Value): number | undefined {
 }
 
 function inputsOf(op: Op, info: Map<Value, ChannelInfo>): MaskInputs {
-  return { facts: op.operands.map((v) => info.get(v)?.facts), consts: op.operands.map(denseConst) };
+  return { facts: op.operands.map((v) => info.get(v)?.facts), consts: op.operands.map(constData) };
 }
 
 export function analyzeChannels(f: Func): Map<Value, ChannelInfo> {
@@ -106,6 +99,5 @@ export function annotateChannels(f: Func, info: Map<Value, ChannelInfo>): number
       n++;
     });
   }
-  for (const a of f.args) void a;
   return n;
 }

@@ -6,10 +6,10 @@
 import { getOpDef } from '../dialects/index.js';
 import type { Func, Op, Value } from '../ir/core.js';
 import { OpContext, type ChannelMap, type MaskInputs } from '../ir/opdef.js';
-import type { Tensor } from '../ir/tensor.js';
 import { analyzeChannels, type ChannelInfo } from './channels.js';
 import { opaqueMask } from './transfer.js';
 import { weightView } from './weighted.js';
+import { constValue } from '../pass/helpers.js';
 
 export interface EliminationPlan {
   info: Map<Value, ChannelInfo>;
@@ -17,12 +17,6 @@ export interface EliminationPlan {
   removed: Map<Value, number[]>;
 }
 
-function denseConst(v: Value): Tensor | undefined {
-  const op = v.definingOp;
-  if (op?.name !== 'nn.constant') return undefined;
-  const a = op.attrs.get('value');
-  return a?.kind === 'dense' && !v.type.encoding ? a.value : undefined;
-}
 
 /** Whether a weighted op can fold a constant input channel into its bias exactly. */
 function canAbsorbConstant(op: Op, c: OpContext): boolean {
@@ -34,7 +28,7 @@ function canAbsorbConstant(op: Op, c: OpContext): boolean {
   }
   if (op.name === 'nn.gemm' || op.name === 'nn.matmul') {
     if (op.operands.length < 3) return true;
-    const cc = denseConst(op.operand(2));
+    const cc = constValue(op.operand(2));
     return !!cc && (cc.shape.length < 2 || cc.shape[0] === 1);
   }
   return false;
@@ -74,10 +68,10 @@ export function planElimination(f: Func): EliminationPlan {
     const resId = res ? ids.get(res) : undefined;
     const isWeighted = ['nn.conv', 'nn.gemm', 'nn.matmul'].includes(op.name);
     if (isWeighted) {
-      const in_: MaskInputs = { facts: op.operands.map((v) => info.get(v)?.facts), consts: op.operands.map((v) => denseConst(v)) };
+      const in_: MaskInputs = { facts: op.operands.map((v) => info.get(v)?.facts), consts: op.operands.map((v) => constValue(v)) };
       const view = weightView(c, in_);
       const x = op.operand(0);
-      if (!view || ids.get(x) === undefined || resId === undefined || (op.operands.length > 2 && !denseConst(op.operand(2)))) {
+      if (!view || ids.get(x) === undefined || resId === undefined || (op.operands.length > 2 && !constValue(op.operand(2)))) {
         op.operands.forEach(blockAll);
         blockAll(res!);
         continue;
@@ -110,7 +104,7 @@ export function planElimination(f: Func): EliminationPlan {
       const vid = ids.get(v);
       if (vid === undefined) {
         // A constant operand: sliced along with the result when it carries channels; anything else is opaque.
-        if (m.kind === 'opaque' && denseConst(v) && v.type.rank >= 2 && v.type.shape[1] !== 1) blockAll(res!);
+        if (m.kind === 'opaque' && constValue(v) && v.type.rank >= 2 && v.type.shape[1] !== 1) blockAll(res!);
         return;
       }
       const n = info.get(v)!.facts.length;

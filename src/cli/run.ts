@@ -59,7 +59,7 @@ export const runCommand: Command = {
     } else if (file.endsWith('.onnx')) {
       const path = resolve(io.cwd, file);
       const r = importForData(path, () => rawInputs);
-      inputs = nameInputs(path, rawInputs);
+      inputs = nameInputs(r.inputNames, rawInputs);
       if (r.specialised.length) io.err(`note: specialised on the values of ${r.specialised.join(', ')}\n`);
       f = r.module.funcs[0]!;
     } else {

@@ -5,6 +5,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Tensor } from '../ir/tensor.js';
 import { importForData, nameInputs, orderInputs, type NamedTensor } from '../importer/specialise.js';
+import { graphInputNames } from '../importer/import.js';
 import { compileWasm, WasmCompileError } from '../../targets/wasm/compile.js';
 import { instantiate } from '../../targets/wasm/runtime.js';
 import { compareTensors, describeMismatch, type Tolerance } from '../interp/compare.js';
@@ -89,7 +90,7 @@ export function runTest(dir: string, tol: Tolerance): TestResult {
     const argNames = f.argAttrs.map((a) => { const n = a.get('name'); return n?.kind === 'string' ? n.value : ''; });
     let ordered: Tensor[];
     try {
-      ordered = orderInputs(argNames, nameInputs(model, inputs));
+      ordered = orderInputs(argNames, nameInputs(imported.inputNames, inputs));
     } catch (e) {
       return done({ status: 'failed', reason: `${basename(set)}: ${(e as Error).message}` });
     }
@@ -145,8 +146,10 @@ export async function runTestWasm(dir: string, tol: Tolerance): Promise<TestResu
   const sets = dataSets(dir);
   if (sets.length === 0) return done({ status: 'failed', reason: 'no test_data_set_* folder' });
   let inputs: NamedTensor[];
+  let graphInputs: string[];
   try {
-    inputs = nameInputs(model, readTensors(sets[0]!, 'input'));
+    graphInputs = graphInputNames(model);
+    inputs = nameInputs(graphInputs, readTensors(sets[0]!, 'input'));
     base.float32 = [...inputs, ...readTensors(sets[0]!, 'output')].every((x) => x.tensor.elementType === 'f32');
   } catch (e) {
     return done({ status: 'unsupported', reason: `test data: ${(e as Error).message}` });
@@ -165,7 +168,7 @@ export async function runTestWasm(dir: string, tol: Tolerance): Promise<TestResu
   }
   let worst = 0;
   for (const set of sets) {
-    const ins = nameInputs(model, readTensors(set, 'input'));
+    const ins = nameInputs(graphInputs, readTensors(set, 'input'));
     const outs = readTensors(set, 'output');
     let got: Tensor[];
     try {

@@ -14,9 +14,8 @@ export interface SpecialisedImport extends ImportResult {
   specialised: string[];
 }
 
-/** Names data inputs: by the name stored in the file, else by position among the graph inputs. */
-export function nameInputs(path: string, inputs: readonly NamedTensor[]): NamedTensor[] {
-  const names = graphInputNames(path);
+/** Names data inputs: by the name stored in the file, else by position among the graph inputs `names`. */
+export function nameInputs(names: readonly string[], inputs: readonly NamedTensor[]): NamedTensor[] {
   return inputs.map((x, i) => ({ name: x.name || names[i] || `input_${i}`, tensor: x.tensor }));
 }
 
@@ -27,7 +26,7 @@ export function importForData(path: string, inputs: () => readonly NamedTensor[]
   } catch (e) {
     if (!/depends on run-time values/.test((e as Error).message)) throw e;
     const bind = new Map<string, Tensor>();
-    for (const x of nameInputs(path, inputs())) if (/^[iu]\d+$/.test(x.tensor.elementType)) bind.set(x.name, x.tensor);
+    for (const x of nameInputs(graphInputNames(path), inputs())) if (/^[iu]\d+$/.test(x.tensor.elementType)) bind.set(x.name, x.tensor);
     if (bind.size === 0) throw e;
     return { ...importOnnxFile(path, { ...opts, bind }), specialised: [...bind.keys()] };
   }

@@ -77,3 +77,15 @@ export function describeMismatch(m: Mismatch, shape: readonly number[]): string 
   }
   return `${m.reason}: worst element [${pos.join(', ')}] got ${String(m.got)}, expected ${String(m.want)}`;
 }
+
+/** Normwise relative error: max |got - want| / max |want| (shapes must match). */
+export function normwiseRelError(got: Tensor, want: Tensor): number {
+  if (got.size !== want.size) return Infinity;
+  let d = 0, m = 0;
+  for (let i = 0; i < got.size; i++) {
+    const w = Number(want.get(i));
+    d = Math.max(d, Math.abs(Number(got.get(i)) - w));
+    m = Math.max(m, Math.abs(w));
+  }
+  return d / Math.max(m, 1e-30);
+}

@@ -8,18 +8,8 @@ import { randomizeConstantOfShape } from '../testing/randomize.js';
 import { runOrt } from '../testing/ort.js';
 import { rng } from '../util/random.js';
 import { interpret } from './interpret.js';
+import { normwiseRelError } from './compare.js';
 import { LIGHT_DIR as LIGHT, LIGHT_MODELS } from '../testing/light-models.js';
-
-/** Normwise relative error: max |got - want| / max |want|. */
-function relError(got: Tensor, want: Tensor): number {
-  expect(got.shape).toEqual(want.shape);
-  let d = 0, m = 0;
-  for (let i = 0; i < got.size; i++) {
-    d = Math.max(d, Math.abs((got.get(i) as number) - (want.get(i) as number)));
-    m = Math.max(m, Math.abs(want.get(i) as number));
-  }
-  return d / Math.max(m, 1e-30);
-}
 
 async function compare(bytes: Uint8Array, label: string, batch: number): Promise<number> {
   const { module } = importOnnx(bytes, { file: label });
@@ -32,7 +22,7 @@ async function compare(bytes: Uint8Array, label: string, batch: number): Promise
   const ours = interpret(f, inputs);
   const names = f.argAttrs.map((a) => (a.get('name') as { value: string }).value);
   const theirs = Object.values(await runOrt(bytes, Object.fromEntries(names.map((n, i) => [n, inputs[i]!]))));
-  const err = Math.max(...ours.map((t, i) => relError(t, theirs[i]!)));
+  const err = Math.max(...ours.map((t, i) => (expect(t.shape).toEqual(theirs[i]!.shape), normwiseRelError(t, theirs[i]!))));
   console.log(`${label}: largest relative error vs onnxruntime-node ${err.toExponential(2)}`);
   return err;
 }

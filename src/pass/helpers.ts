@@ -5,10 +5,15 @@ import type { Dim } from '../ir/types.js';
 
 /** The dense value of a constant-defined value (undefined when not constant or elided). */
 export function constValue(v: Value | undefined): Tensor | undefined {
+  return v && !v.type.encoding ? constData(v) : undefined;
+}
+
+/** The tensor of a constant-defined value, sparse-encoded ones included (their meaning is the dense tensor). */
+export function constData(v: Value | undefined): Tensor | undefined {
   const op = v?.definingOp;
   if (op?.name !== 'nn.constant') return undefined;
   const a = op.attrs.get('value');
-  return a?.kind === 'dense' && !op.result(0).type.encoding ? a.value : undefined;
+  return a?.kind === 'dense' ? a.value : undefined;
 }
 
 /** True when v has exactly one use (by one op, once). */

@@ -7,6 +7,7 @@ import { parsePipeline } from '../pass/pipeline.js';
 import { passRegistry } from '../pass/registry.js';
 import { randomInputs } from '../pass/semantics.js';
 import { runOrt } from './ort.js';
+import { normwiseRelError } from '../interp/compare.js';
 
 export const STANDARD_PIPELINE = 'canonicalize,fold-batchnorm,fuse-bias,fuse-activation';
 
@@ -27,14 +28,6 @@ export async function checkPipelineAgainstOrt(bytes: Uint8Array, label: string, 
   const ours = interpret(f, inputs);
   const names = f.argAttrs.map((a) => (a.get('name') as { value: string }).value);
   const theirs = Object.values(await runOrt(bytes, Object.fromEntries(names.map((n, i) => [n, inputs[i]!]))));
-  let rel = 0;
-  ours.forEach((t, i) => {
-    let d = 0, m = 0;
-    for (let k = 0; k < t.size; k++) {
-      d = Math.max(d, Math.abs((t.get(k) as number) - (theirs[i]!.get(k) as number)));
-      m = Math.max(m, Math.abs(theirs[i]!.get(k) as number));
-    }
-    rel = Math.max(rel, d / Math.max(m, 1e-30));
-  });
+  const rel = Math.max(...ours.map((t, i) => normwiseRelError(t, theirs[i]!)));
   return { relError: rel, opsBefore, opsAfter: f.ops.length, records };
 }

@@ -6,6 +6,7 @@ import { OpContext } from '../../src/ir/opdef.js';
 import { getOpDef } from '../../src/dialects/index.js';
 import type { Tensor } from '../../src/ir/tensor.js';
 import { toF64 } from '../../src/interp/numeric.js';
+import { constData } from '../../src/pass/helpers.js';
 import { binaryen } from './emit.js';
 import { binaryKernel, depthwiseConv, softmaxKernel, im2col, weightTimesCols, windowPool, csrMatmul, csrMatmulBatched, declareHostMath, denseMatmul, gatherKernel, unaryKernel, type Activation, type BinaryKind, type UnaryKind } from './kernels.js';
 import { Tensor as T } from '../../src/ir/tensor.js';
@@ -48,12 +49,6 @@ export const SUPPORTED_WASM_OPS = ['nn.gemm', 'sparse.gemm', 'nn.matmul', 'spars
 const align16 = (n: number) => (n + 15) & ~15;
 const bytesOf = (v: Value) => 4 * (v.type.shape as number[]).reduce((a, b) => a * b, 1);
 
-function constOf(v: Value): Tensor | undefined {
-  const op = v.definingOp;
-  if (op?.name !== 'nn.constant') return undefined;
-  const a = op.attrs.get('value');
-  return a?.kind === 'dense' ? a.value : undefined;
-}
 
 function describe(op: Op): string {
   return `${op.name}${op.loc ? ` "${op.loc}"` : ''}`;
@@ -81,14 +76,14 @@ export function compileWasm(f: Func): { wasm: Uint8Array; manifest: Manifest } {
   // Constant data operands of element-wise and movement ops live with the weights.
   const constAddr = new Map<Value, number>();
   const addrOrConst = (addr: (v: Value) => number, v: Value) => {
-    const t = constOf(v);
+    const t = constData(v);
     if (!t) return addr(v);
     if (!constAddr.has(v)) throw new WasmCompileError('wasm target: internal: constant operand without data');
     return constAddr.get(v)!;
   };
   for (const op of f.ops) {
     if (op.name !== 'nn.constant') continue;
-    const t = constOf(op.result(0))!;
+    const t = constData(op.result(0))!;
     if (t.elementType === 'f32' && op.result(0).users.some((u) => UNARY_OPS[u.name] || BINARY_OPS[u.name] || MOVEMENT_OPS.includes(u.name))) constAddr.set(op.result(0), putF32(toF64(t)));
   }
   const weightStart = top;
@@ -100,7 +95,7 @@ export function compileWasm(f: Func): { wasm: Uint8Array; manifest: Manifest } {
     const c = new OpContext(op, getOpDef(op.name)!);
     const act = activation(op, c);
     if (op.name.endsWith('.gemm') || op.name.endsWith('.matmul')) {
-      const x = op.operand(0), w = constOf(op.operand(1));
+      const x = op.operand(0), w = constData(op.operand(1));
       if (!w || w.shape.length !== 2 || x.type.rank !== 2) throw new WasmCompileError(`wasm target: ${describe(op)} needs a 2-d input and a constant 2-d weight`);
       if (op.name.endsWith('.gemm') && (c.int('transA') !== 0 || c.float('alpha') !== 1)) throw new WasmCompileError(`wasm target: ${describe(op)}: transA and alpha != 1 are not supported yet`);
       const transB = op.name.endsWith('.gemm') && c.int('transB') === 1;
@@ -110,7 +105,7 @@ export function compileWasm(f: Func): { wasm: Uint8Array; manifest: Manifest } {
       const at = (k: number, n: number) => (transB ? wv[n * K + k]! : wv[k * N + n]!);
       let bias: number | undefined;
       if (op.operands.length > 2) {
-        const b = constOf(op.operand(2));
+        const b = constData(op.operand(2));
         const beta = op.name.endsWith('.gemm') ? c.float('beta') : 1;
         if (!b || !(b.size === N || b.size === 1) || (b.shape.length === 2 && b.shape[0] !== 1)) throw new WasmCompileError(`wasm target: ${describe(op)}: the bias must be a constant vector of ${N}`);
         const bv = toF64(b);
@@ -143,7 +138,7 @@ export function compileWasm(f: Func): { wasm: Uint8Array; manifest: Manifest } {
     const size = bytesOf(y) / 4;
     if (op.name === 'nn.conv' || op.name === 'sparse.conv') {
       const x = op.operand(0);
-      const wt = constOf(op.operand(1));
+      const wt = constData(op.operand(1));
       if (x.type.rank !== 4 || !wt) throw new WasmCompileError(`wasm target: ${describe(op)}: only 2-d convolutions with constant weights are supported so far`);
       const [N, C, H, W] = x.type.shape as [number, number, number, number];
       const [, M, OH, OW] = y.type.shape as [number, number, number, number];
@@ -153,7 +148,7 @@ export function compileWasm(f: Func): { wasm: Uint8Array; manifest: Manifest } {
       const G = c.int('group'), Cg = C / G, Mg = M / G, CK = Cg * kh * kw, P = OH * OW;
       const wv = toF64(wt); // [M, Cg, kh, kw] or its 2-d view [M, CK]: the same element order
       let bias: number | undefined;
-      if (op.operands.length > 2) bias = putF32(toF64(constOf(op.operand(2)) ?? (() => { throw new WasmCompileError(`wasm target: ${describe(op)}: the bias must be constant`); })()));
+      if (op.operands.length > 2) bias = putF32(toF64(constData(op.operand(2)) ?? (() => { throw new WasmCompileError(`wasm target: ${describe(op)}: the bias must be constant`); })()));
       const sparse = op.name === 'sparse.conv';
       if (G === C && Mg === 1) {
         // Depthwise: one direct kernel for all channels and images.
@@ -231,7 +226,7 @@ export function compileWasm(f: Func): { wasm: Uint8Array; manifest: Manifest } {
       if (kind === 'hard_sigmoid') [p1, p2] = [c.float('alpha'), c.float('beta')];
       if (kind === 'selu') [p1, p2] = [c.float('alpha'), c.float('gamma')];
       if (kind === 'clip') {
-        const lo = op.operands.length > 1 ? constOf(op.operand(1)) : undefined, hi = op.operands.length > 2 ? constOf(op.operand(2)) : undefined;
+        const lo = op.operands.length > 1 ? constData(op.operand(1)) : undefined, hi = op.operands.length > 2 ? constData(op.operand(2)) : undefined;
         if ((op.operands.length > 1 && !lo) || (op.operands.length > 2 && !hi)) throw new WasmCompileError(`wasm target: ${describe(op)}: clip bounds must be constants`);
         [p1, p2] = [lo ? Number(lo.get(0)) : -3.4e38, hi ? Number(hi.get(0)) : 3.4e38];
       }
@@ -269,12 +264,12 @@ export function compileWasm(f: Func): { wasm: Uint8Array; manifest: Manifest } {
         offset += n;
         return t;
       }
-      const k = constOf(v)!;
+      const k = constData(v)!;
       if (op.name === 'nn.pad' && v === op.operand(2)) return T.from('f64', k.shape, [-1]);
       return k;
     });
     const def = getOpDef(op.name)!;
-    const sentinelFill = op.name === 'nn.pad' && op.operands.length > 2 ? Number(constOf(op.operand(2))!.get(0)) : 0;
+    const sentinelFill = op.name === 'nn.pad' && op.operands.length > 2 ? Number(constData(op.operand(2))!.get(0)) : 0;
     let outs: Tensor[];
     try {
       outs = def.interpret!(new OpContext(op, def), iotaInputs);

@@ -101,29 +101,6 @@ export function csrMatmul(mod: binaryen.Module, name: string, p: CsrMatmul): voi
   ]);
 }
 
-export interface Elementwise {
-  kind: 'relu' | 'add' | 'mul' | 'sub' | 'copy';
-  a: number; b?: number; y: number;
-  /** Elements of the result. */
-  size: number;
-  /** b repeats with this period (a bias over the last dim), or equals size. */
-  bPeriod?: number;
-}
-
-/** y = op(a, b) element by element (b may repeat with a period: bias over the last dim). */
-export function elementwise(mod: binaryen.Module, name: string, p: Elementwise): void {
-  const fb = new FnBuilder(mod, []);
-  const i = fb.local(i32);
-  const a = () => mod.f32.load(0, 4, fb.at(fb.c(p.a), fb.get(i)));
-  const b = () => mod.f32.load(0, 4, fb.at(fb.c(p.b!), p.bPeriod && p.bPeriod !== p.size ? mod.i32.rem_u(fb.get(i), fb.c(p.bPeriod)) : fb.get(i)));
-  const v = p.kind === 'relu' ? mod.f32.max(a(), mod.f32.const(0))
-    : p.kind === 'add' ? mod.f32.add(a(), b())
-    : p.kind === 'sub' ? mod.f32.sub(a(), b())
-    : p.kind === 'mul' ? mod.f32.mul(a(), b())
-    : a();
-  fb.finish(name, [fb.for(i, fb.c(0), fb.c(p.size), 1, [mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.get(i)), v)])]);
-}
-
 export interface CsrMatmulBatched extends CsrMatmul {
   /** Scratch for x transposed [K, M] and y transposed [N, M]. */
   scratch: number;
