@@ -2,7 +2,7 @@
 import binaryen from 'binaryen';
 
 export type Expr = number;
-export const { i32, f32, v128, none } = binaryen;
+export const { i32, i64, f32, f64, v128, none } = binaryen;
 
 export class FnBuilder {
   readonly locals: number[] = [];

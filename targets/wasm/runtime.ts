@@ -1,13 +1,17 @@
 // Running compiled output in this process (tests, `sparsec run` on a compiled folder): inputs are
 // copied to their slots, `run` is called, outputs are read back.
 import { Tensor } from '../../src/ir/tensor.js';
+import type { ElementType } from '../../src/ir/types.js';
 import type { Manifest } from './compile.js';
+import { DTYPE_NAMES, type DtypeName } from './dtype.js';
 import { erf } from '../../src/interp/kernels/elementwise.js';
 
-/** The math functions compiled modules import (env.exp, env.log, env.tanh, env.erf). */
-export function hostMath(): Record<string, (x: number) => number> {
-  return { exp: Math.exp, log: Math.log, tanh: Math.tanh, erf };
+/** The math functions compiled modules import (env.exp, env.log, env.tanh, env.erf, env.pow). */
+export function hostMath(): Record<string, (x: number, y: number) => number> {
+  return { exp: Math.exp, log: Math.log, tanh: Math.tanh, erf, pow: Math.pow };
 }
+
+const ELEMENT_OF = Object.fromEntries(Object.entries(DTYPE_NAMES).map(([et, n]) => [n, et])) as Record<DtypeName, ElementType>;
 
 export interface CompiledModel {
   readonly manifest: Manifest;
@@ -24,16 +28,17 @@ export async function instantiate(wasm: Uint8Array, manifest: Manifest): Promise
       if (inputs.length !== manifest.inputs.length) throw new Error(`the model takes ${manifest.inputs.length} input(s) (${manifest.inputs.map((i) => i.name).join(', ')}), got ${inputs.length}`);
       manifest.inputs.forEach((slot, i) => {
         const t = inputs[i]!;
-        const want = slot.shape.reduce((a, b) => a * b, 1);
-        if (t.elementType !== 'f32' || t.size !== want || t.shape.join('x') !== slot.shape.join('x')) {
-          throw new Error(`input '${slot.name}': expected float32[${slot.shape.join('x')}], got ${t.elementType}[${t.shape.join('x')}]`);
+        const et = ELEMENT_OF[slot.dtype];
+        if (t.elementType !== et || t.shape.join('x') !== slot.shape.join('x')) {
+          throw new Error(`input '${slot.name}': expected ${slot.dtype}[${slot.shape.join('x')}], got ${DTYPE_NAMES[t.elementType as keyof typeof DTYPE_NAMES] ?? t.elementType}[${t.shape.join('x')}]`);
         }
-        new Float32Array(memory.buffer, slot.offset, want).set(t.data as Float32Array);
+        new Uint8Array(memory.buffer, slot.offset, t.data.byteLength).set(t.bytes());
       });
       run();
       return manifest.outputs.map((slot) => {
-        const n = slot.shape.reduce((a, b) => a * b, 1);
-        return new Tensor('f32', slot.shape, new Float32Array(memory.buffer, slot.offset, n).slice());
+        const et = ELEMENT_OF[slot.dtype];
+        const t = Tensor.zeros(et, slot.shape);
+        return Tensor.fromBytes(et, slot.shape, new Uint8Array(memory.buffer, slot.offset, t.data.byteLength));
       });
     },
   };

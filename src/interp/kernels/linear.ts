@@ -138,19 +138,15 @@ export const convKernel: InterpretFn = (c, [x, w, b]) => {
   return [fromF64(out.elementType, [N, M, ...outS.slice(3 - sp)], applyEpilogue(c, y))];
 };
 
-export const convTransposeKernel: InterpretFn = (c, [x, w, b]) => {
-  const out = c.op.results[0]!.type;
-  const group = c.int('group');
-  const [N, C] = x!.shape as [number, number];
-  const sp = x!.shape.length - 2;
-  if (sp > 3) throw new Error(`conv_transpose over ${sp} spatial dims is not supported by the interpreter (at most 3)`);
-  const Mg = w!.shape[1]!, M = Mg * group, Cg = C / group;
+/** ConvTranspose's strides, dilations, begin/end pads and output spatial sizes (output_shape, output_padding and auto_pad resolved). */
+export function convTransposeGeometry(c: OpContext, xShape: readonly number[]): { strides: number[]; dilations: number[]; pads: number[]; outSpatial: number[] } {
+  const sp = xShape.length - 2;
   const kernel = c.ints('kernel_shape');
   const strides = attrOr(c, 'strides', sp, 1), dil = attrOr(c, 'dilations', sp, 1);
   const outPad = attrOr(c, 'output_padding', sp, 0);
   let pads = attrOr(c, 'pads', 2 * sp, 0);
   const autoPad = c.hasAttr('auto_pad') ? c.string('auto_pad') : 'NOTSET';
-  const inSp = x!.shape.slice(2);
+  const inSp = xShape.slice(2);
   const full = inSp.map((n, i) => strides[i]! * (n - 1) + outPad[i]! + (kernel[i]! - 1) * dil[i]! + 1);
   let outSp: number[];
   if (c.hasAttr('output_shape') || autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
@@ -168,6 +164,19 @@ export const convTransposeKernel: InterpretFn = (c, [x, w, b]) => {
     if (autoPad === 'VALID') pads = new Array<number>(2 * sp).fill(0);
     outSp = full.map((f, i) => f - pads[i]! - pads[i + sp]!);
   }
+  return { strides, dilations: dil, pads, outSpatial: outSp };
+}
+
+export const convTransposeKernel: InterpretFn = (c, [x, w, b]) => {
+  const out = c.op.results[0]!.type;
+  const group = c.int('group');
+  const [N, C] = x!.shape as [number, number];
+  const sp = x!.shape.length - 2;
+  if (sp > 3) throw new Error(`conv_transpose over ${sp} spatial dims is not supported by the interpreter (at most 3)`);
+  const Mg = w!.shape[1]!, M = Mg * group, Cg = C / group;
+  const kernel = c.ints('kernel_shape');
+  const { strides, dilations: dil, pads, outSpatial: outSp } = convTransposeGeometry(c, x!.shape);
+  const inSp = x!.shape.slice(2);
   const inS = pad3(inSp, 1), k = pad3(kernel, 1), s = pad3(strides, 1), d = pad3(dil, 1), pb = pad3(pads.slice(0, sp), 0), oS = pad3(outSp, 1);
   const xv = toF64(x!), wv = toF64(w!), bv = b ? toF64(b) : undefined;
   const [ID, IH, IW] = inS as [number, number, number];

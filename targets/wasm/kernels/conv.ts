@@ -1,0 +1,175 @@
+// Convolutions: im2col, weight x columns (dense or CSR, SIMD over spatial positions) and a direct
+// depthwise kernel.
+import type { binaryen } from '../emit.js';
+import { f32, FnBuilder, i32, v128, type Expr } from '../emit.js';
+import { actScalar, actVec, type Activation } from './activation.js';
+
+export interface ConvGeometry2d {
+  C: number; H: number; W: number;
+  kh: number; kw: number; sh: number; sw: number; dh: number; dw: number; ph: number; pw: number;
+  OH: number; OW: number;
+}
+
+/** col[(c * kh + i) * kw + j, oh * OW + ow] = x[cStart + c, oh*sh - ph + i*dh, ow*sw - pw + j*dw] (0 outside), for one image. */
+export function im2col(mod: binaryen.Module, name: string, p: ConvGeometry2d & { x: number; col: number; cStart: number; cCount: number }): void {
+  const fb = new FnBuilder(mod, [i32]); // param 0: byte offset of the image
+  const c = fb.local(i32), i = fb.local(i32), j = fb.local(i32), oh = fb.local(i32), ow = fb.local(i32), ih = fb.local(i32), iw = fb.local(i32), row = fb.local(i32), ok = fb.local(i32);
+  const P = p.OH * p.OW;
+  fb.finish(name, [
+    fb.for(c, fb.c(0), fb.c(p.cCount), 1, [fb.for(i, fb.c(0), fb.c(p.kh), 1, [fb.for(j, fb.c(0), fb.c(p.kw), 1, [
+      fb.set(row, fb.mul(fb.add(fb.mul(fb.add(fb.mul(fb.get(c), fb.c(p.kh)), fb.get(i)), fb.c(p.kw)), fb.get(j)), fb.c(P))),
+      fb.for(oh, fb.c(0), fb.c(p.OH), 1, [
+        fb.set(ih, fb.add(mod.i32.sub(fb.mul(fb.get(oh), fb.c(p.sh)), fb.c(p.ph)), fb.mul(fb.get(i), fb.c(p.dh)))),
+        fb.for(ow, fb.c(0), fb.c(p.OW), 1, [
+          fb.set(iw, fb.add(mod.i32.sub(fb.mul(fb.get(ow), fb.c(p.sw)), fb.c(p.pw)), fb.mul(fb.get(j), fb.c(p.dw)))),
+          fb.set(ok, mod.i32.and(mod.i32.lt_u(fb.get(ih), fb.c(p.H)), mod.i32.lt_u(fb.get(iw), fb.c(p.W)))),
+          mod.f32.store(0, 4, fb.at(fb.c(p.col), fb.add(fb.get(row), fb.add(fb.mul(fb.get(oh), fb.c(p.OW)), fb.get(ow)))),
+            mod.select(fb.get(ok),
+              mod.f32.load(0, 4, fb.at(fb.add(fb.get(0), fb.c(p.x)), mod.select(fb.get(ok), fb.add(fb.mul(fb.add(fb.mul(fb.add(fb.get(c), fb.c(p.cStart)), fb.c(p.H)), fb.get(ih)), fb.c(p.W)), fb.get(iw)), fb.c(0)))),
+              mod.f32.const(0))),
+        ]),
+      ]),
+    ])])]),
+  ]);
+}
+
+export interface WeightCols {
+  /** Dense weight [M, CK] row-major, or CSR (rowPtr, cols i32, vals) over [M, CK]. */
+  dense?: number;
+  csr?: { rowPtr: number; cols: number; vals: number };
+  col: number; y: number; bias?: number;
+  M: number; CK: number; P: number;
+  /** First output row (channel) of this group; the bias is indexed by it too. */
+  mStart: number;
+  act: Activation;
+}
+
+/**
+ * y[mStart + m, p] = act(bias + sum_ck w[m, ck] * col[ck, p]) for one image (param 0: byte offset
+ * of its output), vectorised over spatial positions p, four at a time, and a scalar tail. With a
+ * CSR weight only the nonzeros are visited ("Fast Sparse ConvNets": each nonzero is broadcast over
+ * the spatial positions).
+ */
+export function weightTimesCols(mod: binaryen.Module, name: string, p: WeightCols): void {
+  const fb = new FnBuilder(mod, [i32]);
+  const m = fb.local(i32), pp = fb.local(i32), k = fb.local(i32), end = fb.local(i32), acc = fb.local(v128), s = fb.local(f32), w = fb.local(f32), ck = fb.local(i32), yrow = fb.local(i32);
+  const P4 = p.P - (p.P % 4);
+  const b = () => (p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.add(fb.get(m), fb.c(p.mStart)))) : mod.f32.const(0));
+  const colAt = (lane: boolean) => (lane ? mod.v128.load(0, 4, fb.at(fb.c(p.col), fb.add(fb.mul(fb.get(ck), fb.c(p.P)), fb.get(pp)))) : mod.f32.load(0, 4, fb.at(fb.c(p.col), fb.add(fb.mul(fb.get(ck), fb.c(p.P)), fb.get(pp)))));
+  const loopWeights = (body: Expr[]): Expr => {
+    if (p.dense !== undefined) {
+      return fb.for(k, fb.c(0), fb.c(p.CK), 1, [fb.set(ck, fb.get(k)), fb.set(w, mod.f32.load(0, 4, fb.at(fb.c(p.dense), fb.add(fb.mul(fb.get(m), fb.c(p.CK)), fb.get(k))))), ...body]);
+    }
+    const c = p.csr!;
+    return mod.block(null, [
+      fb.set(end, mod.i32.load(0, 4, fb.at(fb.c(c.rowPtr), fb.add(fb.get(m), fb.c(1))))),
+      fb.for(k, mod.i32.load(0, 4, fb.at(fb.c(c.rowPtr), fb.get(m))), fb.get(end), 1, [
+        fb.set(ck, mod.i32.load(0, 4, fb.at(fb.c(c.cols), fb.get(k)))),
+        fb.set(w, mod.f32.load(0, 4, fb.at(fb.c(c.vals), fb.get(k)))),
+        ...body,
+      ]),
+    ]);
+  };
+  const perRow = (mFrom: Expr) => fb.for(m, mFrom, fb.c(p.M), 1, [
+    fb.set(yrow, fb.at(fb.add(fb.get(0), fb.c(p.y)), fb.mul(fb.add(fb.get(m), fb.c(p.mStart)), fb.c(p.P)))),
+    fb.for(pp, fb.c(0), fb.c(P4), 4, [
+      fb.set(acc, mod.f32x4.splat(b())),
+      loopWeights([fb.set(acc, mod.f32x4.add(fb.get(acc, v128), mod.f32x4.mul(mod.f32x4.splat(fb.get(w, f32)), colAt(true))))]),
+      mod.v128.store(0, 4, fb.at(fb.get(yrow), fb.get(pp)), actVec(mod, p.act, fb.get(acc, v128))),
+    ]),
+    fb.for(pp, fb.c(P4), fb.c(p.P), 1, [
+      fb.set(s, b()),
+      loopWeights([fb.set(s, mod.f32.add(fb.get(s, f32), mod.f32.mul(fb.get(w, f32), colAt(false))))]),
+      mod.f32.store(0, 4, fb.at(fb.get(yrow), fb.get(pp)), actScalar(mod, p.act, fb.get(s, f32))),
+    ]),
+  ]);
+  if (p.dense === undefined || p.M < 4) {
+    fb.finish(name, [perRow(fb.c(0))]);
+    return;
+  }
+  // Dense weights: four output channels at a time share each loaded column vector.
+  const M4 = p.M - (p.M % 4);
+  const accs = [fb.local(v128), fb.local(v128), fb.local(v128), fb.local(v128)];
+  const cv = fb.local(v128);
+  const bAt = (r: number) => (p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.add(fb.add(fb.get(m), fb.c(r)), fb.c(p.mStart)))) : mod.f32.const(0));
+  const wAt = (r: number) => mod.f32.load(0, 4, fb.at(fb.c(p.dense!), fb.add(fb.mul(fb.add(fb.get(m), fb.c(r)), fb.c(p.CK)), fb.get(k))));
+  const yAt = (r: number) => fb.at(fb.add(fb.get(0), fb.c(p.y)), fb.add(fb.mul(fb.add(fb.add(fb.get(m), fb.c(r)), fb.c(p.mStart)), fb.c(p.P)), fb.get(pp)));
+  fb.finish(name, [
+    fb.for(m, fb.c(0), fb.c(M4), 4, [
+      fb.for(pp, fb.c(0), fb.c(P4), 4, [
+        ...accs.map((a, r) => fb.set(a, mod.f32x4.splat(bAt(r)))),
+        fb.for(k, fb.c(0), fb.c(p.CK), 1, [
+          fb.set(cv, mod.v128.load(0, 4, fb.at(fb.c(p.col), fb.add(fb.mul(fb.get(k), fb.c(p.P)), fb.get(pp))))),
+          ...accs.map((a, r) => fb.set(a, mod.f32x4.add(fb.get(a, v128), mod.f32x4.mul(mod.f32x4.splat(wAt(r)), fb.get(cv, v128))))),
+        ]),
+        ...accs.map((a, r) => mod.v128.store(0, 4, yAt(r), actVec(mod, p.act, fb.get(a, v128)))),
+      ]),
+      // scalar tail of positions for these four rows
+      fb.for(pp, fb.c(P4), fb.c(p.P), 1, [
+        ...[0, 1, 2, 3].map((r) => mod.block(null, [
+          fb.set(s, bAt(r)),
+          fb.for(k, fb.c(0), fb.c(p.CK), 1, [
+            fb.set(s, mod.f32.add(fb.get(s, f32), mod.f32.mul(wAt(r), mod.f32.load(0, 4, fb.at(fb.c(p.col), fb.add(fb.mul(fb.get(k), fb.c(p.P)), fb.get(pp))))))),
+          ]),
+          mod.f32.store(0, 4, yAt(r), actScalar(mod, p.act, fb.get(s, f32))),
+        ])),
+      ]),
+    ]),
+    perRow(fb.c(M4)),
+  ]);
+}
+
+/** Depthwise 2-d convolution (one input channel per output channel), direct loops, all images. */
+export function depthwiseConv(mod: binaryen.Module, name: string, p: ConvGeometry2d & { x: number; w: number; bias?: number; y: number; N: number; act: Activation }): void {
+  const fb = new FnBuilder(mod, []);
+  const plane = fb.local(i32), oh = fb.local(i32), ow = fb.local(i32), i = fb.local(i32), j = fb.local(i32), ih = fb.local(i32), iw = fb.local(i32), s = fb.local(f32), ch = fb.local(i32), xb = fb.local(i32);
+  fb.finish(name, [fb.for(plane, fb.c(0), fb.c(p.N * p.C), 1, [
+    fb.set(ch, mod.i32.rem_u(fb.get(plane), fb.c(p.C))),
+    fb.set(xb, fb.at(fb.c(p.x), fb.mul(fb.get(plane), fb.c(p.H * p.W)))),
+    fb.for(oh, fb.c(0), fb.c(p.OH), 1, [fb.for(ow, fb.c(0), fb.c(p.OW), 1, [
+      fb.set(s, p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.get(ch))) : mod.f32.const(0)),
+      fb.for(i, fb.c(0), fb.c(p.kh), 1, [
+        fb.set(ih, fb.add(mod.i32.sub(fb.mul(fb.get(oh), fb.c(p.sh)), fb.c(p.ph)), fb.mul(fb.get(i), fb.c(p.dh)))),
+        mod.if(mod.i32.lt_u(fb.get(ih), fb.c(p.H)), fb.for(j, fb.c(0), fb.c(p.kw), 1, [
+          fb.set(iw, fb.add(mod.i32.sub(fb.mul(fb.get(ow), fb.c(p.sw)), fb.c(p.pw)), fb.mul(fb.get(j), fb.c(p.dw)))),
+          mod.if(mod.i32.lt_u(fb.get(iw), fb.c(p.W)), fb.set(s, mod.f32.add(fb.get(s, f32), mod.f32.mul(
+            mod.f32.load(0, 4, fb.at(fb.c(p.w), fb.add(fb.mul(fb.add(fb.mul(fb.get(ch), fb.c(p.kh)), fb.get(i)), fb.c(p.kw)), fb.get(j)))),
+            mod.f32.load(0, 4, fb.at(fb.get(xb), fb.add(fb.mul(fb.get(ih), fb.c(p.W)), fb.get(iw)))))))),
+        ])),
+      ]),
+      mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(plane), fb.c(p.OH * p.OW)), fb.add(fb.mul(fb.get(oh), fb.c(p.OW)), fb.get(ow)))), actScalar(mod, p.act, fb.get(s, f32))),
+    ])]),
+  ])]);
+}
+
+/**
+ * Transposed convolution, scattering each input value through the kernel: y[n, g*Mg + mo, t] +=
+ * x[n, c, p] * w[c, mo, kk] where t = table[p * kVol + kk] (the output position, -1 when cropped by
+ * the pads). Scalar; the weight may be a run-time operand.
+ */
+export function convTransposeScatter(mod: binaryen.Module, name: string, p: { x: number; w: number; bias?: number; y: number; N: number; C: number; G: number; Mg: number; Pin: number; Pout: number; kVol: number; table: number }): void {
+  const fb = new FnBuilder(mod, []);
+  const n = fb.local(i32), c = fb.local(i32), pp = fb.local(i32), mo = fb.local(i32), kk = fb.local(i32), t = fb.local(i32), xv = fb.local(f32), yb = fb.local(i32), i = fb.local(i32), ch = fb.local(i32);
+  const M = p.G * p.Mg, Cg = p.C / p.G;
+  fb.finish(name, [
+    fb.for(n, fb.c(0), fb.c(p.N), 1, [fb.for(ch, fb.c(0), fb.c(M), 1, [fb.for(i, fb.c(0), fb.c(p.Pout), 1, [
+      mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.add(fb.mul(fb.add(fb.mul(fb.get(n), fb.c(M)), fb.get(ch)), fb.c(p.Pout)), fb.get(i))),
+        p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.get(ch))) : mod.f32.const(0)),
+    ])])]),
+    fb.for(n, fb.c(0), fb.c(p.N), 1, [fb.for(c, fb.c(0), fb.c(p.C), 1, [
+      fb.for(pp, fb.c(0), fb.c(p.Pin), 1, [
+        fb.set(xv, mod.f32.load(0, 4, fb.at(fb.c(p.x), fb.add(fb.mul(fb.add(fb.mul(fb.get(n), fb.c(p.C)), fb.get(c)), fb.c(p.Pin)), fb.get(pp))))),
+        fb.for(mo, fb.c(0), fb.c(p.Mg), 1, [
+          // output plane of channel (c / Cg) * Mg + mo
+          fb.set(yb, fb.at(fb.c(p.y), fb.mul(fb.add(fb.mul(fb.get(n), fb.c(M)), fb.add(fb.mul(mod.i32.div_u(fb.get(c), fb.c(Cg)), fb.c(p.Mg)), fb.get(mo))), fb.c(p.Pout)))),
+          fb.for(kk, fb.c(0), fb.c(p.kVol), 1, [
+            fb.set(t, mod.i32.load(0, 4, fb.at(fb.c(p.table), fb.add(fb.mul(fb.get(pp), fb.c(p.kVol)), fb.get(kk))))),
+            mod.if(mod.i32.ge_s(fb.get(t), fb.c(0)), mod.f32.store(0, 4, fb.at(fb.get(yb), fb.get(t)), mod.f32.add(
+              mod.f32.load(0, 4, fb.at(fb.get(yb), fb.get(t))),
+              mod.f32.mul(fb.get(xv, f32), mod.f32.load(0, 4, fb.at(fb.c(p.w), fb.add(fb.mul(fb.add(fb.mul(fb.get(c), fb.c(p.Mg)), fb.get(mo)), fb.c(p.kVol)), fb.get(kk)))))))),
+          ]),
+        ]),
+      ]),
+    ])]),
+  ]);
+}

@@ -1,0 +1,119 @@
+// Element-wise maps of any arity and element type: y[i] = f(x0[i0], x1[i1], ...), where each input
+// is read at i, at element 0 (a scalar), or through a broadcast index table made at compile time.
+// All-f32 maps compute in f32 (SIMD when no input is broadcast through a table); everything else
+// computes in f64 and converts on store, as the reference interpreter does.
+import { binaryen, f32, f64, FnBuilder, i32, v128, type Expr } from '../emit.js';
+import { loadF64, storeF64, type WasmElementType } from '../dtype.js';
+
+/** Math functions the loader provides (f64 -> f64, pow: (f64, f64) -> f64). */
+export const HOST_MATH = ['exp', 'log', 'tanh', 'erf', 'pow'] as const;
+export type HostFn = (typeof HOST_MATH)[number];
+
+export function declareHostMath(mod: binaryen.Module): void {
+  for (const f of HOST_MATH) mod.addFunctionImport(f, 'env', f, binaryen.createType(f === 'pow' ? [f64, f64] : [f64]), f64);
+}
+
+/** Arithmetic in the compute type (f32 or f64), so one expression serves both. */
+export interface Num {
+  readonly type: number;
+  readonly simd: boolean;
+  c(n: number): Expr;
+  add(a: Expr, b: Expr): Expr; sub(a: Expr, b: Expr): Expr; mul(a: Expr, b: Expr): Expr; div(a: Expr, b: Expr): Expr;
+  min(a: Expr, b: Expr): Expr; max(a: Expr, b: Expr): Expr;
+  neg(a: Expr): Expr; abs(a: Expr): Expr; sqrt(a: Expr): Expr; floor(a: Expr): Expr; ceil(a: Expr): Expr; trunc(a: Expr): Expr;
+  /** Comparisons give an i32 condition (scalar) or a lane mask (SIMD). */
+  lt(a: Expr, b: Expr): Expr; le(a: Expr, b: Expr): Expr; gt(a: Expr, b: Expr): Expr; ge(a: Expr, b: Expr): Expr; eq(a: Expr, b: Expr): Expr; ne(a: Expr, b: Expr): Expr;
+  select(cond: Expr, a: Expr, b: Expr): Expr;
+  or(a: Expr, b: Expr): Expr;
+  /** A host math call (scalar only). */
+  host(f: HostFn, ...args: Expr[]): Expr;
+}
+
+export function scalarNum(m: binaryen.Module, t: 'f32' | 'f64'): Num {
+  const o = t === 'f32' ? m.f32 : m.f64;
+  const type = t === 'f32' ? f32 : f64;
+  return {
+    type, simd: false,
+    c: (n) => o.const(n),
+    add: o.add, sub: o.sub, mul: o.mul, div: o.div, min: o.min, max: o.max,
+    neg: o.neg, abs: o.abs, sqrt: o.sqrt, floor: o.floor, ceil: o.ceil, trunc: o.trunc,
+    lt: o.lt, le: o.le, gt: o.gt, ge: o.ge, eq: o.eq, ne: o.ne,
+    select: (c, a, b) => m.select(c, a, b),
+    or: (a, b) => m.i32.or(a, b),
+    host: (f, ...args) => (t === 'f64'
+      ? m.call(f, args, f64)
+      : m.f32.demote(m.call(f, args.map((a) => m.f64.promote(a)), f64))),
+  };
+}
+
+function simdNum(m: binaryen.Module): Num {
+  const o = m.f32x4;
+  return {
+    type: v128, simd: true,
+    c: (n) => o.splat(m.f32.const(n)),
+    add: o.add, sub: o.sub, mul: o.mul, div: o.div, min: o.min, max: o.max,
+    neg: o.neg, abs: o.abs, sqrt: o.sqrt, floor: o.floor, ceil: o.ceil, trunc: o.trunc,
+    lt: o.lt, le: o.le, gt: o.gt, ge: o.ge, eq: o.eq, ne: o.ne,
+    select: (c, a, b) => m.v128.bitselect(a, b, c),
+    or: (a, b) => m.v128.or(a, b),
+    host: () => { throw new Error('internal: host math in a SIMD map'); },
+  };
+}
+
+export interface MapInput {
+  addr: number;
+  et: WasmElementType;
+  /** 'same': element i; 'scalar': element 0; a number: address of an i32 index table. */
+  index: 'same' | 'scalar' | number;
+}
+
+export interface MapSpec {
+  inputs: MapInput[];
+  out: { addr: number; et: WasmElementType };
+  size: number;
+  /** The element expression over the inputs (as locals of the compute type). */
+  expr: (n: Num, x: (i: number) => Expr) => Expr;
+  /** False when the expression needs host math or scalar-only operations. */
+  simd: boolean;
+}
+
+export const computeType = (s: Pick<MapSpec, 'inputs' | 'out'>): 'f32' | 'f64' =>
+  s.inputs.every((x) => x.et === 'f32') && (s.out.et === 'f32' || s.out.et === 'bool') ? 'f32' : 'f64';
+
+export function mapKernel(mod: binaryen.Module, name: string, s: MapSpec): void {
+  const fb = new FnBuilder(mod, []);
+  const t = computeType(s);
+  const i = fb.local(i32), tmp = fb.local(f64);
+  const vals = s.inputs.map(() => fb.local(t === 'f32' ? f32 : f64));
+  const elemAddr = (x: MapInput, bytes: number) => {
+    const idx = x.index === 'same' ? fb.get(i) : x.index === 'scalar' ? fb.c(0) : mod.i32.load(0, 4, fb.at(fb.c(x.index), fb.get(i)));
+    return fb.add(fb.c(x.addr), fb.mul(idx, fb.c(bytes)));
+  };
+  const bytes = { f32: 4, f64: 8, i8: 1, u8: 1, bool: 1, i16: 2, u16: 2, i32: 4, u32: 4, i64: 8, u64: 8 } as const;
+  const scalarBody = (n: Num) => {
+    const loads = s.inputs.map((x, k) => fb.set(vals[k]!, t === 'f32' ? mod.f32.load(0, 4, elemAddr(x, 4)) : loadF64(mod, x.et, elemAddr(x, bytes[x.et]))));
+    const v = s.expr(n, (k) => fb.get(vals[k]!, n.type));
+    const outAddr = fb.add(fb.c(s.out.addr), fb.mul(fb.get(i), fb.c(bytes[s.out.et])));
+    let store: Expr;
+    if (t === 'f32' && s.out.et === 'f32') store = mod.f32.store(0, 4, outAddr, v);
+    else if (t === 'f32') store = storeF64(mod, s.out.et, outAddr, mod.f64.promote(v), tmp);
+    else store = storeF64(mod, s.out.et, outAddr, v, tmp);
+    return [...loads, store];
+  };
+  const useSimd = t === 'f32' && s.out.et === 'f32' && s.simd && s.inputs.every((x) => typeof x.index !== 'number') && s.size >= 4;
+  if (!useSimd) {
+    fb.finish(name, [fb.for(i, fb.c(0), fb.c(s.size), 1, scalarBody(scalarNum(mod, t)))]);
+    return;
+  }
+  const vn = simdNum(mod);
+  const vv = s.inputs.map(() => fb.local(v128));
+  const n4 = s.size - (s.size % 4);
+  const simdBody = [
+    ...s.inputs.map((x, k) => fb.set(vv[k]!, x.index === 'scalar' ? mod.v128.load32_splat(0, 4, fb.c(x.addr)) : mod.v128.load(0, 4, fb.at(fb.c(x.addr), fb.get(i))))),
+    mod.v128.store(0, 4, fb.at(fb.c(s.out.addr), fb.get(i)), s.expr(vn, (k) => fb.get(vv[k]!, v128))),
+  ];
+  fb.finish(name, [
+    fb.for(i, fb.c(0), fb.c(n4), 4, simdBody),
+    fb.for(i, fb.c(n4), fb.c(s.size), 1, scalarBody(scalarNum(mod, 'f32'))),
+  ]);
+}

@@ -1,0 +1,219 @@
+// Matrix products with a weight known at compile time: dense (row-blocked, SIMD over N) and CSR
+// (scalar with four accumulators; batched: SIMD over the batch).
+import type { binaryen } from '../emit.js';
+import { f32, FnBuilder, i32, v128, type Expr } from '../emit.js';
+import { actScalar, actVec, type Activation } from './activation.js';
+
+export interface DenseMatmul {
+  x: number; w: number; bias?: number; y: number;
+  M: number; K: number; N: number;
+  act: Activation;
+  /** Schedule: rows of y computed together (each weight vector is loaded once for them). */
+  rowBlock: number;
+}
+
+/**
+ * y[M, N] = act(x[M, K] @ w[K, N] + bias[N]); w is [K, N] row-major so it streams contiguously (a
+ * constant weight is transposed at compile time when the model has [N, K]; a run-time operand is
+ * already in this layout). `rowBlock` rows of y share each weight vector load, vectorised over N with
+ * a scalar tail. The function takes three byte offsets (x, w, y) added to the static addresses, so
+ * one function serves every matrix of a batch.
+ */
+export function denseMatmul(mod: binaryen.Module, name: string, p: DenseMatmul): void {
+  const fb = new FnBuilder(mod, [i32, i32, i32]);
+  const m = fb.local(i32), n = fb.local(i32), k = fb.local(i32), wv = fb.local(v128), wrow = fb.local(i32), ws = fb.local(f32);
+  const RB = Math.max(1, Math.min(8, p.rowBlock));
+  const xs = Array.from({ length: RB }, () => fb.local(v128));
+  const yrow = Array.from({ length: RB }, () => fb.local(i32));
+  const { M, K, N } = p;
+  const N4 = N - (N % 4);
+  const MB = M - (M % RB);
+  const X = () => fb.add(fb.c(p.x), fb.get(0)), W = () => fb.add(fb.c(p.w), fb.get(1)), Y = () => fb.add(fb.c(p.y), fb.get(2));
+  const rowsBlock = (rows: number, mStart: Expr, mEnd: Expr, step: number): Expr =>
+    fb.for(m, mStart, mEnd, step, [
+      ...Array.from({ length: rows }, (_, r) => fb.set(yrow[r]!, fb.at(Y(), fb.mul(fb.add(fb.get(m), fb.c(r)), fb.c(N))))),
+      // y rows start as the bias (or zero)
+      ...Array.from({ length: rows }, (_, r) => fb.for(n, fb.c(0), fb.c(N), 1, [
+        mod.f32.store(0, 4, fb.at(fb.get(yrow[r]!), fb.get(n)), p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.get(n))) : mod.f32.const(0)),
+      ])),
+      fb.for(k, fb.c(0), fb.c(K), 1, [
+        ...Array.from({ length: rows }, (_, r) => fb.set(xs[r]!, mod.f32x4.splat(mod.f32.load(0, 4, fb.at(X(), fb.add(fb.mul(fb.add(fb.get(m), fb.c(r)), fb.c(K)), fb.get(k))))))),
+        fb.set(wrow, fb.at(W(), fb.mul(fb.get(k), fb.c(N)))),
+        fb.for(n, fb.c(0), fb.c(N4), 4, [
+          fb.set(wv, mod.v128.load(0, 4, fb.at(fb.get(wrow), fb.get(n)))),
+          ...Array.from({ length: rows }, (_, r) => mod.v128.store(0, 4, fb.at(fb.get(yrow[r]!), fb.get(n)),
+            mod.f32x4.add(mod.v128.load(0, 4, fb.at(fb.get(yrow[r]!), fb.get(n))), mod.f32x4.mul(fb.get(xs[r]!, v128), fb.get(wv, v128))))),
+        ]),
+        fb.for(n, fb.c(N4), fb.c(N), 1, [
+          fb.set(ws, mod.f32.load(0, 4, fb.at(fb.get(wrow), fb.get(n)))),
+          ...Array.from({ length: rows }, (_, r) => mod.f32.store(0, 4, fb.at(fb.get(yrow[r]!), fb.get(n)),
+            mod.f32.add(mod.f32.load(0, 4, fb.at(fb.get(yrow[r]!), fb.get(n))), mod.f32.mul(mod.f32x4.extract_lane(fb.get(xs[r]!, v128), 0), fb.get(ws, f32))))),
+        ]),
+      ]),
+      ...(p.act.kind === 'none' ? [] : Array.from({ length: rows }, (_, r) => fb.for(n, fb.c(0), fb.c(N), 1, [
+        mod.f32.store(0, 4, fb.at(fb.get(yrow[r]!), fb.get(n)), actScalar(mod, p.act, mod.f32.load(0, 4, fb.at(fb.get(yrow[r]!), fb.get(n))))),
+      ]))),
+    ]);
+  fb.finish(name, [rowsBlock(RB, fb.c(0), fb.c(MB), RB), rowsBlock(1, fb.c(MB), fb.c(M), 1)]);
+}
+
+export interface CsrMatmul {
+  x: number; y: number; bias?: number;
+  /** CSR over the weight [N, K]: row (output) starts, column (input) indices as u16 or i32, values. */
+  rowPtr: number; cols: number; vals: number; colBytes: 2 | 4;
+  M: number; K: number; N: number;
+  act: Activation;
+}
+
+/**
+ * y[m, n] = act(bias[n] + sum over nonzeros j of row n: vals[j] * x[m, cols[j]]). The nonzeros of a
+ * row are taken four at a time into four accumulators (independent adds), then a scalar tail.
+ */
+export function csrMatmul(mod: binaryen.Module, name: string, p: CsrMatmul): void {
+  const fb = new FnBuilder(mod, []);
+  const m = fb.local(i32), n = fb.local(i32), j = fb.local(i32), end = fb.local(i32), end4 = fb.local(i32), xrow = fb.local(i32);
+  const acc = [fb.local(f32), fb.local(f32), fb.local(f32), fb.local(f32)];
+  const colAt = (off: number) => (p.colBytes === 2
+    ? mod.i32.load16_u(0, 2, fb.add(fb.c(p.cols), fb.mul(fb.add(fb.get(j), fb.c(off)), fb.c(2))))
+    : mod.i32.load(0, 4, fb.at(fb.c(p.cols), fb.add(fb.get(j), fb.c(off)))));
+  const term = (off: number) => mod.f32.mul(mod.f32.load(0, 4, fb.at(fb.c(p.vals), fb.add(fb.get(j), fb.c(off)))), mod.f32.load(0, 4, fb.at(fb.get(xrow), colAt(off))));
+  fb.finish(name, [
+    fb.for(m, fb.c(0), fb.c(p.M), 1, [
+      fb.set(xrow, fb.at(fb.c(p.x), fb.mul(fb.get(m), fb.c(p.K)))),
+      fb.for(n, fb.c(0), fb.c(p.N), 1, [
+        ...acc.map((a, q) => fb.set(a, q === 0 && p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.get(n))) : mod.f32.const(0))),
+        fb.set(j, mod.i32.load(0, 4, fb.at(fb.c(p.rowPtr), fb.get(n)))),
+        fb.set(end, mod.i32.load(0, 4, fb.at(fb.c(p.rowPtr), fb.add(fb.get(n), fb.c(1))))),
+        fb.set(end4, mod.i32.sub(fb.get(end), fb.c(3))),
+        fb.for(j, fb.get(j), fb.get(end4), 4, acc.map((a, q) => fb.set(a, mod.f32.add(fb.get(a, f32), term(q))))),
+        fb.for(j, fb.get(j), fb.get(end), 1, [fb.set(acc[0]!, mod.f32.add(fb.get(acc[0]!, f32), term(0)))]),
+        mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(m), fb.c(p.N)), fb.get(n))),
+          actScalar(mod, p.act, mod.f32.add(mod.f32.add(fb.get(acc[0]!, f32), fb.get(acc[1]!, f32)), mod.f32.add(fb.get(acc[2]!, f32), fb.get(acc[3]!, f32))))),
+      ]),
+    ]),
+  ]);
+}
+
+export interface CsrMatmulBatched extends CsrMatmul {
+  /** Scratch for x transposed [K, M] and y transposed [N, M]. */
+  scratch: number;
+}
+
+/**
+ * CSR matmul for a batch (M a multiple of 4, at most 32): x is transposed to [K, M] so each nonzero
+ * weight is broadcast and multiplied with M/4 vectors of the batch (the "Fast Sparse ConvNets" idea
+ * applied to the batch dimension); the [N, M] result is transposed back.
+ */
+export function csrMatmulBatched(mod: binaryen.Module, name: string, p: CsrMatmulBatched): void {
+  const fb = new FnBuilder(mod, []);
+  const { M, K, N } = p;
+  const Q = M / 4;
+  const m = fb.local(i32), n = fb.local(i32), k = fb.local(i32), j = fb.local(i32), end = fb.local(i32), base = fb.local(i32), v = fb.local(v128);
+  const acc = Array.from({ length: Q }, () => fb.local(v128));
+  const xT = p.scratch, yT = p.scratch + K * M * 4;
+  const col = () => (p.colBytes === 2 ? mod.i32.load16_u(0, 2, fb.add(fb.c(p.cols), fb.mul(fb.get(j), fb.c(2)))) : mod.i32.load(0, 4, fb.at(fb.c(p.cols), fb.get(j))));
+  const biasSplat = () => mod.f32x4.splat(p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.get(n))) : mod.f32.const(0));
+  fb.finish(name, [
+    // xT[k, m] = x[m, k]
+    fb.for(m, fb.c(0), fb.c(M), 1, [fb.for(k, fb.c(0), fb.c(K), 1, [
+      mod.f32.store(0, 4, fb.at(fb.c(xT), fb.add(fb.mul(fb.get(k), fb.c(M)), fb.get(m))), mod.f32.load(0, 4, fb.at(fb.c(p.x), fb.add(fb.mul(fb.get(m), fb.c(K)), fb.get(k))))),
+    ])]),
+    fb.for(n, fb.c(0), fb.c(N), 1, [
+      ...acc.map((a) => fb.set(a, biasSplat())),
+      fb.set(end, mod.i32.load(0, 4, fb.at(fb.c(p.rowPtr), fb.add(fb.get(n), fb.c(1))))),
+      fb.for(j, mod.i32.load(0, 4, fb.at(fb.c(p.rowPtr), fb.get(n))), fb.get(end), 1, [
+        fb.set(v, mod.f32x4.splat(mod.f32.load(0, 4, fb.at(fb.c(p.vals), fb.get(j))))),
+        fb.set(base, fb.at(fb.c(xT), fb.mul(col(), fb.c(M)))),
+        ...acc.map((a, q) => fb.set(a, mod.f32x4.add(fb.get(a, v128), mod.f32x4.mul(fb.get(v, v128), mod.v128.load(q * 16, 4, fb.get(base)))))),
+      ]),
+      ...acc.map((a, q) => mod.v128.store(q * 16, 4, fb.at(fb.c(yT), fb.mul(fb.get(n), fb.c(M))), actVec(mod, p.act, fb.get(a, v128)))),
+    ]),
+    // y[m, n] = yT[n, m]
+    fb.for(m, fb.c(0), fb.c(M), 1, [fb.for(n, fb.c(0), fb.c(N), 1, [
+      mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(m), fb.c(N)), fb.get(n))), mod.f32.load(0, 4, fb.at(fb.c(yT), fb.add(fb.mul(fb.get(n), fb.c(M)), fb.get(m))))),
+    ])]),
+  ]);
+}
+
+
+export interface BsrMatmul {
+  x: number; y: number; bias?: number;
+  /** Blocks of bn outputs x bk inputs over the weight viewed as [N, K]: block-row starts (i32), block columns (u16 or i32), blocks stored input-major ([bk][bn]). */
+  rowPtr: number; cols: number; colBytes: 2 | 4; vals: number;
+  bn: number; bk: number;
+  M: number; K: number; N: number;
+  act: Activation;
+}
+
+/**
+ * Block-sparse product: for each block-row of bn outputs, each stored bn x bk block adds
+ * block[:, j] * x[col + j] for its bk inputs. Blocks are stored input-major so the bn outputs are
+ * consecutive lanes: with bn a multiple of 4 the accumulators are f32x4 and each input value is
+ * broadcast once per block column; otherwise scalar accumulators.
+ */
+export function bsrMatmul(mod: binaryen.Module, name: string, p: BsrMatmul): void {
+  const fb = new FnBuilder(mod, []);
+  const { bn, bk } = p;
+  const vec = bn % 4 === 0;
+  const m = fb.local(i32), R = fb.local(i32), b = fb.local(i32), end = fb.local(i32), xcol = fb.local(i32), base = fb.local(i32), xv = fb.local(f32);
+  const acc = Array.from({ length: vec ? bn / 4 : bn }, () => fb.local(vec ? v128 : f32));
+  const col = () => (p.colBytes === 2 ? mod.i32.load16_u(0, 2, fb.add(fb.c(p.cols), fb.mul(fb.get(b), fb.c(2)))) : mod.i32.load(0, 4, fb.at(fb.c(p.cols), fb.get(b))));
+  const outIdx = (q: number) => fb.add(fb.mul(fb.get(R), fb.c(bn)), fb.c(q));
+  const biasAt = (q: number) => (p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), outIdx(q))) : mod.f32.const(0));
+  const yAddr = (q: number) => fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(m), fb.c(p.N)), outIdx(q)));
+  const init = acc.map((a, q) => fb.set(a, vec ? (p.bias !== undefined ? mod.v128.load(0, 4, fb.at(fb.c(p.bias), outIdx(4 * q))) : mod.f32x4.splat(mod.f32.const(0))) : biasAt(q)));
+  const perBlock: Expr[] = [
+    fb.set(xcol, fb.at(fb.c(p.x), fb.add(fb.mul(fb.get(m), fb.c(p.K)), fb.mul(col(), fb.c(bk))))),
+    fb.set(base, fb.at(fb.c(p.vals), fb.mul(fb.get(b), fb.c(bn * bk)))),
+  ];
+  for (let j = 0; j < bk; j++) {
+    perBlock.push(fb.set(xv, mod.f32.load(j * 4, 4, fb.get(xcol))));
+    acc.forEach((a, q) => perBlock.push(fb.set(a, vec
+      ? mod.f32x4.add(fb.get(a, v128), mod.f32x4.mul(mod.v128.load((j * bn + 4 * q) * 4, 4, fb.get(base)), mod.f32x4.splat(fb.get(xv, f32))))
+      : mod.f32.add(fb.get(a, f32), mod.f32.mul(mod.f32.load((j * bn + q) * 4, 4, fb.get(base)), fb.get(xv, f32))))));
+  }
+  fb.finish(name, [fb.for(m, fb.c(0), fb.c(p.M), 1, [fb.for(R, fb.c(0), fb.c(p.N / bn), 1, [
+    ...init,
+    fb.set(end, mod.i32.load(0, 4, fb.at(fb.c(p.rowPtr), fb.add(fb.get(R), fb.c(1))))),
+    fb.for(b, mod.i32.load(0, 4, fb.at(fb.c(p.rowPtr), fb.get(R))), fb.get(end), 1, perBlock),
+    ...acc.map((a, q) => (vec ? mod.v128.store(0, 4, yAddr(4 * q), actVec(mod, p.act, fb.get(a, v128))) : mod.f32.store(0, 4, yAddr(q), actScalar(mod, p.act, fb.get(a, f32))))),
+  ])])]);
+}
+
+export interface NmMatmul {
+  x: number; y: number; bias?: number;
+  /** Per output, per group of m inputs, n kept values (f32) and their positions in the group (u8). */
+  vals: number; idx: number;
+  n: number; m: number;
+  M: number; K: number; N: number;
+  act: Activation;
+}
+
+/**
+ * N:M structured-sparse product (groups along the inputs): each output reads exactly n of every m
+ * inputs, so there are no row pointers and the positions are one byte each; the n terms of a group
+ * go to n independent accumulators.
+ */
+export function nmMatmul(mod: binaryen.Module, name: string, p: NmMatmul): void {
+  const fb = new FnBuilder(mod, []);
+  const G = p.K / p.m;
+  const row = fb.local(i32), o = fb.local(i32), g = fb.local(i32), xg = fb.local(i32), vp = fb.local(i32), ip = fb.local(i32);
+  const acc = Array.from({ length: p.n }, () => fb.local(f32));
+  const groupBody: Expr[] = acc.map((a, t) => fb.set(a, mod.f32.add(fb.get(a, f32), mod.f32.mul(
+    mod.f32.load(t * 4, 4, fb.get(vp)),
+    mod.f32.load(0, 4, fb.at(fb.get(xg), mod.i32.load8_u(t, 1, fb.get(ip))))))));
+  groupBody.push(
+    fb.set(vp, fb.add(fb.get(vp), fb.c(4 * p.n))),
+    fb.set(ip, fb.add(fb.get(ip), fb.c(p.n))),
+    fb.set(xg, fb.add(fb.get(xg), fb.c(4 * p.m))),
+  );
+  const sum = acc.slice(1).reduce((e, a) => mod.f32.add(e, fb.get(a, f32)), fb.get(acc[0]!, f32));
+  fb.finish(name, [fb.for(row, fb.c(0), fb.c(p.M), 1, [fb.for(o, fb.c(0), fb.c(p.N), 1, [
+    ...acc.map((a, t) => fb.set(a, t === 0 && p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.get(o))) : mod.f32.const(0))),
+    fb.set(vp, fb.at(fb.c(p.vals), fb.mul(fb.get(o), fb.c(G * p.n)))),
+    fb.set(ip, fb.add(fb.c(p.idx), fb.mul(fb.get(o), fb.c(G * p.n)))),
+    fb.set(xg, fb.at(fb.c(p.x), fb.mul(fb.get(row), fb.c(p.K)))),
+    fb.for(g, fb.c(0), fb.c(G), 1, groupBody),
+    mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(row), fb.c(p.N)), fb.get(o))), actScalar(mod, p.act, sum)),
+  ])])]);
+}

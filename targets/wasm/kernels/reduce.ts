@@ -1,0 +1,122 @@
+// Reductions over one axis of a (outer, len, inner) view, softmax along an axis, and the
+// normalisations (layer, instance, LRN). Statistics are computed in f64, as the interpreter does.
+import { f32, f64, FnBuilder, i32, type binaryen, type Expr } from '../emit.js';
+import { loadF64, storeF64, type WasmElementType } from '../dtype.js';
+
+export type ReduceKind = 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'sum_square' | 'l1' | 'l2' | 'log_sum' | 'log_sum_exp';
+
+const BYTES: Record<WasmElementType, number> = { f32: 4, f64: 8, i8: 1, u8: 1, bool: 1, i16: 2, u16: 2, i32: 4, u32: 4, i64: 8, u64: 8 };
+
+/** y[o, i] = reduce over k of x[o, k, i]. */
+export function reduceKernel(mod: binaryen.Module, name: string, p: { kind: ReduceKind; x: number; et: WasmElementType; y: number; outEt: WasmElementType; outer: number; len: number; inner: number }): void {
+  const fb = new FnBuilder(mod, []);
+  const o = fb.local(i32), k = fb.local(i32), ii = fb.local(i32), acc = fb.local(f64), v = fb.local(f64), tmp = fb.local(f64);
+  const m = mod.f64;
+  const get = (l: number) => fb.get(l, f64);
+  const init = { max: -Infinity, min: Infinity, prod: 1 }[p.kind as string] ?? 0;
+  const step: Record<ReduceKind, () => Expr> = {
+    sum: () => m.add(get(acc), get(v)),
+    mean: () => m.add(get(acc), get(v)),
+    max: () => mod.select(mod.i32.or(m.ne(get(v), get(v)), m.gt(get(v), get(acc))), get(v), get(acc)),
+    min: () => mod.select(mod.i32.or(m.ne(get(v), get(v)), m.lt(get(v), get(acc))), get(v), get(acc)),
+    prod: () => m.mul(get(acc), get(v)),
+    sum_square: () => m.add(get(acc), m.mul(get(v), get(v))),
+    l2: () => m.add(get(acc), m.mul(get(v), get(v))),
+    l1: () => m.add(get(acc), m.abs(get(v))),
+    log_sum: () => m.add(get(acc), get(v)),
+    log_sum_exp: () => m.add(get(acc), mod.call('exp', [get(v)], f64)),
+  };
+  const finish = (): Expr => {
+    if (p.kind === 'mean') return m.div(get(acc), m.const(p.len));
+    if (p.kind === 'l2') return m.sqrt(get(acc));
+    if (p.kind === 'log_sum' || p.kind === 'log_sum_exp') return mod.call('log', [get(acc)], f64);
+    return get(acc);
+  };
+  fb.finish(name, [fb.for(o, fb.c(0), fb.c(p.outer), 1, [fb.for(ii, fb.c(0), fb.c(p.inner), 1, [
+    fb.set(acc, m.const(init)),
+    fb.for(k, fb.c(0), fb.c(p.len), 1, [
+      fb.set(v, loadF64(mod, p.et, fb.add(fb.c(p.x), fb.mul(fb.add(fb.mul(fb.add(fb.mul(fb.get(o), fb.c(p.len)), fb.get(k)), fb.c(p.inner)), fb.get(ii)), fb.c(BYTES[p.et]))))),
+      fb.set(acc, step[p.kind]()),
+    ]),
+    storeF64(mod, p.outEt, fb.add(fb.c(p.y), fb.mul(fb.add(fb.mul(fb.get(o), fb.c(p.inner)), fb.get(ii)), fb.c(BYTES[p.outEt]))), finish(), tmp),
+  ])])]);
+}
+
+/** Softmax (or log-softmax) of f32 x along the middle axis of (outer, len, inner). */
+export function softmaxKernel(mod: binaryen.Module, name: string, p: { x: number; y: number; outer: number; len: number; inner: number; log: boolean }): void {
+  const fb = new FnBuilder(mod, []);
+  const o = fb.local(i32), ii = fb.local(i32), k = fb.local(i32), base = fb.local(i32), mx = fb.local(f32), sum = fb.local(f64), e = fb.local(f64);
+  const off = () => fb.at(fb.c(0), fb.add(fb.get(base), fb.mul(fb.get(k), fb.c(p.inner))));
+  const xAt = () => mod.f32.load(0, 4, fb.add(fb.c(p.x), off()));
+  const yAddr = () => fb.add(fb.c(p.y), off());
+  const exp = (x: Expr) => mod.call('exp', [x], f64);
+  fb.finish(name, [fb.for(o, fb.c(0), fb.c(p.outer), 1, [fb.for(ii, fb.c(0), fb.c(p.inner), 1, [
+    fb.set(base, fb.add(fb.mul(fb.get(o), fb.c(p.len * p.inner)), fb.get(ii))),
+    fb.set(mx, mod.f32.const(-Infinity)),
+    fb.for(k, fb.c(0), fb.c(p.len), 1, [fb.set(mx, mod.f32.max(fb.get(mx, f32), xAt()))]),
+    fb.set(sum, mod.f64.const(0)),
+    fb.for(k, fb.c(0), fb.c(p.len), 1, [
+      fb.set(e, exp(mod.f64.promote(mod.f32.sub(xAt(), fb.get(mx, f32))))),
+      ...(p.log ? [] : [mod.f32.store(0, 4, yAddr(), mod.f32.demote(fb.get(e, f64)))]),
+      fb.set(sum, mod.f64.add(fb.get(sum, f64), fb.get(e, f64))),
+    ]),
+    ...(p.log
+      ? [fb.set(sum, mod.call('log', [fb.get(sum, f64)], f64)), fb.for(k, fb.c(0), fb.c(p.len), 1, [
+        mod.f32.store(0, 4, yAddr(), mod.f32.demote(mod.f64.sub(mod.f64.promote(mod.f32.sub(xAt(), fb.get(mx, f32))), fb.get(sum, f64))))])]
+      : [fb.set(sum, mod.f64.div(mod.f64.const(1), fb.get(sum, f64))), fb.for(k, fb.c(0), fb.c(p.len), 1, [
+        mod.f32.store(0, 4, yAddr(), mod.f32.demote(mod.f64.mul(mod.f64.promote(mod.f32.load(0, 4, yAddr())), fb.get(sum, f64))))])]),
+  ])])]);
+}
+
+export interface NormSpec {
+  x: number; y: number; rows: number; len: number; eps: number;
+  scale: number; bias?: number;
+  /** Which scale/bias element a value uses: its position in the row modulo `size` (layer norm), or its row modulo `size` (instance norm: the channel). */
+  by: 'position' | 'row'; size: number;
+  /** Optional statistics outputs (layer norm): mean and 1/stddev per row. */
+  mean?: number; invStd?: number;
+}
+
+/** y = (x - mean(row)) / sqrt(var(row) + eps) * scale + bias over rows of `len` f32 values. */
+export function normKernel(mod: binaryen.Module, name: string, p: NormSpec): void {
+  const fb = new FnBuilder(mod, []);
+  const r = fb.local(i32), k = fb.local(i32), base = fb.local(i32), s = fb.local(f64), q = fb.local(f64), mu = fb.local(f64), inv = fb.local(f64), d = fb.local(f64), si = fb.local(i32);
+  const m = mod.f64;
+  const xAt = () => m.promote(mod.f32.load(0, 4, fb.at(fb.c(p.x), fb.add(fb.get(base), fb.get(k)))));
+  const param = (addr: number) => m.promote(mod.f32.load(0, 4, fb.at(fb.c(addr), fb.get(si))));
+  fb.finish(name, [fb.for(r, fb.c(0), fb.c(p.rows), 1, [
+    fb.set(base, fb.mul(fb.get(r), fb.c(p.len))),
+    fb.set(s, m.const(0)),
+    fb.for(k, fb.c(0), fb.c(p.len), 1, [fb.set(s, m.add(fb.get(s, f64), xAt()))]),
+    fb.set(mu, m.div(fb.get(s, f64), m.const(p.len))),
+    fb.set(q, m.const(0)),
+    fb.for(k, fb.c(0), fb.c(p.len), 1, [fb.set(d, m.sub(xAt(), fb.get(mu, f64))), fb.set(q, m.add(fb.get(q, f64), m.mul(fb.get(d, f64), fb.get(d, f64))))]),
+    fb.set(inv, m.div(m.const(1), m.sqrt(m.add(m.div(fb.get(q, f64), m.const(p.len)), m.const(p.eps))))),
+    ...(p.mean !== undefined ? [mod.f32.store(0, 4, fb.at(fb.c(p.mean), fb.get(r)), mod.f32.demote(fb.get(mu, f64)))] : []),
+    ...(p.invStd !== undefined ? [mod.f32.store(0, 4, fb.at(fb.c(p.invStd), fb.get(r)), mod.f32.demote(fb.get(inv, f64)))] : []),
+    ...(p.by === 'row' ? [fb.set(si, mod.i32.rem_u(fb.get(r), fb.c(p.size)))] : []),
+    fb.for(k, fb.c(0), fb.c(p.len), 1, [
+      ...(p.by === 'position' ? [fb.set(si, p.size === p.len ? fb.get(k) : mod.i32.rem_u(fb.get(k), fb.c(p.size)))] : []),
+      mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.add(fb.get(base), fb.get(k))), mod.f32.demote(
+        m.add(m.mul(m.mul(m.sub(xAt(), fb.get(mu, f64)), fb.get(inv, f64)), param(p.scale)), p.bias !== undefined ? param(p.bias) : m.const(0)))),
+    ]),
+  ])]);
+}
+
+/** LRN across channels: y = x / (bias + alpha/size * sum of x^2 over the channel window)^beta. */
+export function lrnKernel(mod: binaryen.Module, name: string, p: { x: number; y: number; N: number; C: number; inner: number; alpha: number; beta: number; bias: number; size: number }): void {
+  const fb = new FnBuilder(mod, []);
+  const n = fb.local(i32), ch = fb.local(i32), i = fb.local(i32), k = fb.local(i32), hi = fb.local(i32), s = fb.local(f64), v = fb.local(f64);
+  const lo = Math.floor((p.size - 1) / 2), up = Math.ceil((p.size - 1) / 2);
+  const at = (c: Expr) => fb.at(fb.c(0), fb.add(fb.mul(fb.add(fb.mul(fb.get(n), fb.c(p.C)), c), fb.c(p.inner)), fb.get(i)));
+  fb.finish(name, [fb.for(n, fb.c(0), fb.c(p.N), 1, [fb.for(ch, fb.c(0), fb.c(p.C), 1, [fb.for(i, fb.c(0), fb.c(p.inner), 1, [
+    fb.set(s, mod.f64.const(0)),
+    fb.set(hi, mod.select(mod.i32.lt_s(fb.add(fb.get(ch), fb.c(up)), fb.c(p.C - 1)), fb.add(fb.get(ch), fb.c(up)), fb.c(p.C - 1))),
+    fb.for(k, mod.select(mod.i32.gt_s(mod.i32.sub(fb.get(ch), fb.c(lo)), fb.c(0)), mod.i32.sub(fb.get(ch), fb.c(lo)), fb.c(0)), fb.add(fb.get(hi), fb.c(1)), 1, [
+      fb.set(v, mod.f64.promote(mod.f32.load(p.x, 4, at(fb.get(k))))),
+      fb.set(s, mod.f64.add(fb.get(s, f64), mod.f64.mul(fb.get(v, f64), fb.get(v, f64)))),
+    ]),
+    mod.f32.store(p.y, 4, at(fb.get(ch)), mod.f32.demote(mod.f64.div(mod.f64.promote(mod.f32.load(p.x, 4, at(fb.get(ch)))),
+      mod.call('pow', [mod.f64.add(mod.f64.const(p.bias), mod.f64.mul(mod.f64.const(p.alpha / p.size), fb.get(s, f64))), mod.f64.const(p.beta)], f64)))),
+  ])])])]);
+}

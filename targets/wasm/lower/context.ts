@@ -1,0 +1,89 @@
+// What lowering an op produces: steps (one kernel each, emitted once addresses are known) and
+// data (weights in the layout the kernels read, index tables, constants), placed from address 16 up.
+import type { Func, Op, Value } from '../../../src/ir/core.js';
+import { constData } from '../../../src/pass/helpers.js';
+import type { Tensor } from '../../../src/ir/tensor.js';
+import type { binaryen } from '../emit.js';
+import { isWasmType, type WasmElementType } from '../dtype.js';
+
+export class WasmCompileError extends Error {
+  override name = 'WasmCompileError';
+}
+
+export interface Step {
+  op: Op;
+  kernel: string;
+  /** The weight format (dense, csr, bsr, nm...) with its sizes, for the manifest. */
+  format: string;
+  /** The kernel's schedule parameters (tile sizes, unroll factors, loop order), for the manifest and the autotuner. */
+  schedule?: Record<string, number | string>;
+  /** Bytes of the shared scratch region the kernel uses. */
+  scratch?: number;
+  /** An operand whose slot the result may take (element-wise kernels that read it at i before writing i). */
+  inPlace?: Value;
+  /** Emits the kernel function(s) `name*`; returns the calls `run` makes, or nothing for one call of `name`. */
+  emit(mod: binaryen.Module, name: string, addr: (v: Value) => number, scratch: number): void | number[];
+}
+
+export const align16 = (n: number): number => (n + 15) & ~15;
+
+export function describe(op: Op): string {
+  return `${op.name}${op.loc ? ` "${op.loc}"` : ''}`;
+}
+
+export function wasmType(v: Value, where: Op | undefined): WasmElementType {
+  const et = v.type.elementType;
+  if (!isWasmType(et)) throw new WasmCompileError(`wasm target: ${where ? describe(where) : 'an input'} has element type ${et}, which the wasm target does not support`);
+  return et;
+}
+
+export const shapeOf = (v: Value): number[] => v.type.shape as number[];
+export const sizeOf = (v: Value): number => shapeOf(v).reduce((a, b) => a * b, 1);
+
+export class LowerContext {
+  readonly segments: { offset: number; data: Uint8Array }[] = [];
+  readonly steps: Step[] = [];
+  /** Next free data address. */
+  top = 16;
+  private readonly constants = new Map<Value, number>();
+  constructor(readonly func: Func) {}
+
+  private frozen = false;
+  /** After this, data can no longer be placed (the memory plan starts where it ends). */
+  freeze(): void {
+    this.frozen = true;
+  }
+  put(data: Uint8Array): number {
+    if (this.frozen) throw new WasmCompileError('wasm target: internal: data placed after the memory plan');
+    const offset = this.top;
+    this.segments.push({ offset, data });
+    this.top = align16(this.top + data.byteLength);
+    return offset;
+  }
+  putF32(a: ArrayLike<number>): number {
+    return this.put(new Uint8Array(Float32Array.from(a).buffer));
+  }
+  putI32(a: ArrayLike<number>): number {
+    return this.put(new Uint8Array(Int32Array.from(a).buffer));
+  }
+  /** The data address of a constant value's raw bytes (placed on first use), or undefined for a computed value. */
+  constAddr(v: Value): number | undefined {
+    const known = this.constants.get(v);
+    if (known !== undefined) return known;
+    const t = constData(v);
+    if (!t) return undefined;
+    wasmType(v, v.definingOp);
+    const a = this.put(t.bytes().slice());
+    this.constants.set(v, a);
+    return a;
+  }
+  /** Gives a value computed at compile time (shape, size...) a data address, as if it were a constant. */
+  bindConstant(v: Value, t: Tensor): void {
+    this.constants.set(v, this.put(t.bytes().slice()));
+  }
+  step(s: Step): void {
+    this.steps.push(s);
+  }
+}
+
+export type Lowering = (op: Op, lc: LowerContext) => void;

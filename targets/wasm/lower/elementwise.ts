@@ -1,0 +1,183 @@
+// Element-wise ops (unary, broadcasting binary and variadic, comparisons, where, cast, clip,
+// prelu, pow, inference batch norm) as map kernels over any element type.
+import type { Op, Value } from '../../../src/ir/core.js';
+import { OpContext } from '../../../src/ir/opdef.js';
+import { getOpDef } from '../../../src/dialects/index.js';
+import { broadcastIndex, isFloat } from '../../../src/interp/numeric.js';
+import { constData } from '../../../src/pass/helpers.js';
+import type { Expr } from '../emit.js';
+import { mapKernel, type MapInput, type Num } from '../kernels/map.js';
+import { describe, shapeOf, sizeOf, wasmType, WasmCompileError, type LowerContext, type Lowering } from './context.js';
+
+type X = (i: number) => Expr;
+interface MapOp {
+  expr: (n: Num, x: X, c: OpContext, arity: number) => Expr;
+  /** Expressible on f32x4 lanes (no host math, no integer rules). */
+  simd: boolean;
+}
+
+const SQRT_2_PI = Math.sqrt(2 / Math.PI);
+const relu = (n: Num, v: Expr) => n.max(v, n.c(0));
+const UNARY: Record<string, MapOp> = {
+  relu: { simd: true, expr: (n, x) => relu(n, x(0)) },
+  neg: { simd: true, expr: (n, x) => n.neg(x(0)) },
+  abs: { simd: true, expr: (n, x) => n.abs(x(0)) },
+  sqrt: { simd: true, expr: (n, x) => n.sqrt(x(0)) },
+  floor: { simd: true, expr: (n, x) => n.floor(x(0)) },
+  ceil: { simd: true, expr: (n, x) => n.ceil(x(0)) },
+  reciprocal: { simd: true, expr: (n, x) => n.div(n.c(1), x(0)) },
+  leaky_relu: { simd: true, expr: (n, x, c) => n.select(n.ge(x(0), n.c(0)), x(0), n.mul(x(0), n.c(c.float('alpha')))) },
+  hard_sigmoid: { simd: true, expr: (n, x, c) => n.max(n.c(0), n.min(n.c(1), n.add(n.mul(x(0), n.c(c.float('alpha'))), n.c(c.float('beta'))))) },
+  hard_swish: { simd: true, expr: (n, x) => n.mul(x(0), n.max(n.c(0), n.min(n.c(1), n.add(n.div(x(0), n.c(6)), n.c(0.5))))) },
+  softsign: { simd: true, expr: (n, x) => n.div(x(0), n.add(n.c(1), n.abs(x(0)))) },
+  exp: { simd: false, expr: (n, x) => n.host('exp', x(0)) },
+  log: { simd: false, expr: (n, x) => n.host('log', x(0)) },
+  tanh: { simd: false, expr: (n, x) => n.host('tanh', x(0)) },
+  erf: { simd: false, expr: (n, x) => n.host('erf', x(0)) },
+  sigmoid: { simd: false, expr: (n, x) => n.select(n.ge(x(0), n.c(0)), n.div(n.c(1), n.add(n.c(1), n.host('exp', n.neg(x(0))))), n.div(n.host('exp', x(0)), n.add(n.c(1), n.host('exp', x(0))))) },
+  softplus: { simd: false, expr: (n, x) => n.select(n.gt(x(0), n.c(0)), n.add(x(0), n.host('log', n.add(n.c(1), n.host('exp', n.neg(x(0)))))), n.host('log', n.add(n.c(1), n.host('exp', x(0))))) },
+  elu: { simd: false, expr: (n, x, c) => n.select(n.ge(x(0), n.c(0)), x(0), n.mul(n.c(c.float('alpha')), n.sub(n.host('exp', x(0)), n.c(1)))) },
+  selu: { simd: false, expr: (n, x, c) => n.select(n.gt(x(0), n.c(0)), n.mul(n.c(c.float('gamma')), x(0)), n.mul(n.c(c.float('gamma') * c.float('alpha')), n.sub(n.host('exp', x(0)), n.c(1)))) },
+  gelu: {
+    simd: false,
+    expr: (n, x, c) => (c.string('approximate') === 'tanh'
+      ? n.mul(n.mul(n.c(0.5), x(0)), n.add(n.c(1), n.host('tanh', n.mul(n.c(SQRT_2_PI), n.add(x(0), n.mul(n.c(0.044715), n.mul(x(0), n.mul(x(0), x(0)))))))))
+      : n.mul(n.mul(n.c(0.5), x(0)), n.add(n.c(1), n.host('erf', n.mul(x(0), n.c(Math.SQRT1_2)))))),
+  },
+  not: { simd: false, expr: (n, x) => n.select(n.eq(x(0), n.c(0)), n.c(1), n.c(0)) },
+  cast: { simd: true, expr: (_n, x) => x(0) },
+  identity: { simd: true, expr: (_n, x) => x(0) },
+  dropout: { simd: true, expr: (_n, x) => x(0) },
+};
+
+const fold = (f: (n: Num, a: Expr, b: Expr, x: X, k: number) => Expr) => (n: Num, x: X, _c: OpContext, arity: number) => {
+  let acc = x(0);
+  for (let k = 1; k < arity; k++) acc = f(n, acc, x(k), x, k);
+  return acc;
+};
+
+const NARY: Record<string, MapOp> = {
+  add: { simd: true, expr: fold((n, a, b) => n.add(a, b)) },
+  sum: { simd: true, expr: fold((n, a, b) => n.add(a, b)) },
+  mean: { simd: true, expr: (n, x, c, arity) => n.div(fold((n2, a, b) => n2.add(a, b))(n, x, c, arity), n.c(arity)) },
+  sub: { simd: true, expr: (n, x) => n.sub(x(0), x(1)) },
+  mul: { simd: true, expr: fold((n, a, b) => n.mul(a, b)) },
+  pow: { simd: false, expr: (n, x) => n.host('pow', x(0), x(1)) },
+  prelu: { simd: true, expr: (n, x) => n.select(n.lt(x(0), n.c(0)), n.mul(x(0), x(1)), x(0)) },
+  equal: { simd: false, expr: (n, x) => n.select(n.eq(x(0), x(1)), n.c(1), n.c(0)) },
+  less: { simd: false, expr: (n, x) => n.select(n.lt(x(0), x(1)), n.c(1), n.c(0)) },
+  less_or_equal: { simd: false, expr: (n, x) => n.select(n.le(x(0), x(1)), n.c(1), n.c(0)) },
+  greater: { simd: false, expr: (n, x) => n.select(n.gt(x(0), x(1)), n.c(1), n.c(0)) },
+  greater_or_equal: { simd: false, expr: (n, x) => n.select(n.ge(x(0), x(1)), n.c(1), n.c(0)) },
+  where: { simd: false, expr: (n, x) => n.select(n.ne(x(0), n.c(0)), x(1), x(2)) },
+};
+
+/** Variadic max/min, folded left as the interpreter does (a NaN on the left wins, ties keep the left). */
+function maxMin(cmp: 'ge' | 'le'): MapOp {
+  return {
+    simd: true,
+    expr: (n, x, _c, arity) => {
+      // Each step needs its accumulator three times; inputs are locals, so re-derive the fold per use.
+      const acc = (k: number): Expr => (k === 0 ? x(0) : n.select(n.or(n.ne(acc(k - 1), acc(k - 1)), n[cmp](acc(k - 1), x(k))), acc(k - 1), x(k)));
+      return acc(arity - 1);
+    },
+  };
+}
+NARY['max'] = maxMin('ge');
+NARY['min'] = maxMin('le');
+
+/** Index of each input element: itself, element 0, or a broadcast table. */
+function inputIndex(lc: LowerContext, v: Value, out: number[]): MapInput['index'] {
+  const s = shapeOf(v);
+  if (s.length === out.length && s.every((d, k) => d === out[k])) return 'same';
+  if (sizeOf(v) === 1) return 'scalar';
+  return lc.putI32(broadcastIndex(s, out));
+}
+
+function lowerMap(def: MapOp, opName: string): Lowering {
+  return (op, lc) => {
+    const c = new OpContext(op, getOpDef(op.name)!);
+    if (op.results.length !== 1 && opName !== 'dropout') throw new WasmCompileError(`wasm target: ${describe(op)}: the extra results are not supported`);
+    if (opName === 'dropout' && op.results.length > 1) {
+      // Inference dropout: the mask is all true.
+      const mask = op.result(1);
+      lc.step({ op, kernel: 'fill', format: 'dense', emit: (mod, name, addr) => mapKernel(mod, name, { inputs: [], out: { addr: addr(mask), et: wasmType(mask, op) }, size: sizeOf(mask), simd: false, expr: (n) => n.c(1) }) });
+    }
+    const y = op.result(0);
+    const out = shapeOf(y);
+    const outEt = wasmType(y, op);
+    let operands = [...op.operands];
+    if (opName === 'dropout') {
+      const training = op.operands[2] ? constData(op.operands[2]) : undefined;
+      const ratio = op.operands[1] ? constData(op.operands[1]) : undefined;
+      if (op.operands[2] && (!training || (training.size > 0 && Boolean(training.data[0]) && (!ratio || Number(ratio.get(0)) !== 0)))) {
+        throw new WasmCompileError(`wasm target: ${describe(op)}: dropout in training mode is random; only inference is supported`);
+      }
+      operands = [operands[0]!];
+    }
+    let exprFn = def.expr;
+    if (opName === 'clip') {
+      // Bounds are optional operands (absent or empty: unbounded).
+      const lo = operands[1] && sizeOf(operands[1]) > 0 ? operands[1] : undefined;
+      const hi = operands[2] && sizeOf(operands[2]) > 0 ? operands[2] : undefined;
+      operands = [operands[0]!, ...(lo ? [lo] : []), ...(hi ? [hi] : [])];
+      exprFn = (n, x) => {
+        let v = x(0);
+        if (lo) v = n.max(v, x(1));
+        if (hi) v = n.min(v, x(lo ? 2 : 1));
+        return v;
+      };
+    }
+    if (opName === 'div') {
+      exprFn = isFloat(y.type.elementType) ? (n, x) => n.div(x(0), x(1)) : (n, x) => n.select(n.eq(x(1), n.c(0)), n.c(0), n.trunc(n.div(x(0), x(1))));
+    }
+    const inputs = operands.map((v) => ({ v, et: wasmType(v, op), index: inputIndex(lc, v, out) }));
+    const simd = (def.simd || opName === 'clip') && (opName !== 'div' || isFloat(y.type.elementType));
+    const arity = operands.length;
+    const same = inputs.find((x) => x.index === 'same' && x.et === outEt && lc.constAddr(x.v) === undefined && !lc.func.args.includes(x.v));
+    lc.step({
+      op, kernel: opName === 'identity' || opName === 'dropout' ? 'copy' : opName, format: 'dense',
+      ...(same ? { inPlace: same.v } : {}),
+      emit: (mod, name, addr) => mapKernel(mod, name, {
+        inputs: inputs.map((x) => ({ addr: addr(x.v), et: x.et, index: x.index })),
+        out: { addr: addr(y), et: outEt },
+        size: sizeOf(y),
+        simd,
+        expr: (n, x) => exprFn(n, x, c, arity),
+      }),
+    });
+  };
+}
+
+/** Inference batch norm: x * k + (bias - mean * k) with k = scale / sqrt(var + eps), per channel (axis 1). */
+const lowerBatchNorm: Lowering = (op, lc) => {
+  const c = new OpContext(op, getOpDef(op.name)!);
+  if (c.int('training_mode') === 1 || op.results.length > 1) throw new WasmCompileError(`wasm target: ${describe(op)}: training mode is not supported`);
+  const x = op.operand(0), y = op.result(0);
+  const [N, C] = shapeOf(x) as [number, number];
+  const inner = sizeOf(x) / (N * C);
+  const chan = lc.putI32(Array.from({ length: sizeOf(x) }, (_, i) => Math.floor(i / inner) % C));
+  const eps = c.float('epsilon');
+  const params = op.operands.slice(1);
+  lc.step({
+    op, kernel: 'batch_norm', format: 'dense',
+    emit: (mod, name, addr) => mapKernel(mod, name, {
+      inputs: [{ addr: addr(x), et: wasmType(x, op), index: 'same' }, ...params.map((v) => ({ addr: addr(v), et: wasmType(v, op), index: chan }))],
+      out: { addr: addr(y), et: wasmType(y, op) },
+      size: sizeOf(y),
+      simd: false,
+      expr: (n, v) => {
+        const k = () => n.div(v(1), n.sqrt(n.add(v(4), n.c(eps))));
+        return n.add(n.mul(v(0), k()), n.sub(v(2), n.mul(v(3), k())));
+      },
+    }),
+  });
+};
+
+export const ELEMENTWISE_LOWERINGS: Record<string, Lowering> = {
+  ...Object.fromEntries(Object.entries(UNARY).map(([k, d]) => [`nn.${k}`, lowerMap(d, k)])),
+  ...Object.fromEntries(Object.entries(NARY).map(([k, d]) => [`nn.${k}`, lowerMap(d, k)])),
+  'nn.div': lowerMap({ simd: true, expr: (n, x) => n.div(x(0), x(1)) }, 'div'),
+  'nn.clip': lowerMap({ simd: true, expr: (_n, x) => x(0) }, 'clip'),
+  'nn.batch_normalization': lowerBatchNorm,
+};

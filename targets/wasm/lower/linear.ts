@@ -1,0 +1,371 @@
+// Matrix products and convolutions. A constant weight is laid out at compile time for its format:
+// dense [K, N], CSR, BSR or N:M over the [N, K] view (outputs as rows). Run-time operands (attention
+// products, weights fed as inputs) go through the dense kernel batch by batch; convolutions that the
+// specialised 2-d kernels do not cover use an im2col table and the weight-times-columns kernel.
+import type { Op, Value } from '../../../src/ir/core.js';
+import { OpContext } from '../../../src/ir/opdef.js';
+import { getOpDef } from '../../../src/dialects/index.js';
+import { broadcastIndex, broadcastShapes, toF64 } from '../../../src/interp/numeric.js';
+import { convGeometry, convTransposeGeometry } from '../../../src/interp/kernels/linear.js';
+import { constData } from '../../../src/pass/helpers.js';
+import type { Encoding } from '../../../src/ir/encodings.js';
+import { none, type Expr } from '../emit.js';
+import type { Activation } from '../kernels/activation.js';
+import { bsrMatmul, csrMatmul, csrMatmulBatched, denseMatmul, nmMatmul } from '../kernels/matmul.js';
+import { convTransposeScatter, depthwiseConv, im2col, weightTimesCols } from '../kernels/conv.js';
+import { mapKernel, type Num } from '../kernels/map.js';
+import { tableCopy } from '../kernels/movement.js';
+import { describe, shapeOf, sizeOf, WasmCompileError, type LowerContext, type Lowering } from './context.js';
+
+const prod = (a: readonly number[]) => a.reduce((x, y) => x * y, 1);
+
+/** The fused epilogue: relu and clip go into the kernels; the others run as a map after them. */
+function epilogue(op: Op, c: OpContext): { act: Activation; post?: (n: Num, v: Expr) => Expr } {
+  const a = c.def.attrs['activation'] ? c.string('activation') : 'none';
+  const p = a === 'none' ? [] : c.floats('activation_params');
+  switch (a) {
+    case 'none': return { act: { kind: 'none' } };
+    case 'relu': return { act: { kind: 'relu' } };
+    case 'clip': return { act: { kind: 'clip', lo: p[0]!, hi: p[1]! } };
+    case 'leaky_relu': return { act: { kind: 'none' }, post: (n, v) => n.select(n.ge(v, n.c(0)), v, n.mul(v, n.c(p[0]!))) };
+    case 'sigmoid': return { act: { kind: 'none' }, post: (n, v) => n.div(n.c(1), n.add(n.c(1), n.host('exp', n.neg(v)))) };
+    case 'hard_swish': return { act: { kind: 'none' }, post: (n, v) => n.mul(v, n.max(n.c(0), n.min(n.c(1), n.add(n.div(v, n.c(6)), n.c(0.5))))) };
+    case 'gelu': return { act: { kind: 'none' }, post: (n, v) => n.mul(n.mul(n.c(0.5), v), n.add(n.c(1), n.host('erf', n.mul(v, n.c(Math.SQRT1_2))))) };
+    case 'gelu_tanh': return { act: { kind: 'none' }, post: (n, v) => n.mul(n.mul(n.c(0.5), v), n.add(n.c(1), n.host('tanh', n.mul(n.c(Math.sqrt(2 / Math.PI)), n.add(v, n.mul(n.c(0.044715), n.mul(v, n.mul(v, v)))))))) };
+    default: throw new WasmCompileError(`wasm target: ${describe(op)}: fused activation '${a}' is not supported`);
+  }
+}
+
+const actExpr = (a: Activation) => (n: Num, v: Expr): Expr => (a.kind === 'relu' ? n.max(v, n.c(0)) : a.kind === 'clip' ? n.min(n.max(v, n.c(a.lo)), n.c(a.hi)) : v);
+
+/** A map over y in place: y = f(y[, extra operand broadcast to y]). */
+function postMap(op: Op, lc: LowerContext, y: Value, f: (n: Num, v: Expr, extra: Expr | undefined) => Expr, extra?: Value): void {
+  const out = shapeOf(y);
+  const index = extra === undefined ? undefined : sizeOf(extra) === 1 ? 'scalar' as const : shapeOf(extra).join('x') === out.join('x') ? 'same' as const : lc.putI32(broadcastIndex(shapeOf(extra), out));
+  lc.step({
+    op, kernel: 'epilogue', format: 'dense',
+    emit: (mod, name, addr) => mapKernel(mod, name, {
+      inputs: [{ addr: addr(y), et: 'f32', index: 'same' }, ...(extra ? [{ addr: addr(extra), et: 'f32' as const, index: index! }] : [])],
+      out: { addr: addr(y), et: 'f32' }, size: sizeOf(y), simd: false,
+      expr: (n, x) => f(n, x(0), extra ? x(1) : undefined),
+    }),
+  });
+}
+
+const lowerMatmul: Lowering = (op, lc) => {
+  const c = new OpContext(op, getOpDef(op.name)!);
+  const gemm = op.name.endsWith('.gemm');
+  const x = op.operand(0), wv = op.operand(1), y = op.result(0);
+  const w = constData(wv);
+  const transA = gemm && c.int('transA') === 1, transB = gemm && c.int('transB') === 1;
+  const alpha = gemm ? c.float('alpha') : 1, beta = gemm ? c.float('beta') : 1;
+  const ep = epilogue(op, c);
+  const cOperand = op.operands.length > 2 ? op.operand(2) : undefined;
+  if (w && w.shape.length === 2 && !transA && x.type.rank >= 2) {
+    const xs = shapeOf(x);
+    const K = xs[xs.length - 1]!, M = sizeOf(x) / K;
+    const N = transB ? w.shape[0]! : w.shape[1]!;
+    const wd = toF64(w);
+    const at = (k: number, n: number) => alpha * (transB ? wd[n * K + k]! : wd[k * N + n]!);
+    // A constant bias that is one row (or a scalar) goes into the kernel; anything else is added after.
+    const cConst = cOperand ? constData(cOperand) : undefined;
+    const rowBias = cConst && (cConst.size === N || cConst.size === 1) && cConst.shape.slice(0, -1).every((d) => d === 1);
+    const postC = cOperand && !rowBias ? cOperand : undefined;
+    const post = postC !== undefined || ep.post !== undefined;
+    const act: Activation = post ? { kind: 'none' } : ep.act;
+    let bias: number | undefined;
+    if (rowBias) {
+      const bv = toF64(cConst!);
+      bias = lc.putF32(Array.from({ length: N }, (_, n) => beta * bv[cConst!.size === 1 ? 0 : n]!));
+    }
+    const enc = op.name.startsWith('sparse.') ? wv.type.encoding : undefined;
+    lowerConstWeight(op, lc, { x, y, M, K, N, at, act, ...(bias !== undefined ? { bias } : {}) }, enc, transB);
+    if (postC) postMap(op, lc, y, (n, v, e) => n.add(v, n.mul(n.c(beta), e!)), postC);
+    if (post) postMap(op, lc, y, (n, v) => (ep.post ? ep.post(n, v) : actExpr(ep.act)(n, v)));
+    return;
+  }
+  lowerRuntimeMatmul(op, lc, { transA, transB, alpha, beta, ...(cOperand ? { cOperand } : {}), ep });
+};
+
+interface ConstWeight { x: Value; y: Value; M: number; K: number; N: number; at: (k: number, n: number) => number; act: Activation; bias?: number }
+
+function lowerConstWeight(op: Op, lc: LowerContext, p: ConstWeight, enc: Encoding | undefined, transB: boolean): void {
+  const { x, y, M, K, N, at, act, bias } = p;
+  const b = bias !== undefined ? { bias } : {};
+  if (enc?.kind === 'bsr') {
+    // The block is given over the stored weight: [N, K] with transB, else [K, N].
+    const [bn, bk] = transB ? enc.block : [enc.block[1], enc.block[0]];
+    if (N % bn === 0 && K % bk === 0) {
+      const rowPtr = [0], cols: number[] = [], vals: number[] = [];
+      for (let R = 0; R < N / bn; R++) {
+        for (let C = 0; C < K / bk; C++) {
+          let nz = false;
+          for (let i = 0; i < bn && !nz; i++) for (let j = 0; j < bk; j++) if (at(C * bk + j, R * bn + i) !== 0) { nz = true; break; }
+          if (!nz) continue;
+          cols.push(C);
+          for (let j = 0; j < bk; j++) for (let i = 0; i < bn; i++) vals.push(at(C * bk + j, R * bn + i));
+        }
+        rowPtr.push(cols.length);
+      }
+      const colBytes: 2 | 4 = K / bk <= 65536 ? 2 : 4;
+      const rp = lc.putI32(rowPtr), cl = lc.put(colBytes === 2 ? new Uint8Array(Uint16Array.from(cols).buffer) : new Uint8Array(Int32Array.from(cols).buffer)), vl = lc.putF32(vals);
+      lc.step({
+        op, kernel: 'bsr_matmul', format: `bsr ${bn}x${bk} (${cols.length} blocks, u${colBytes * 8} indices)`, schedule: { block: `${bn}x${bk}`, lanes: bn % 4 === 0 ? 'f32x4 over outputs' : 'scalar' },
+        emit: (mod, name, addr) => bsrMatmul(mod, name, { x: addr(x), y: addr(y), ...b, rowPtr: rp, cols: cl, colBytes, vals: vl, bn, bk, M, K, N, act }),
+      });
+      return;
+    }
+  }
+  if (enc?.kind === 'nm' && enc.axis === (transB ? 1 : 0) && K % enc.m === 0) {
+    const G = K / enc.m;
+    const vals = new Float32Array(N * G * enc.n), idx = new Uint8Array(N * G * enc.n);
+    let ok = true;
+    for (let n = 0; n < N && ok; n++) for (let g = 0; g < G && ok; g++) {
+      let t = 0;
+      for (let j = 0; j < enc.m; j++) {
+        const v = at(g * enc.m + j, n);
+        if (v === 0) continue;
+        if (t === enc.n) { ok = false; break; }
+        vals[(n * G + g) * enc.n + t] = v;
+        idx[(n * G + g) * enc.n + t] = j;
+        t++;
+      }
+    }
+    if (ok) {
+      const vl = lc.put(new Uint8Array(vals.buffer)), ix = lc.put(idx);
+      lc.step({
+        op, kernel: 'nm_matmul', format: `nm ${enc.n}:${enc.m} (u8 positions)`, schedule: { accumulators: enc.n },
+        emit: (mod, name, addr) => nmMatmul(mod, name, { x: addr(x), y: addr(y), ...b, vals: vl, idx: ix, n: enc.n, m: enc.m, M, K, N, act }),
+      });
+      return;
+    }
+  }
+  if (enc) {
+    // CSR over [N, K]: outputs as rows, so each output is a sparse dot product. (#csr, and #bsr/#nm
+    // whose blocks or groups the specialised kernels cannot use.)
+    const rowPtr: number[] = [0], cols: number[] = [], vals: number[] = [];
+    for (let n = 0; n < N; n++) {
+      for (let k = 0; k < K; k++) if (at(k, n) !== 0) { cols.push(k); vals.push(at(k, n)); }
+      rowPtr.push(cols.length);
+    }
+    const colBytes: 2 | 4 = K <= 65536 ? 2 : 4;
+    const rp = lc.putI32(rowPtr);
+    const cl = lc.put(colBytes === 2 ? new Uint8Array(Uint16Array.from(cols).buffer) : new Uint8Array(Int32Array.from(cols).buffer));
+    const vl = lc.putF32(vals);
+    const fmt = `csr (${cols.length} nonzeros, u${colBytes * 8} indices${enc.kind !== 'csr' ? `, stored #${enc.kind}` : ''})`;
+    const csrArgs = (addr: (v: Value) => number) => ({ x: addr(x), y: addr(y), ...b, rowPtr: rp, cols: cl, vals: vl, colBytes, M, K, N, act });
+    if (M >= 4 && M % 4 === 0 && M <= 32) {
+      lc.step({ op, kernel: 'csr_matmul_batched', format: fmt, schedule: { lanes: 'f32x4 over the batch', batchVectors: M / 4 }, scratch: 4 * M * (K + N), emit: (mod, name, addr, scratch) => csrMatmulBatched(mod, name, { ...csrArgs(addr), scratch }) });
+    } else {
+      lc.step({ op, kernel: 'csr_matmul', format: fmt, schedule: { accumulators: 4 }, emit: (mod, name, addr) => csrMatmul(mod, name, csrArgs(addr)) });
+    }
+    return;
+  }
+  const wt = lc.putF32(Array.from({ length: K * N }, (_, i) => at(Math.floor(i / N), i % N)));
+  const rowBlock = M >= 4 ? 4 : M;
+  lc.step({
+    op, kernel: 'dense_matmul', format: 'dense', schedule: { rowBlock, lanes: 'f32x4 over outputs' },
+    emit: (mod, name, addr) => {
+      denseMatmul(mod, name, { x: addr(x), w: wt, y: addr(y), ...b, M, K, N, act, rowBlock });
+      return [mod.call(name, [mod.i32.const(0), mod.i32.const(0), mod.i32.const(0)], none)];
+    },
+  });
+}
+
+/**
+ * Products of two run-time operands (numpy matmul broadcasting over batch dims, 1-d operands
+ * promoted; Gemm's transposes, alpha, beta and C): the dense kernel once per output matrix, with
+ * transposed operands copied to scratch first and the scaling, C and activation applied after.
+ */
+function lowerRuntimeMatmul(op: Op, lc: LowerContext, g: { transA: boolean; transB: boolean; alpha: number; beta: number; cOperand?: Value; ep: ReturnType<typeof epilogue> }): void {
+  const a = op.operand(0), bv = op.operand(1), y = op.result(0);
+  let as = shapeOf(a), bs = shapeOf(bv);
+  if (as.length === 1) as = [1, as[0]!];
+  if (bs.length === 1) bs = [bs[0]!, 1];
+  const r = (s: number[], t: boolean) => (t ? [...s.slice(0, -2), s[s.length - 1]!, s[s.length - 2]!] : s);
+  const A = r(as, g.transA), B = r(bs, g.transB);
+  const M = A[A.length - 2]!, K = A[A.length - 1]!, N = B[B.length - 1]!;
+  if (B[B.length - 2] !== K) throw new WasmCompileError(`wasm target: ${describe(op)}: inner dimensions ${K} and ${B[B.length - 2]} differ`);
+  const batchA = A.slice(0, -2), batchB = B.slice(0, -2);
+  const batch = broadcastShapes([batchA, batchB]);
+  // Copies of transposed operands go to scratch: [aT | bT].
+  const transposeTable = (s: number[]) => {
+    const rows = s[s.length - 2]!, cols = s[s.length - 1]!, n = prod(s);
+    return lc.putI32(Array.from({ length: n }, (_, i) => {
+      const m = Math.floor(i / (rows * cols)), rem = i % (rows * cols);
+      const rr = Math.floor(rem / rows), cc = rem % rows; // output [cols, rows]: element (rr, cc) = input (cc, rr)
+      return m * rows * cols + cc * cols + rr;
+    }));
+  };
+  const aBytes = 4 * prod(as), bBytes = 4 * prod(bs);
+  const ta = g.transA ? transposeTable(as) : undefined, tb = g.transB ? transposeTable(bs) : undefined;
+  const fill = new Uint8Array(4);
+  if (batchB.length === 0 || prod(batchB) === 1) {
+    // One weight matrix: every row of every batch of A is a row of one product.
+    const rows = prod(batchA) * M;
+    lc.step({
+      op, kernel: 'matmul_runtime', format: 'dense', schedule: { rowBlock: rows >= 4 ? 4 : rows, lanes: 'f32x4 over outputs' }, scratch: (ta ? aBytes : 0) + (tb ? bBytes : 0),
+      emit: (mod, name, addr, scratch) => {
+        const calls: Expr[] = [];
+        if (ta) { tableCopy(mod, `${name}_ta`, { x: addr(a), y: scratch, idx: ta, size: prod(as), bytes: 4, fill }); calls.push(mod.call(`${name}_ta`, [], none)); }
+        if (tb) { tableCopy(mod, `${name}_tb`, { x: addr(bv), y: scratch + (ta ? aBytes : 0), idx: tb, size: prod(bs), bytes: 4, fill }); calls.push(mod.call(`${name}_tb`, [], none)); }
+        denseMatmul(mod, name, { x: ta ? scratch : addr(a), w: tb ? scratch + (ta ? aBytes : 0) : addr(bv), y: addr(y), M: rows, K, N, act: { kind: 'none' }, rowBlock: rows >= 4 ? 4 : rows });
+        calls.push(mod.call(name, [mod.i32.const(0), mod.i32.const(0), mod.i32.const(0)], none));
+        return calls;
+      },
+    });
+  } else {
+    const nb = prod(batch);
+    const ia = broadcastIndex(batchA, batch), ib = broadcastIndex(batchB, batch);
+    lc.step({
+      op, kernel: 'matmul_runtime', format: 'dense', schedule: { rowBlock: M >= 4 ? 4 : M, lanes: 'f32x4 over outputs', batches: nb }, scratch: (ta ? aBytes : 0) + (tb ? bBytes : 0),
+      emit: (mod, name, addr, scratch) => {
+        const calls: Expr[] = [];
+        if (ta) { tableCopy(mod, `${name}_ta`, { x: addr(a), y: scratch, idx: ta, size: prod(as), bytes: 4, fill }); calls.push(mod.call(`${name}_ta`, [], none)); }
+        if (tb) { tableCopy(mod, `${name}_tb`, { x: addr(bv), y: scratch + (ta ? aBytes : 0), idx: tb, size: prod(bs), bytes: 4, fill }); calls.push(mod.call(`${name}_tb`, [], none)); }
+        denseMatmul(mod, name, { x: ta ? scratch : addr(a), w: tb ? scratch + (ta ? aBytes : 0) : addr(bv), y: addr(y), M, K, N, act: { kind: 'none' }, rowBlock: M >= 4 ? 4 : M });
+        for (let i = 0; i < nb; i++) calls.push(mod.call(name, [mod.i32.const(4 * ia[i]! * M * K), mod.i32.const(4 * ib[i]! * K * N), mod.i32.const(4 * i * M * N)], none));
+        return calls;
+      },
+    });
+  }
+  const { alpha, beta, cOperand, ep } = g;
+  if (alpha !== 1 || cOperand) postMap(op, lc, y, (n, v, e) => (e === undefined ? n.mul(n.c(alpha), v) : n.add(n.mul(n.c(alpha), v), n.mul(n.c(beta), e))), cOperand);
+  if (ep.act.kind !== 'none' || ep.post) postMap(op, lc, y, (n, v) => (ep.post ? ep.post(n, v) : actExpr(ep.act)(n, v)));
+}
+
+const lowerConv: Lowering = (op, lc) => {
+  const c = new OpContext(op, getOpDef(op.name)!);
+  const x = op.operand(0), wv = op.operand(1), y = op.result(0);
+  const wt = constData(wv);
+  const ep = epilogue(op, c);
+  const act = ep.post ? { kind: 'none' as const } : ep.act;
+  const xs = shapeOf(x), ys = shapeOf(y);
+  const kernelShape = c.hasAttr('kernel_shape') ? c.ints('kernel_shape') : shapeOf(wv).slice(2);
+  const geo = convGeometry(c, xs, kernelShape);
+  const G = c.int('group');
+  const [N, C] = xs as [number, number];
+  const M = ys[1]!, Cg = C / G, Mg = M / G, kVol = prod(kernelShape), CK = Cg * kVol, P = prod(ys.slice(2));
+  const bias = op.operands.length > 2 ? op.operand(2) : undefined;
+  const biasAddr = (addr: (v: Value) => number) => (bias ? { bias: addr(bias) } : {});
+  const sparse = op.name === 'sparse.conv';
+  if (xs.length === 4 && wt) {
+    const [, , H, W] = xs as [number, number, number, number];
+    const [, , OH, OW] = ys as [number, number, number, number];
+    const [kh, kw] = kernelShape as [number, number];
+    const g2 = { C, H, W, kh, kw, sh: geo.strides[0]!, sw: geo.strides[1]!, dh: geo.dilations[0]!, dw: geo.dilations[1]!, ph: geo.pads[0]!, pw: geo.pads[1]!, OH, OW };
+    const w = toF64(wt); // [M, Cg, kh, kw] or its 2-d view [M, CK]: the same element order
+    if (G === C && Mg === 1) {
+      const wd = lc.putF32(w);
+      lc.step({ op, kernel: 'depthwise_conv', format: sparse ? 'dense (depthwise)' : 'dense', schedule: { loops: 'plane, oh, ow, kh, kw' }, emit: (mod, name, addr) => depthwiseConv(mod, name, { x: addr(x), w: wd, ...biasAddr(addr), y: addr(y), N, act, ...g2 }) });
+    } else {
+      const groupW = Array.from({ length: G }, (_, gi) => {
+        const rows = Array.from({ length: Mg }, (_, m) => Array.from({ length: CK }, (_, k) => w[(gi * Mg + m) * CK + k]!));
+        if (!sparse) return { dense: lc.putF32(rows.flat()) };
+        const rowPtr = [0], cols: number[] = [], vals: number[] = [];
+        for (const r of rows) {
+          r.forEach((v, k) => { if (v !== 0) { cols.push(k); vals.push(v); } });
+          rowPtr.push(cols.length);
+        }
+        return { csr: { rowPtr: lc.putI32(rowPtr), cols: lc.putI32(cols), vals: lc.putF32(vals) } };
+      });
+      const direct = kh === 1 && kw === 1 && G === 1 && geo.strides.every((v) => v === 1) && geo.pads.every((v) => v === 0);
+      const enc = sparse ? wv.type.encoding : undefined;
+      lc.step({
+        op, kernel: direct ? 'conv1x1' : 'conv_im2col', format: sparse ? `csr${enc && enc.kind !== 'csr' ? ` (stored #${enc.kind})` : ''}` : 'dense',
+        schedule: { lanes: 'f32x4 over positions', channelBlock: sparse ? 1 : 4 }, scratch: direct ? 0 : 4 * CK * P,
+        emit: (mod, name, addr, scratch) => {
+          const out: number[] = [];
+          for (let gi = 0; gi < G; gi++) {
+            const colName = `${name}_col${gi}`, mmName = `${name}_mm${gi}`;
+            if (!direct) im2col(mod, colName, { x: addr(x), col: scratch, cStart: gi * Cg, cCount: Cg, ...g2 });
+            for (let n = 0; n < N; n++) {
+              // 1x1 stride-1 convolutions read x directly: its image is the column matrix.
+              weightTimesCols(mod, `${mmName}_${n}`, { ...groupW[gi]!, col: direct ? addr(x) + n * C * H * W * 4 : scratch, y: addr(y), ...biasAddr(addr), M: Mg, CK, P, mStart: gi * Mg, act });
+              if (!direct) out.push(mod.call(colName, [mod.i32.const(n * C * H * W * 4)], none));
+              out.push(mod.call(`${mmName}_${n}`, [mod.i32.const(n * M * P * 4)], none));
+            }
+          }
+          return out;
+        },
+      });
+    }
+  } else {
+    // Any rank, weight at run time or not: im2col through a table (all channels), then per group
+    // the weight [Mg, CK] (the ONNX layout) times its columns.
+    const inSp = xs.slice(2), outSp = ys.slice(2), inPlane = prod(inSp);
+    if (C * kVol * P >= 1 << 24) throw new WasmCompileError(`wasm target: ${describe(op)}: the im2col table would be too large`);
+    const table = new Int32Array(C * kVol * P);
+    const kpos = new Array<number>(kernelShape.length), opos = new Array<number>(outSp.length);
+    for (let ch = 0; ch < C; ch++) for (let kk = 0; kk < kVol; kk++) {
+      let r = kk;
+      for (let d = kernelShape.length - 1; d >= 0; d--) { kpos[d] = r % kernelShape[d]!; r = Math.floor(r / kernelShape[d]!); }
+      for (let pp = 0; pp < P; pp++) {
+        let q = pp;
+        for (let d = outSp.length - 1; d >= 0; d--) { opos[d] = q % outSp[d]!; q = Math.floor(q / outSp[d]!); }
+        let idx = 0, inside = true;
+        for (let d = 0; d < inSp.length; d++) {
+          const i = opos[d]! * geo.strides[d]! - geo.pads[d]! + kpos[d]! * geo.dilations[d]!;
+          if (i < 0 || i >= inSp[d]!) { inside = false; break; }
+          idx = idx * inSp[d]! + i;
+        }
+        table[(ch * kVol + kk) * P + pp] = inside ? ch * inPlane + idx : -1;
+      }
+    }
+    const tbl = lc.putI32(table);
+    const fill = new Uint8Array(4);
+    lc.step({
+      op, kernel: 'conv_table_im2col', format: 'dense', schedule: { lanes: 'f32x4 over positions', channelBlock: 4 }, scratch: 4 * C * kVol * P,
+      emit: (mod, name, addr, scratch) => {
+        const out: number[] = [];
+        for (let n = 0; n < N; n++) {
+          tableCopy(mod, `${name}_col${n}`, { x: addr(x) + n * C * inPlane * 4, y: scratch, idx: tbl, size: C * kVol * P, bytes: 4, fill });
+          out.push(mod.call(`${name}_col${n}`, [], none));
+          for (let gi = 0; gi < G; gi++) {
+            const mm = `${name}_mm${n}_${gi}`;
+            weightTimesCols(mod, mm, { dense: addr(wv) + gi * Mg * CK * 4, col: scratch + gi * CK * P * 4, y: addr(y), ...biasAddr(addr), M: Mg, CK, P, mStart: gi * Mg, act });
+            out.push(mod.call(mm, [mod.i32.const(n * M * P * 4)], none));
+          }
+        }
+        return out;
+      },
+    });
+  }
+  if (ep.post) postMap(op, lc, y, (n, v) => ep.post!(n, v));
+};
+
+const lowerConvTranspose: Lowering = (op, lc) => {
+  const c = new OpContext(op, getOpDef(op.name)!);
+  const x = op.operand(0), w = op.operand(1), y = op.result(0);
+  const xs = shapeOf(x), ys = shapeOf(y), ws = shapeOf(w);
+  const G = c.int('group');
+  const geo = convTransposeGeometry(c, xs);
+  const kernel = c.hasAttr('kernel_shape') ? c.ints('kernel_shape') : ws.slice(2);
+  const inSp = xs.slice(2), outSp = ys.slice(2);
+  const Pin = prod(inSp), Pout = prod(outSp), kVol = prod(kernel);
+  const table = new Int32Array(Pin * kVol);
+  for (let p = 0; p < Pin; p++) for (let kk = 0; kk < kVol; kk++) {
+    let q = p, r = kk, idx = 0, mul = 1, inside = true;
+    for (let d = inSp.length - 1; d >= 0; d--) {
+      const ip = q % inSp[d]!, kp = r % kernel[d]!;
+      q = Math.floor(q / inSp[d]!); r = Math.floor(r / kernel[d]!);
+      const o = ip * geo.strides[d]! - geo.pads[d]! + kp * geo.dilations[d]!;
+      if (o < 0 || o >= outSp[d]!) inside = false;
+      idx += o * mul; mul *= outSp[d]!;
+    }
+    table[p * kVol + kk] = inside ? idx : -1;
+  }
+  const tbl = lc.putI32(table);
+  const ep = epilogue(op, c);
+  const bias = op.operands.length > 2 ? op.operand(2) : undefined;
+  lc.step({
+    op, kernel: 'conv_transpose', format: 'dense', schedule: { loops: 'n, c, position, mo, kernel' },
+    emit: (mod, name, addr) => convTransposeScatter(mod, name, { x: addr(x), w: addr(w), ...(bias ? { bias: addr(bias) } : {}), y: addr(y), N: xs[0]!, C: xs[1]!, G, Mg: ws[1]!, Pin, Pout, kVol, table: tbl }),
+  });
+  if (ep.act.kind !== 'none' || ep.post) postMap(op, lc, y, (n, v) => (ep.post ? ep.post(n, v) : actExpr(ep.act)(n, v)));
+};
+
+export const LINEAR_LOWERINGS: Record<string, Lowering> = {
+  'nn.gemm': lowerMatmul, 'sparse.gemm': lowerMatmul, 'nn.matmul': lowerMatmul, 'sparse.matmul': lowerMatmul,
+  'nn.conv': lowerConv, 'sparse.conv': lowerConv, 'nn.conv_transpose': lowerConvTranspose,
+};

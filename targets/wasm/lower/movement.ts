@@ -1,0 +1,99 @@
+// Data movement (reshape, transpose, slice, gather, concat, pad, expand, tile, split...): the op is
+// run in the interpreter on element numbers, which gives, for every output element, the element it
+// copies; the copy then follows that table. Gathers with run-time indices get their own kernel.
+import type { Op, Value } from '../../../src/ir/core.js';
+import { OpContext } from '../../../src/ir/opdef.js';
+import { getOpDef } from '../../../src/dialects/index.js';
+import { Tensor, type Tensor as TensorT } from '../../../src/ir/tensor.js';
+import { constData } from '../../../src/pass/helpers.js';
+import { elemBytes } from '../dtype.js';
+import { blockCopy, runtimeGather, tableCopy } from '../kernels/movement.js';
+import { describe, shapeOf, sizeOf, wasmType, WasmCompileError, type LowerContext, type Lowering } from './context.js';
+
+const MAX_TABLE = 1 << 24;
+
+/** Views that keep the element order: a plain copy. */
+const ORDER_PRESERVING = new Set(['nn.flatten', 'nn.reshape', 'nn.squeeze', 'nn.unsqueeze']);
+
+const lowerTable: Lowering = (op, lc) => {
+  const y0 = op.result(0);
+  if (ORDER_PRESERVING.has(op.name)) {
+    const x = op.operand(0);
+    lc.step({ op, kernel: 'copy', format: 'dense', emit: (mod, name, addr) => blockCopy(mod, name, { x: addr(x), y: addr(y0), bytes: sizeOf(x) * elemBytes(x.type.elementType) }) });
+    return;
+  }
+  if (op.name === 'nn.gather' && !constData(op.operand(1))) {
+    lowerRuntimeGather(op, lc);
+    return;
+  }
+  const data = op.name === 'nn.concat' ? [...op.operands] : [op.operand(0)];
+  const total = data.reduce((s0, v) => s0 + sizeOf(v), 0);
+  if (total >= MAX_TABLE) throw new WasmCompileError(`wasm target: ${describe(op)} moves too many elements for compile-time index tables`);
+  for (const v of op.operands) if (!data.includes(v) && !constData(v)) throw new WasmCompileError(`wasm target: ${describe(op)}: operand ${op.operands.indexOf(v)} must be a constant (it decides the shape)`);
+  let offset = 0;
+  const bases = new Map<Value, number>();
+  const isPadValue = (v: Value) => op.name === 'nn.pad' && v === op.operands[2];
+  const iotaInputs = op.operands.map((v) => {
+    if (data.includes(v)) {
+      const n = sizeOf(v);
+      bases.set(v, offset);
+      const t = Tensor.from('f64', shapeOf(v), Array.from({ length: n }, (_, i) => offset + i));
+      offset += n;
+      return t;
+    }
+    if (isPadValue(v)) return Tensor.from('f64', constData(v)!.shape, [-1]);
+    return constData(v)!;
+  });
+  const def = getOpDef(op.name)!;
+  let outs: TensorT[];
+  try {
+    outs = def.interpret!(new OpContext(op, def), iotaInputs);
+  } catch (e) {
+    throw new WasmCompileError(`wasm target: ${describe(op)}: ${(e as Error).message}`);
+  }
+  const et = wasmType(y0, op);
+  const bytes = elemBytes(et);
+  const padValue = op.name === 'nn.pad' && op.operands[2] && sizeOf(op.operands[2]) > 0 ? Number(constData(op.operands[2])!.get(0)) : 0;
+  const fill = Tensor.from(et, [1], [padValue]).bytes().slice();
+  op.results.forEach((r, ri) => {
+    const src = outs[ri]!;
+    for (const v of data) {
+      const b0 = bases.get(v)!, n = sizeOf(v);
+      // -1: padding (write the fill); -2: another operand's element (leave it); else the source element.
+      const idx = Array.from({ length: src.size }, (_, i) => {
+        const s0 = Math.round(Number(src.get(i)));
+        return s0 >= b0 && s0 < b0 + n ? s0 - b0 : s0 < 0 ? -1 : -2;
+      });
+      if (idx.every((x) => x < 0) && data.length > 1) continue;
+      const table = lc.putI32(idx);
+      lc.step({ op, kernel: 'gather', format: 'dense', emit: (mod, name, addr) => tableCopy(mod, name, { x: addr(v), y: addr(r), idx: table, size: src.size, bytes, fill }) });
+    }
+  });
+};
+
+function lowerRuntimeGather(op: Op, lc: LowerContext): void {
+  const c = new OpContext(op, getOpDef(op.name)!);
+  const x = op.operand(0), idx = op.operand(1), y = op.result(0);
+  const xs = shapeOf(x);
+  const a = c.int('axis') < 0 ? c.int('axis') + xs.length : c.int('axis');
+  const outer = xs.slice(0, a).reduce((p, q) => p * q, 1), inner = xs.slice(a + 1).reduce((p, q) => p * q, 1);
+  const idxEt = wasmType(idx, op);
+  lc.step({
+    op, kernel: 'gather_runtime', format: 'dense',
+    emit: (mod, name, addr) => runtimeGather(mod, name, { x: addr(x), y: addr(y), idx: addr(idx), idxEt, outer, axisLen: xs[a]!, count: sizeOf(idx), innerBytes: inner * elemBytes(x.type.elementType) }),
+  });
+}
+
+/** Ops whose results depend on shapes only: evaluated at compile time, their results become data. */
+const lowerStatic: Lowering = (op, lc) => {
+  const def = getOpDef(op.name)!;
+  const inputs = op.operands.map((v) => constData(v) ?? Tensor.zeros(v.type.elementType, shapeOf(v)));
+  if (op.name === 'nn.constant_of_shape' && !constData(op.operand(0))) throw new WasmCompileError(`wasm target: ${describe(op)}: the shape must be constant`);
+  const outs = def.interpret!(new OpContext(op, def), inputs);
+  op.results.forEach((r, i) => lc.bindConstant(r, outs[i]!));
+};
+
+export const MOVEMENT_LOWERINGS: Record<string, Lowering> = Object.fromEntries(
+  ['nn.flatten', 'nn.reshape', 'nn.squeeze', 'nn.unsqueeze', 'nn.transpose', 'nn.slice', 'nn.gather', 'nn.concat', 'nn.expand', 'nn.tile', 'nn.pad', 'nn.split'].map((n) => [n, lowerTable]),
+);
+for (const n of ['nn.shape', 'nn.size', 'nn.constant_of_shape']) MOVEMENT_LOWERINGS[n] = lowerStatic;

@@ -1,0 +1,158 @@
+// Reductions, softmax, normalisations and pooling.
+import type { Op } from '../../../src/ir/core.js';
+import { OpContext } from '../../../src/ir/opdef.js';
+import { getOpDef } from '../../../src/dialects/index.js';
+import { convGeometry } from '../../../src/interp/kernels/linear.js';
+import { visitPoolWindows } from '../../../src/interp/kernels/pool-norm.js';
+import { constData } from '../../../src/pass/helpers.js';
+import { elemBytes } from '../dtype.js';
+import { windowPool } from '../kernels/pool.js';
+import { lrnKernel, normKernel, reduceKernel, softmaxKernel, type ReduceKind } from '../kernels/reduce.js';
+import { tableCopy } from '../kernels/movement.js';
+import { describe, shapeOf, sizeOf, wasmType, WasmCompileError, type LowerContext, type Lowering } from './context.js';
+import { none } from '../emit.js';
+
+const prod = (a: readonly number[]) => a.reduce((x, y) => x * y, 1);
+const normAxis = (a: number, r: number) => (a < 0 ? a + r : a);
+
+function lowerReduce(kind: ReduceKind): Lowering {
+  return (op, lc) => {
+    const c = new OpContext(op, getOpDef(op.name)!);
+    const x = op.operand(0), y = op.result(0);
+    const xs = shapeOf(x), r = xs.length;
+    let axes: number[];
+    const axesV = op.operands[1];
+    if (axesV && sizeOf(axesV) > 0) {
+      const t = constData(axesV);
+      if (!t) throw new WasmCompileError(`wasm target: ${describe(op)}: the axes must be constant`);
+      axes = Array.from({ length: t.size }, (_, i) => normAxis(Number(t.get(i)), r));
+    } else if (c.hasAttr('axes')) axes = c.ints('axes').map((a) => normAxis(a, r));
+    else axes = c.int('noop_with_empty_axes') ? [] : [...Array(r).keys()];
+    axes = [...new Set(axes)].sort((a, b) => a - b);
+    const et = wasmType(x, op), outEt = wasmType(y, op);
+    const contiguous = axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1);
+    if (axes.length === 0) {
+      // a no-op reduction: a copy
+      lc.step({ op, kernel: 'copy', format: 'dense', emit: (mod, name, addr) => reduceKernel(mod, name, { kind: 'sum', x: addr(x), et, y: addr(y), outEt, outer: sizeOf(x), len: 1, inner: 1 }) });
+      return;
+    }
+    if (contiguous) {
+      const outer = prod(xs.slice(0, axes[0]!)), len = prod(axes.map((a) => xs[a]!)), inner = prod(xs.slice(axes[axes.length - 1]! + 1));
+      lc.step({ op, kernel: `reduce_${kind}`, format: 'dense', emit: (mod, name, addr) => reduceKernel(mod, name, { kind, x: addr(x), et, y: addr(y), outEt, outer, len, inner }) });
+      return;
+    }
+    // Reduced axes apart: move them last (a transpose through a table into scratch), then reduce rows.
+    const keep = xs.map((_, i) => i).filter((i) => !axes.includes(i));
+    const perm = [...keep, ...axes];
+    const permShape = perm.map((i) => xs[i]!);
+    const strides = xs.map((_, i) => prod(xs.slice(i + 1)));
+    const n = sizeOf(x);
+    const table = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      let q = i, src = 0;
+      for (let d = perm.length - 1; d >= 0; d--) { src += (q % permShape[d]!) * strides[perm[d]!]!; q = Math.floor(q / permShape[d]!); }
+      table[i] = src;
+    }
+    const tbl = lc.putI32(table);
+    const len = prod(axes.map((a) => xs[a]!));
+    const bytes = elemBytes(x.type.elementType);
+    lc.step({
+      op, kernel: `reduce_${kind}`, format: 'dense', scratch: n * bytes,
+      emit: (mod, name, addr, scratch) => {
+        tableCopy(mod, `${name}_t`, { x: addr(x), y: scratch, idx: tbl, size: n, bytes, fill: new Uint8Array(bytes) });
+        reduceKernel(mod, name, { kind, x: scratch, et, y: addr(y), outEt, outer: n / len, len, inner: 1 });
+        return [mod.call(`${name}_t`, [], none), mod.call(name, [], none)];
+      },
+    });
+  };
+}
+
+function f32Only(op: Op): void {
+  for (const v of [...op.operands, ...op.results]) if (v.type.elementType !== 'f32') throw new WasmCompileError(`wasm target: ${describe(op)} supports f32 only, got ${v.type.elementType}`);
+}
+
+function lowerSoftmax(log: boolean): Lowering {
+  return (op, lc) => {
+    f32Only(op);
+    const c = new OpContext(op, getOpDef(op.name)!);
+    const x = op.operand(0), y = op.result(0);
+    const xs = shapeOf(x);
+    const a = normAxis(c.int('axis'), xs.length);
+    const outer = prod(xs.slice(0, a)), len = xs[a] ?? 1, inner = prod(xs.slice(a + 1));
+    lc.step({ op, kernel: log ? 'log_softmax' : 'softmax', format: 'dense', emit: (mod, name, addr) => softmaxKernel(mod, name, { x: addr(x), y: addr(y), outer, len, inner, log }) });
+  };
+}
+
+const lowerLayerNorm: Lowering = (op, lc) => {
+  f32Only(op);
+  const c = new OpContext(op, getOpDef(op.name)!);
+  const x = op.operand(0), scale = op.operand(1), bias = op.operands[2];
+  const xs = shapeOf(x);
+  const a = normAxis(c.int('axis'), xs.length);
+  const len = prod(xs.slice(a)), rows = prod(xs.slice(0, a));
+  if (bias && sizeOf(bias) !== sizeOf(scale)) throw new WasmCompileError(`wasm target: ${describe(op)}: scale and bias of different sizes are not supported`);
+  const [mean, inv] = [op.results[1], op.results[2]];
+  lc.step({
+    op, kernel: 'layer_norm', format: 'dense',
+    emit: (mod, name, addr) => normKernel(mod, name, {
+      x: addr(x), y: addr(op.result(0)), rows, len, eps: c.float('epsilon'), scale: addr(scale), ...(bias ? { bias: addr(bias) } : {}),
+      by: 'position', size: sizeOf(scale), ...(mean ? { mean: addr(mean) } : {}), ...(inv ? { invStd: addr(inv) } : {}),
+    }),
+  });
+};
+
+const lowerInstanceNorm: Lowering = (op, lc) => {
+  f32Only(op);
+  const c = new OpContext(op, getOpDef(op.name)!);
+  const x = op.operand(0);
+  const xs = shapeOf(x);
+  lc.step({
+    op, kernel: 'instance_norm', format: 'dense',
+    emit: (mod, name, addr) => normKernel(mod, name, { x: addr(x), y: addr(op.result(0)), rows: xs[0]! * xs[1]!, len: prod(xs.slice(2)), eps: c.float('epsilon'), scale: addr(op.operand(1)), bias: addr(op.operand(2)), by: 'row', size: xs[1]! }),
+  });
+};
+
+const lowerLrn: Lowering = (op, lc) => {
+  f32Only(op);
+  const c = new OpContext(op, getOpDef(op.name)!);
+  const x = op.operand(0);
+  const xs = shapeOf(x);
+  lc.step({
+    op, kernel: 'lrn', format: 'dense',
+    emit: (mod, name, addr) => lrnKernel(mod, name, { x: addr(x), y: addr(op.result(0)), N: xs[0]!, C: xs[1]!, inner: prod(xs.slice(2)), alpha: c.float('alpha'), beta: c.float('beta'), bias: c.float('bias'), size: c.int('size') }),
+  });
+};
+
+/** Pooling through window tables (input element numbers per output, -1 for padding). */
+const lowerPool: Lowering = (op, lc) => {
+  f32Only(op);
+  if (op.results.length > 1) throw new WasmCompileError(`wasm target: ${describe(op)}: the indices result is not supported`);
+  const c = new OpContext(op, getOpDef(op.name)!);
+  const x = op.operand(0), y = op.result(0);
+  const xs = shapeOf(x);
+  const global = op.name.startsWith('nn.global');
+  const inPlane = prod(xs.slice(2));
+  const entries: number[][] = [];
+  if (global) {
+    for (let pl = 0; pl < xs[0]! * xs[1]!; pl++) entries.push(Array.from({ length: inPlane }, (_, k) => pl * inPlane + k));
+  } else {
+    const geom = convGeometry(c, xs, c.ints('kernel_shape'));
+    visitPoolWindows(xs, geom, c.int('ceil_mode') === 1, (pl, _o, cells, withPad) => {
+      entries.push([...cells.map((off) => pl * inPlane + off), ...new Array<number>(withPad - cells.length).fill(-1)]);
+    });
+  }
+  const win = entries.reduce((a, e) => Math.max(a, e.length), 0);
+  const table = lc.putI32(entries.flatMap((e) => [...e, ...new Array<number>(win - e.length).fill(-2)]));
+  const kind = op.name.includes('max') ? 'max' : 'avg';
+  const countPad = op.name === 'nn.average_pool' && c.int('count_include_pad') === 1;
+  lc.step({ op, kernel: `${kind}_pool`, format: 'dense', schedule: { window: win }, emit: (mod, name, addr) => windowPool(mod, name, { kind, x: addr(x), y: addr(y), table, outs: entries.length, win, countPad }) });
+};
+
+export const REDUCE_LOWERINGS: Record<string, Lowering> = {
+  'nn.reduce_mean': lowerReduce('mean'), 'nn.reduce_sum': lowerReduce('sum'), 'nn.reduce_max': lowerReduce('max'), 'nn.reduce_min': lowerReduce('min'),
+  'nn.softmax': lowerSoftmax(false), 'nn.log_softmax': lowerSoftmax(true),
+  'nn.layer_normalization': lowerLayerNorm, 'nn.instance_normalization': lowerInstanceNorm, 'nn.lrn': lowerLrn,
+  'nn.max_pool': lowerPool, 'nn.average_pool': lowerPool, 'nn.global_average_pool': lowerPool, 'nn.global_max_pool': lowerPool,
+};
+
+export type { LowerContext };
