@@ -20,16 +20,31 @@ export function nameInputs(names: readonly string[], inputs: readonly NamedTenso
 }
 
 /** Imports the model; only when that needs input values are the inputs read (`inputs()`) and bound. */
-export function importForData(path: string, inputs: () => readonly NamedTensor[], opts: ImportOptions = {}): SpecialisedImport {
+export function importForData(path: string, inputs: () => readonly NamedTensor[], opts: ImportOptions & { requireStatic?: boolean } = {}): SpecialisedImport {
+  const { requireStatic, ...importOpts } = opts;
+  const bindAll = (e: unknown, kinds: RegExp) => {
+    const bind = new Map<string, Tensor>();
+    for (const x of nameInputs(graphInputNames(path), inputs())) if (kinds.test(x.tensor.elementType)) bind.set(x.name, x.tensor);
+    if (bind.size === 0) throw e;
+    return { ...importOnnxFile(path, { ...importOpts, bind }), specialised: [...bind.keys()] };
+  };
+  let plain: SpecialisedImport;
   try {
-    return { ...importOnnxFile(path, opts), specialised: [] };
+    plain = { ...importOnnxFile(path, importOpts), specialised: [] };
   } catch (e) {
     if (!/depends on run-time values/.test((e as Error).message)) throw e;
-    const bind = new Map<string, Tensor>();
-    for (const x of nameInputs(graphInputNames(path), inputs())) if (/^[iu]\d+$/.test(x.tensor.elementType)) bind.set(x.name, x.tensor);
-    if (bind.size === 0) throw e;
-    return { ...importOnnxFile(path, { ...opts, bind }), specialised: [...bind.keys()] };
+    return bindAll(e, /^[iu]\d+$/);
   }
+  // A compiler needs static shapes: shapes or flags fed as integer/bool inputs are bound to the data.
+  const dynamic = plain.module.funcs[0]?.ops.some((o) => o.results.some((r) => r.type.shape.some((d) => typeof d !== 'number')));
+  if (requireStatic && dynamic) {
+    try {
+      return bindAll(undefined, /^([iu]\d+|bool)$/);
+    } catch {
+      return plain;
+    }
+  }
+  return plain;
 }
 
 /** The function's arguments in order, taken from named data inputs; throws naming what is missing. */

@@ -1,16 +1,34 @@
-// ONNX conformance through the wasm target: nothing compiled may fail; coverage is ratcheted.
+// ONNX conformance through the wasm target: nothing compiled may fail, and every test the reference
+// interpreter passes must pass compiled too, except the gaps listed here with their reasons.
 import { describe, expect, it } from 'vitest';
-import { findTests, runTestWasm, summarize, type TestResult } from '../../src/conformance/conformance.js';
+import { findTests, runTest, runTestWasm, summarize, type TestResult } from '../../src/conformance/conformance.js';
 
 const SUITES = ['node', 'pytorch-converted', 'pytorch-operator'].map((s) => new URL(`../../../shared/onnx-tests/${s}`, import.meta.url).pathname);
 
+/** Tests the interpreter passes that the wasm target refuses, and why. Shrink, never grow. */
+const KNOWN_GAPS: Record<string, string> = {
+  test_batchnorm_epsilon_training_mode: 'batch norm in training mode (batch statistics, running-statistics outputs)',
+  test_batchnorm_example_training_mode: 'batch norm in training mode',
+  test_maxpool_2d_uint8: 'pooling is f32 only',
+  test_maxpool_with_argmax_2d_precomputed_pads: 'the indices result of MaxPool',
+  test_training_dropout_zero_ratio: 'training-mode dropout whose ratio is a run-time input (zero in the data)',
+  test_training_dropout_zero_ratio_mask: 'training-mode dropout whose ratio is a run-time input (zero in the data)',
+};
+
 describe('ONNX conformance (wasm target)', () => {
-  it('every test that compiles passes', async () => {
-    const results: TestResult[] = [];
-    for (const d of findTests(SUITES)) results.push(await runTestWasm(d, { rtol: 1e-3, atol: 1e-6 }));
-    const s = summarize(results);
+  it('passes every test the interpreter passes (but the listed gaps); nothing compiled fails', async () => {
+    const wasm: TestResult[] = [];
+    const gaps: string[] = [];
+    for (const d of findTests(SUITES)) {
+      const w = await runTestWasm(d, { rtol: 1e-3, atol: 1e-6 });
+      wasm.push(w);
+      if (w.status !== 'passed' && !(w.name in KNOWN_GAPS) && (await runTest(d, { rtol: 1e-3, atol: 1e-6 })).status === 'passed') gaps.push(`${w.name}: ${w.reason}`);
+    }
+    const s = summarize(wasm);
     console.log(`wasm conformance: ${s.passed} passed, ${s.failed} failed, ${s.unsupported} unsupported`);
-    expect(results.filter((r) => r.status === 'failed').map((r) => `${r.name}: ${r.reason}`)).toEqual([]);
-    expect(s.passed).toBeGreaterThanOrEqual(200);
+    expect(wasm.filter((r) => r.status === 'failed').map((r) => `${r.name}: ${r.reason}`)).toEqual([]);
+    expect(gaps).toEqual([]);
+    // A gap that closed must leave the list.
+    expect(wasm.filter((r) => r.name in KNOWN_GAPS && r.status === 'passed').map((r) => r.name)).toEqual([]);
   }, 300_000);
 });

@@ -38,7 +38,7 @@ export function planMemory(f: Func, steps: readonly Step[], start: number, isCon
       if (offsets.has(r)) continue;
       const size = align16(bytesOf(r));
       const v = s.inPlace;
-      if (process.env.NOINPLACE === undefined && v && lastUse.get(v) === i && inArena(v) && !returned.has(v) && !taken.has(v) && align16(bytesOf(v)) === size && s.op.results.length === 1) {
+      if (v && lastUse.get(v) === i && inArena(v) && !returned.has(v) && !taken.has(v) && align16(bytesOf(v)) === size && s.op.results.length === 1) {
         offsets.set(r, offsets.get(v)!);
         taken.add(v);
         inPlace++;

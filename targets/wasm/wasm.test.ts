@@ -20,17 +20,7 @@ import { compileWasm, WasmCompileError } from './compile.js';
 import { DEFAULT_COMPILE_PIPELINE } from '../../src/cli/compile.js';
 import { instantiate } from './runtime.js';
 
-async function agree(module: ReturnType<typeof Builder.func>['module']) {
-  const inputs = randomInputs(module, 3, 1);
-  const want = interpret(module, inputs);
-  const { wasm, manifest } = compileWasm(module.funcs[0]!);
-  expect(WebAssembly.validate(wasm as Uint8Array<ArrayBuffer>)).toBe(true);
-  const got = (await instantiate(wasm, manifest)).run(inputs);
-  got.forEach((t, i) => {
-    const c = compareTensors(t, want[i]!, { rtol: 1e-4, atol: 1e-5 });
-    expect(c.mismatch, JSON.stringify(c.mismatch)).toBeUndefined();
-  });
-}
+import { agree } from './agree.js';
 
 describe('wasm kernels vs the interpreter', () => {
   it('dense and CSR matmul with bias and fused activation, random shapes', async () => {
@@ -48,7 +38,7 @@ describe('wasm kernels vs the interpreter', () => {
         const mm = b.op('nn.matmul', [x, b.constant(transB ? Tensor.from('f32', [K, N], Array.from({ length: K * N }, (_, i) => wv[(i % N) * K + Math.floor(i / N)]!)) : w)]);
         const y = b.op('nn.relu', [b.op('nn.add', [b.op('nn.sub', [dense, sparse]), mm])]);
         b.ret([dense, sparse, y]);
-        await agree(module);
+        await agree(module, 3);
       }),
       { numRuns: 60 },
     );
@@ -59,7 +49,7 @@ describe('wasm kernels vs the interpreter', () => {
       for (const pipeline of ['canonicalize,fuse-activation', 'canonicalize,fuse-activation,sparsify{max-density=0.6}']) {
         const { module } = importOnnxFile(new URL(`../../examples/${name}.onnx`, import.meta.url).pathname, { shapes: { x: [3, 256] } });
         runPipeline(module, parsePipeline(pipeline, passRegistry()), { log: () => undefined });
-        await agree(module);
+        await agree(module, 3);
       }
     }
   });

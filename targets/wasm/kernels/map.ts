@@ -3,7 +3,7 @@
 // All-f32 maps compute in f32 (SIMD when no input is broadcast through a table); everything else
 // computes in f64 and converts on store, as the reference interpreter does.
 import { binaryen, f32, f64, FnBuilder, i32, v128, type Expr } from '../emit.js';
-import { loadF64, storeF64, type WasmElementType } from '../dtype.js';
+import { copyElement, loadF64, storeF64, type WasmElementType } from '../dtype.js';
 
 /** Math functions the loader provides (f64 -> f64, pow: (f64, f64) -> f64). */
 export const HOST_MATH = ['exp', 'log', 'tanh', 'erf', 'pow'] as const;
@@ -116,4 +116,20 @@ export function mapKernel(mod: binaryen.Module, name: string, s: MapSpec): void 
     fb.for(i, fb.c(0), fb.c(n4), 4, simdBody),
     fb.for(i, fb.c(n4), fb.c(s.size), 1, scalarBody(scalarNum(mod, 'f32'))),
   ]);
+}
+
+/** y[i] = cond[ic] != 0 ? a[ia] : b[ib], copying the chosen element's bytes (exact for 64-bit integers). */
+export function selectKernel(mod: binaryen.Module, name: string, p: { cond: MapInput; a: MapInput; b: MapInput; y: number; bytes: number; size: number }): void {
+  const fb = new FnBuilder(mod, []);
+  const i = fb.local(i32);
+  const BYTES = { f32: 4, f64: 8, i8: 1, u8: 1, bool: 1, i16: 2, u16: 2, i32: 4, u32: 4, i64: 8, u64: 8 } as const;
+  const at = (x: MapInput) => {
+    const idx = x.index === 'same' ? fb.get(i) : x.index === 'scalar' ? fb.c(0) : mod.i32.load(0, 4, fb.at(fb.c(x.index), fb.get(i)));
+    return fb.add(fb.c(x.addr), fb.mul(idx, fb.c(BYTES[x.et])));
+  };
+  const to = () => fb.add(fb.c(p.y), fb.mul(fb.get(i), fb.c(p.bytes)));
+  const cond = mod.f64.ne(loadF64(mod, p.cond.et, at(p.cond)), mod.f64.const(0));
+  fb.finish(name, [fb.for(i, fb.c(0), fb.c(p.size), 1, [
+    mod.if(cond, copyElement(mod, p.bytes, to(), at(p.a)), copyElement(mod, p.bytes, to(), at(p.b))),
+  ])]);
 }

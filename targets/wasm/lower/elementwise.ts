@@ -6,7 +6,8 @@ import { getOpDef } from '../../../src/dialects/index.js';
 import { broadcastIndex, isFloat } from '../../../src/interp/numeric.js';
 import { constData } from '../../../src/pass/helpers.js';
 import type { Expr } from '../emit.js';
-import { mapKernel, type MapInput, type Num } from '../kernels/map.js';
+import { mapKernel, selectKernel, type MapInput, type Num } from '../kernels/map.js';
+import { elemBytes } from '../dtype.js';
 import { describe, shapeOf, sizeOf, wasmType, WasmCompileError, type LowerContext, type Lowering } from './context.js';
 
 type X = (i: number) => Expr;
@@ -135,6 +136,12 @@ function lowerMap(def: MapOp, opName: string): Lowering {
     const simd = (def.simd || opName === 'clip') && (opName !== 'div' || isFloat(y.type.elementType));
     const arity = operands.length;
     const same = inputs.find((x) => x.index === 'same' && x.et === outEt && lc.constAddr(x.v) === undefined && !lc.func.args.includes(x.v));
+    if (opName === 'where') {
+      const [cd, a, b] = inputs as [typeof inputs[0], typeof inputs[0], typeof inputs[0]];
+      const ref = (x: typeof cd, addr: (v: Value) => number) => ({ addr: addr(x.v), et: x.et, index: x.index });
+      lc.step({ op, kernel: 'select', format: 'dense', emit: (mod, name, addr) => selectKernel(mod, name, { cond: ref(cd, addr), a: ref(a, addr), b: ref(b, addr), y: addr(y), bytes: elemBytes(outEt), size: sizeOf(y) }) });
+      return;
+    }
     lc.step({
       op, kernel: opName === 'identity' || opName === 'dropout' ? 'copy' : opName, format: 'dense',
       ...(same ? { inPlace: same.v } : {}),

@@ -20,26 +20,26 @@ import { describe, shapeOf, sizeOf, WasmCompileError, type LowerContext, type Lo
 const prod = (a: readonly number[]) => a.reduce((x, y) => x * y, 1);
 
 /** The fused epilogue: relu and clip go into the kernels; the others run as a map after them. */
-function epilogue(op: Op, c: OpContext): { act: Activation; post?: (n: Num, v: Expr) => Expr } {
+function epilogue(op: Op, c: OpContext): { act: Activation; post?: (n: Num, v: () => Expr) => Expr } {
   const a = c.def.attrs['activation'] ? c.string('activation') : 'none';
   const p = a === 'none' ? [] : c.floats('activation_params');
   switch (a) {
     case 'none': return { act: { kind: 'none' } };
     case 'relu': return { act: { kind: 'relu' } };
     case 'clip': return { act: { kind: 'clip', lo: p[0]!, hi: p[1]! } };
-    case 'leaky_relu': return { act: { kind: 'none' }, post: (n, v) => n.select(n.ge(v, n.c(0)), v, n.mul(v, n.c(p[0]!))) };
-    case 'sigmoid': return { act: { kind: 'none' }, post: (n, v) => n.div(n.c(1), n.add(n.c(1), n.host('exp', n.neg(v)))) };
-    case 'hard_swish': return { act: { kind: 'none' }, post: (n, v) => n.mul(v, n.max(n.c(0), n.min(n.c(1), n.add(n.div(v, n.c(6)), n.c(0.5))))) };
-    case 'gelu': return { act: { kind: 'none' }, post: (n, v) => n.mul(n.mul(n.c(0.5), v), n.add(n.c(1), n.host('erf', n.mul(v, n.c(Math.SQRT1_2))))) };
-    case 'gelu_tanh': return { act: { kind: 'none' }, post: (n, v) => n.mul(n.mul(n.c(0.5), v), n.add(n.c(1), n.host('tanh', n.mul(n.c(Math.sqrt(2 / Math.PI)), n.add(v, n.mul(n.c(0.044715), n.mul(v, n.mul(v, v)))))))) };
+    case 'leaky_relu': return { act: { kind: 'none' }, post: (n, v) => n.select(n.ge(v(), n.c(0)), v(), n.mul(v(), n.c(p[0]!))) };
+    case 'sigmoid': return { act: { kind: 'none' }, post: (n, v) => n.div(n.c(1), n.add(n.c(1), n.host('exp', n.neg(v())))) };
+    case 'hard_swish': return { act: { kind: 'none' }, post: (n, v) => n.mul(v(), n.max(n.c(0), n.min(n.c(1), n.add(n.div(v(), n.c(6)), n.c(0.5))))) };
+    case 'gelu': return { act: { kind: 'none' }, post: (n, v) => n.mul(n.mul(n.c(0.5), v()), n.add(n.c(1), n.host('erf', n.mul(v(), n.c(Math.SQRT1_2))))) };
+    case 'gelu_tanh': return { act: { kind: 'none' }, post: (n, v) => n.mul(n.mul(n.c(0.5), v()), n.add(n.c(1), n.host('tanh', n.mul(n.c(Math.sqrt(2 / Math.PI)), n.add(v(), n.mul(n.c(0.044715), n.mul(v(), n.mul(v(), v())))))))) };
     default: throw new WasmCompileError(`wasm target: ${describe(op)}: fused activation '${a}' is not supported`);
   }
 }
 
-const actExpr = (a: Activation) => (n: Num, v: Expr): Expr => (a.kind === 'relu' ? n.max(v, n.c(0)) : a.kind === 'clip' ? n.min(n.max(v, n.c(a.lo)), n.c(a.hi)) : v);
+const actExpr = (a: Activation) => (n: Num, v: () => Expr): Expr => (a.kind === 'relu' ? n.max(v(), n.c(0)) : a.kind === 'clip' ? n.min(n.max(v(), n.c(a.lo)), n.c(a.hi)) : v());
 
 /** A map over y in place: y = f(y[, extra operand broadcast to y]). */
-function postMap(op: Op, lc: LowerContext, y: Value, f: (n: Num, v: Expr, extra: Expr | undefined) => Expr, extra?: Value): void {
+function postMap(op: Op, lc: LowerContext, y: Value, f: (n: Num, v: () => Expr, extra: (() => Expr) | undefined) => Expr, extra?: Value): void {
   const out = shapeOf(y);
   const index = extra === undefined ? undefined : sizeOf(extra) === 1 ? 'scalar' as const : shapeOf(extra).join('x') === out.join('x') ? 'same' as const : lc.putI32(broadcastIndex(shapeOf(extra), out));
   lc.step({
@@ -47,7 +47,7 @@ function postMap(op: Op, lc: LowerContext, y: Value, f: (n: Num, v: Expr, extra:
     emit: (mod, name, addr) => mapKernel(mod, name, {
       inputs: [{ addr: addr(y), et: 'f32', index: 'same' }, ...(extra ? [{ addr: addr(extra), et: 'f32' as const, index: index! }] : [])],
       out: { addr: addr(y), et: 'f32' }, size: sizeOf(y), simd: false,
-      expr: (n, x) => f(n, x(0), extra ? x(1) : undefined),
+      expr: (n, x) => f(n, () => x(0), extra ? () => x(1) : undefined),
     }),
   });
 }
@@ -80,7 +80,7 @@ const lowerMatmul: Lowering = (op, lc) => {
     }
     const enc = op.name.startsWith('sparse.') ? wv.type.encoding : undefined;
     lowerConstWeight(op, lc, { x, y, M, K, N, at, act, ...(bias !== undefined ? { bias } : {}) }, enc, transB);
-    if (postC) postMap(op, lc, y, (n, v, e) => n.add(v, n.mul(n.c(beta), e!)), postC);
+    if (postC) postMap(op, lc, y, (n, v, e) => n.add(v(), n.mul(n.c(beta), e!())), postC);
     if (post) postMap(op, lc, y, (n, v) => (ep.post ? ep.post(n, v) : actExpr(ep.act)(n, v)));
     return;
   }
@@ -230,7 +230,7 @@ function lowerRuntimeMatmul(op: Op, lc: LowerContext, g: { transA: boolean; tran
     });
   }
   const { alpha, beta, cOperand, ep } = g;
-  if (alpha !== 1 || cOperand) postMap(op, lc, y, (n, v, e) => (e === undefined ? n.mul(n.c(alpha), v) : n.add(n.mul(n.c(alpha), v), n.mul(n.c(beta), e))), cOperand);
+  if (alpha !== 1 || cOperand) postMap(op, lc, y, (n, v, e) => (e === undefined ? n.mul(n.c(alpha), v()) : n.add(n.mul(n.c(alpha), v()), n.mul(n.c(beta), e()))), cOperand);
   if (ep.act.kind !== 'none' || ep.post) postMap(op, lc, y, (n, v) => (ep.post ? ep.post(n, v) : actExpr(ep.act)(n, v)));
 }
 

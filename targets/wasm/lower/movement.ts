@@ -8,6 +8,7 @@ import { Tensor, type Tensor as TensorT } from '../../../src/ir/tensor.js';
 import { constData } from '../../../src/pass/helpers.js';
 import { elemBytes } from '../dtype.js';
 import { blockCopy, runtimeGather, tableCopy } from '../kernels/movement.js';
+import { mapKernel } from '../kernels/map.js';
 import { describe, shapeOf, sizeOf, wasmType, WasmCompileError, type LowerContext, type Lowering } from './context.js';
 
 const MAX_TABLE = 1 << 24;
@@ -29,7 +30,9 @@ const lowerTable: Lowering = (op, lc) => {
   const data = op.name === 'nn.concat' ? [...op.operands] : [op.operand(0)];
   const total = data.reduce((s0, v) => s0 + sizeOf(v), 0);
   if (total >= MAX_TABLE) throw new WasmCompileError(`wasm target: ${describe(op)} moves too many elements for compile-time index tables`);
-  for (const v of op.operands) if (!data.includes(v) && !constData(v)) throw new WasmCompileError(`wasm target: ${describe(op)}: operand ${op.operands.indexOf(v)} must be a constant (it decides the shape)`);
+  const padV = op.name === 'nn.pad' && op.operands[2] && sizeOf(op.operands[2]) > 0 ? op.operands[2] : undefined;
+  const runtimePad = padV !== undefined && !constData(padV);
+  for (const v of op.operands) if (!data.includes(v) && !constData(v) && !(runtimePad && v === padV)) throw new WasmCompileError(`wasm target: ${describe(op)}: operand ${op.operands.indexOf(v)} must be a constant (it decides the shape)`);
   let offset = 0;
   const bases = new Map<Value, number>();
   const isPadValue = (v: Value) => op.name === 'nn.pad' && v === op.operands[2];
@@ -41,7 +44,7 @@ const lowerTable: Lowering = (op, lc) => {
       offset += n;
       return t;
     }
-    if (isPadValue(v)) return Tensor.from('f64', constData(v)!.shape, [-1]);
+    if (isPadValue(v)) return Tensor.from('f64', shapeOf(v), [-1]);
     return constData(v)!;
   });
   const def = getOpDef(op.name)!;
@@ -53,7 +56,11 @@ const lowerTable: Lowering = (op, lc) => {
   }
   const et = wasmType(y0, op);
   const bytes = elemBytes(et);
-  const padValue = op.name === 'nn.pad' && op.operands[2] && sizeOf(op.operands[2]) > 0 ? Number(constData(op.operands[2])!.get(0)) : 0;
+  const padValue = padV && !runtimePad ? Number(constData(padV)!.get(0)) : 0;
+  if (runtimePad) {
+    // The pad value is known at run time only: fill the result with it first, then copy over it.
+    lc.step({ op, kernel: 'fill', format: 'dense', emit: (mod, name, addr) => mapKernel(mod, name, { inputs: [{ addr: addr(padV), et: wasmType(padV, op), index: 'scalar' }], out: { addr: addr(y0), et }, size: sizeOf(y0), simd: false, expr: (_n, x) => x(0) }) });
+  }
   const fill = Tensor.from(et, [1], [padValue]).bytes().slice();
   op.results.forEach((r, ri) => {
     const src = outs[ri]!;
@@ -62,7 +69,7 @@ const lowerTable: Lowering = (op, lc) => {
       // -1: padding (write the fill); -2: another operand's element (leave it); else the source element.
       const idx = Array.from({ length: src.size }, (_, i) => {
         const s0 = Math.round(Number(src.get(i)));
-        return s0 >= b0 && s0 < b0 + n ? s0 - b0 : s0 < 0 ? -1 : -2;
+        return s0 >= b0 && s0 < b0 + n ? s0 - b0 : s0 < 0 && !runtimePad ? -1 : -2;
       });
       if (idx.every((x) => x < 0) && data.length > 1) continue;
       const table = lc.putI32(idx);
