@@ -14,7 +14,7 @@ import { rng } from '../src/util/random.js';
 import { DEFAULT_COMPILE_PIPELINE } from '../src/cli/compile.js';
 import { compileWasm } from '../targets/wasm/compile.js';
 import { instantiate } from '../targets/wasm/runtime.js';
-import { mlp, mobilenet } from './models.js';
+import { bertLayer, mlp, mobilenet, resnetChannelPruned } from './models.js';
 
 interface Row { name: string; sparsec?: number; ortWeb?: number; ortNode?: number; ratio?: number; note?: string }
 
@@ -75,19 +75,18 @@ const cases: [string, () => Uint8Array, Record<string, number[]>][] = [
   ['MLP 90% unstructured, batch 1', () => mlp('unstructured90'), { x: [1, 1024] }],
   ['MLP 2:4, batch 1', () => mlp('nm24'), { x: [1, 1024] }],
   ['MLP 90% unstructured, batch 16', () => mlp('unstructured90'), { x: [16, 1024] }],
-  ['ResNet-style example (pruned)', () => new Uint8Array(readFileSync(new URL('../examples/resnet-pruned.onnx', import.meta.url))), { image: [1, 3, 32, 32] }],
+  ['ResNet-style, 50% channels pruned', () => resnetChannelPruned(), { image: [1, 3, 64, 64] }],
   ['MobileNet-style, 90% sparse 1x1', () => mobilenet(), { image: [1, 3, 112, 112] }],
+  ['BERT-base layer, 90% sparse linear', () => bertLayer(), { x: [1, 128, 768] }],
   ['light ResNet-50 dense, 224x224', () => new Uint8Array(readFileSync(new URL('../../shared/onnx-tests/light/light_resnet50.onnx', import.meta.url))), { 'gpu_0/data_0': [1, 3, 224, 224] }],
 ];
 log('benchmark                          sparsec-wasm  ort-web   ort-node  ort-web/sparsec  kernels');
-for (const [name, make, shapes] of cases) {
+// `--only <text>`: the rows whose name contains it.
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]! : undefined;
+for (const [name, make, shapes] of cases.filter(([n]) => !only || n.toLowerCase().includes(only.toLowerCase()))) {
   const row = await bench(name, make(), shapes);
   rows.push(row);
   const ms = (x?: number) => (x === undefined ? '-' : `${x.toFixed(3)} ms`).padStart(9);
   log(`${name.padEnd(34)} ${ms(row.sparsec)}  ${ms(row.ortWeb)} ${ms(row.ortNode)}  ${(row.ratio ? row.ratio.toFixed(2) + 'x' : '-').padStart(15)}  ${row.note ?? ''}`);
-}
-for (const name of ['BERT-base layer, 90% sparse linear']) {
-  rows.push({ name, note: 'not measured yet: needs layer-norm and attention (activation x activation matmul) kernels' });
-  log(`${name.padEnd(34)} ${'-'.padStart(9)}  ${'-'.padStart(9)} ${'-'.padStart(9)}  ${'-'.padStart(15)}  not measured yet`);
 }
 if (json) console.log(JSON.stringify(rows, null, 2));

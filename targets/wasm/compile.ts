@@ -48,7 +48,12 @@ const LOWERINGS: Record<string, Lowering> = { ...LINEAR_LOWERINGS, ...ELEMENTWIS
 /** Ops the wasm target compiles. */
 export const SUPPORTED_WASM_OPS: readonly string[] = Object.keys(LOWERINGS).sort();
 
-export function compileWasm(f: Func): { wasm: Uint8Array; manifest: Manifest } {
+export interface CompileOptions {
+  /** Export each step as `step<i>` (in manifest.kernels order) so a profiler can time them. */
+  exportSteps?: boolean;
+}
+
+export function compileWasm(f: Func, options: CompileOptions = {}): { wasm: Uint8Array; manifest: Manifest } {
   for (const v of [...f.args, ...f.ops.flatMap((o) => o.results)]) {
     const where = v.definingOp ? describe(v.definingOp) : `input ${v.name ?? ''}`.trim();
     if (!isWasmType(v.type.elementType)) throw new WasmCompileError(`wasm target: ${where} has element type ${v.type.elementType}, which the wasm target does not support (${Object.keys(DTYPE_NAMES).join(', ')})`);
@@ -62,7 +67,7 @@ export function compileWasm(f: Func): { wasm: Uint8Array; manifest: Manifest } {
     lower(op, lc);
   }
   // Constant operands (and returned constants) are read from their data: place them before the plan.
-  for (const s of lc.steps) for (const v of s.op.operands) lc.constAddr(v);
+  for (const s of lc.steps) for (const v of s.op.operands) if (!s.packed?.includes(v)) lc.constAddr(v);
   for (const v of f.returnValues) lc.constAddr(v);
   lc.freeze();
   const weightBytes = lc.top - 16;
@@ -81,9 +86,14 @@ export function compileWasm(f: Func): { wasm: Uint8Array; manifest: Manifest } {
   };
   const calls: number[] = [];
   lc.steps.forEach((s, i) => {
-    const own = s.emit(mod, `k${i}`, addr, plan.scratch);
-    if (own) calls.push(...own);
-    else calls.push(mod.call(`k${i}`, [], none));
+    const own = s.emit(mod, `k${i}`, addr, plan.scratch) ?? [mod.call(`k${i}`, [], none)];
+    if (!options.exportSteps) {
+      calls.push(...own);
+      return;
+    }
+    mod.addFunction(`step${i}`, none, none, [], mod.block(null, own));
+    mod.addFunctionExport(`step${i}`, `step${i}`);
+    calls.push(mod.call(`step${i}`, [], none));
   });
   mod.addFunction('run', none, none, [], mod.block(null, calls));
   mod.addFunctionExport('run', 'run');

@@ -49,8 +49,8 @@ export class FnBuilder {
     ]);
   }
   /** Adds the function to the module. */
-  finish(name: string, body: Expr[]): void {
-    this.m.addFunction(name, binaryen.createType([...this.params]), none, this.locals, this.m.block(null, body));
+  finish(name: string, body: Expr[], result: number = none): void {
+    this.m.addFunction(name, binaryen.createType([...this.params]), result, this.locals, this.m.block(null, body, result === none ? undefined : binaryen.unreachable));
   }
 }
 

@@ -28,24 +28,9 @@ async function bytesOf(source) {
   return new Uint8Array(await r.arrayBuffer());
 }
 
-// erf to double precision (series near 0, continued fraction further out), for GELU and Erf.
-function erf(x) {
-  if (Number.isNaN(x)) return x;
-  const ax = Math.abs(x);
-  if (ax < 2.5) {
-    let term = ax, sum = ax;
-    for (let n = 1; n < 100; n++) { term *= -ax * ax / n; const t = term / (2 * n + 1); sum += t; if (Math.abs(t) < 1e-17 * Math.abs(sum)) break; }
-    return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
-  }
-  if (ax > 6) return Math.sign(x);
-  let f = ax;
-  for (let n = 60; n >= 1; n--) f = ax + n / 2 / f;
-  return Math.sign(x) * (1 - Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f);
-}
-
 /** Loads the model (default: model.wasm beside this file). */
 export async function load(source) {
-  const { instance } = await WebAssembly.instantiate(await bytesOf(source), { env: { exp: Math.exp, log: Math.log, tanh: Math.tanh, erf, pow: Math.pow } });
+  const { instance } = await WebAssembly.instantiate(await bytesOf(source), { env: { log: Math.log, tanh: Math.tanh, pow: Math.pow } });
   const memory = instance.exports.memory;
   const size = (s) => s.shape.reduce((a, b) => a * b, 1);
   return {

@@ -4,11 +4,10 @@ import { Tensor } from '../../src/ir/tensor.js';
 import type { ElementType } from '../../src/ir/types.js';
 import type { Manifest } from './compile.js';
 import { DTYPE_NAMES, type DtypeName } from './dtype.js';
-import { erf } from '../../src/interp/kernels/elementwise.js';
 
-/** The math functions compiled modules import (env.exp, env.log, env.tanh, env.erf, env.pow). */
+/** The math functions compiled modules import (env.log, env.tanh, env.pow; exp and erf are compiled in). */
 export function hostMath(): Record<string, (x: number, y: number) => number> {
-  return { exp: Math.exp, log: Math.log, tanh: Math.tanh, erf, pow: Math.pow };
+  return { log: Math.log, tanh: Math.tanh, pow: Math.pow };
 }
 
 const ELEMENT_OF = Object.fromEntries(Object.entries(DTYPE_NAMES).map(([et, n]) => [n, et])) as Record<DtypeName, ElementType>;

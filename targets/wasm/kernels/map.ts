@@ -3,14 +3,16 @@
 // All-f32 maps compute in f32 (SIMD when no input is broadcast through a table); everything else
 // computes in f64 and converts on store, as the reference interpreter does.
 import { binaryen, f32, f64, FnBuilder, i32, v128, type Expr } from '../emit.js';
+import { addMathFunctions } from './math.js';
 import { copyElement, loadF64, storeF64, type WasmElementType } from '../dtype.js';
 
-/** Math functions the loader provides (f64 -> f64, pow: (f64, f64) -> f64). */
-export const HOST_MATH = ['exp', 'log', 'tanh', 'erf', 'pow'] as const;
-export type HostFn = (typeof HOST_MATH)[number];
+/** Math functions the loader provides (f64 -> f64, pow: (f64, f64) -> f64); exp and erf are wasm functions (kernels/math.ts). */
+export const HOST_MATH = ['log', 'tanh', 'pow'] as const;
+export type HostFn = (typeof HOST_MATH)[number] | 'exp' | 'erf';
 
 export function declareHostMath(mod: binaryen.Module): void {
   for (const f of HOST_MATH) mod.addFunctionImport(f, 'env', f, binaryen.createType(f === 'pow' ? [f64, f64] : [f64]), f64);
+  addMathFunctions(mod);
 }
 
 /** Arithmetic in the compute type (f32 or f64), so one expression serves both. */

@@ -95,46 +95,57 @@ export function csrMatmul(mod: binaryen.Module, name: string, p: CsrMatmul): voi
 }
 
 export interface CsrMatmulBatched extends CsrMatmul {
-  /** Scratch for x transposed [K, M] and y transposed [N, M]. */
+  /** Scratch for x transposed [K, Mp] and y transposed [N, Mp] (Mp: M rounded up to 4). */
   scratch: number;
+  /** Schedule: batch rows per tile (a multiple of 4); each nonzero is broadcast over tile/4 vectors. */
+  tile: number;
 }
 
+export const batchedScratch = (M: number, K: number, N: number): number => 4 * Math.ceil(M / 4) * 4 * (K + N);
+
 /**
- * CSR matmul for a batch (M a multiple of 4, at most 32): x is transposed to [K, M] so each nonzero
- * weight is broadcast and multiplied with M/4 vectors of the batch (the "Fast Sparse ConvNets" idea
- * applied to the batch dimension); the [N, M] result is transposed back.
+ * CSR matmul for a batch of rows: x is transposed to [K, Mp] so each nonzero weight is broadcast and
+ * multiplied with the batch's vectors (the "Fast Sparse ConvNets" idea applied to the batch
+ * dimension), a tile of rows at a time so the accumulators stay in registers; the [N, Mp] result is
+ * transposed back. Lanes past M compute on whatever the scratch holds and are never copied out.
  */
 export function csrMatmulBatched(mod: binaryen.Module, name: string, p: CsrMatmulBatched): void {
   const fb = new FnBuilder(mod, []);
   const { M, K, N } = p;
-  const Q = M / 4;
+  const Mp = Math.ceil(M / 4) * 4;
+  const T = Math.max(4, Math.min(Mp, p.tile - (p.tile % 4)));
   const m = fb.local(i32), n = fb.local(i32), k = fb.local(i32), j = fb.local(i32), end = fb.local(i32), base = fb.local(i32), v = fb.local(v128);
-  const acc = Array.from({ length: Q }, () => fb.local(v128));
-  const xT = p.scratch, yT = p.scratch + K * M * 4;
+  const acc = Array.from({ length: T / 4 }, () => fb.local(v128));
+  const xT = p.scratch, yT = p.scratch + K * Mp * 4;
   const col = () => (p.colBytes === 2 ? mod.i32.load16_u(0, 2, fb.add(fb.c(p.cols), fb.mul(fb.get(j), fb.c(2)))) : mod.i32.load(0, 4, fb.at(fb.c(p.cols), fb.get(j))));
   const biasSplat = () => mod.f32x4.splat(p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.get(n))) : mod.f32.const(0));
-  fb.finish(name, [
-    // xT[k, m] = x[m, k]
-    fb.for(m, fb.c(0), fb.c(M), 1, [fb.for(k, fb.c(0), fb.c(K), 1, [
-      mod.f32.store(0, 4, fb.at(fb.c(xT), fb.add(fb.mul(fb.get(k), fb.c(M)), fb.get(m))), mod.f32.load(0, 4, fb.at(fb.c(p.x), fb.add(fb.mul(fb.get(m), fb.c(K)), fb.get(k))))),
-    ])]),
-    fb.for(n, fb.c(0), fb.c(N), 1, [
-      ...acc.map((a) => fb.set(a, biasSplat())),
+  const tiles: Expr[] = [];
+  for (let t0 = 0; t0 < Mp; t0 += T) {
+    const q = Math.min(T, Mp - t0) / 4;
+    const accs = acc.slice(0, q);
+    tiles.push(fb.for(n, fb.c(0), fb.c(N), 1, [
+      ...accs.map((a) => fb.set(a, biasSplat())),
       fb.set(end, mod.i32.load(0, 4, fb.at(fb.c(p.rowPtr), fb.add(fb.get(n), fb.c(1))))),
       fb.for(j, mod.i32.load(0, 4, fb.at(fb.c(p.rowPtr), fb.get(n))), fb.get(end), 1, [
         fb.set(v, mod.f32x4.splat(mod.f32.load(0, 4, fb.at(fb.c(p.vals), fb.get(j))))),
-        fb.set(base, fb.at(fb.c(xT), fb.mul(col(), fb.c(M)))),
-        ...acc.map((a, q) => fb.set(a, mod.f32x4.add(fb.get(a, v128), mod.f32x4.mul(fb.get(v, v128), mod.v128.load(q * 16, 4, fb.get(base)))))),
+        fb.set(base, fb.at(fb.c(xT + t0 * 4), fb.mul(col(), fb.c(Mp)))),
+        ...accs.map((a, i) => fb.set(a, mod.f32x4.add(fb.get(a, v128), mod.f32x4.mul(fb.get(v, v128), mod.v128.load(i * 16, 4, fb.get(base)))))),
       ]),
-      ...acc.map((a, q) => mod.v128.store(q * 16, 4, fb.at(fb.c(yT), fb.mul(fb.get(n), fb.c(M))), actVec(mod, p.act, fb.get(a, v128)))),
-    ]),
+      ...accs.map((a, i) => mod.v128.store(i * 16, 4, fb.at(fb.c(yT + t0 * 4), fb.mul(fb.get(n), fb.c(Mp))), actVec(mod, p.act, fb.get(a, v128)))),
+    ]));
+  }
+  fb.finish(name, [
+    // xT[k, m] = x[m, k]
+    fb.for(m, fb.c(0), fb.c(M), 1, [fb.for(k, fb.c(0), fb.c(K), 1, [
+      mod.f32.store(0, 4, fb.at(fb.c(xT), fb.add(fb.mul(fb.get(k), fb.c(Mp)), fb.get(m))), mod.f32.load(0, 4, fb.at(fb.c(p.x), fb.add(fb.mul(fb.get(m), fb.c(K)), fb.get(k))))),
+    ])]),
+    ...tiles,
     // y[m, n] = yT[n, m]
     fb.for(m, fb.c(0), fb.c(M), 1, [fb.for(n, fb.c(0), fb.c(N), 1, [
-      mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(m), fb.c(N)), fb.get(n))), mod.f32.load(0, 4, fb.at(fb.c(yT), fb.add(fb.mul(fb.get(n), fb.c(M)), fb.get(m))))),
+      mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(m), fb.c(N)), fb.get(n))), mod.f32.load(0, 4, fb.at(fb.c(yT), fb.add(fb.mul(fb.get(n), fb.c(Mp)), fb.get(m))))),
     ])]),
   ]);
 }
-
 
 export interface BsrMatmul {
   x: number; y: number; bias?: number;

@@ -11,7 +11,7 @@ import { constData } from '../../../src/pass/helpers.js';
 import type { Encoding } from '../../../src/ir/encodings.js';
 import { none, type Expr } from '../emit.js';
 import type { Activation } from '../kernels/activation.js';
-import { bsrMatmul, csrMatmul, csrMatmulBatched, denseMatmul, nmMatmul } from '../kernels/matmul.js';
+import { batchedScratch, bsrMatmul, csrMatmul, csrMatmulBatched, denseMatmul, nmMatmul } from '../kernels/matmul.js';
 import { convTransposeScatter, depthwiseConv, im2col, weightTimesCols } from '../kernels/conv.js';
 import { mapKernel, type Num } from '../kernels/map.js';
 import { tableCopy } from '../kernels/movement.js';
@@ -79,7 +79,9 @@ const lowerMatmul: Lowering = (op, lc) => {
       bias = lc.putF32(Array.from({ length: N }, (_, n) => beta * bv[cConst!.size === 1 ? 0 : n]!));
     }
     const enc = op.name.startsWith('sparse.') ? wv.type.encoding : undefined;
+    const first = lc.steps.length;
     lowerConstWeight(op, lc, { x, y, M, K, N, at, act, ...(bias !== undefined ? { bias } : {}) }, enc, transB);
+    for (const s of lc.steps.slice(first)) s.packed = [wv, ...(rowBias ? [cOperand!] : [])];
     if (postC) postMap(op, lc, y, (n, v, e) => n.add(v(), n.mul(n.c(beta), e!())), postC);
     if (post) postMap(op, lc, y, (n, v) => (ep.post ? ep.post(n, v) : actExpr(ep.act)(n, v)));
     return;
@@ -154,8 +156,9 @@ function lowerConstWeight(op: Op, lc: LowerContext, p: ConstWeight, enc: Encodin
     const vl = lc.putF32(vals);
     const fmt = `csr (${cols.length} nonzeros, u${colBytes * 8} indices${enc.kind !== 'csr' ? `, stored #${enc.kind}` : ''})`;
     const csrArgs = (addr: (v: Value) => number) => ({ x: addr(x), y: addr(y), ...b, rowPtr: rp, cols: cl, vals: vl, colBytes, M, K, N, act });
-    if (M >= 4 && M % 4 === 0 && M <= 32) {
-      lc.step({ op, kernel: 'csr_matmul_batched', format: fmt, schedule: { lanes: 'f32x4 over the batch', batchVectors: M / 4 }, scratch: 4 * M * (K + N), emit: (mod, name, addr, scratch) => csrMatmulBatched(mod, name, { ...csrArgs(addr), scratch }) });
+    if (M >= 4) {
+      const tile = Math.min(32, Math.ceil(M / 4) * 4);
+      lc.step({ op, kernel: 'csr_matmul_batched', format: fmt, schedule: { lanes: 'f32x4 over the batch', tile }, scratch: batchedScratch(M, K, N), emit: (mod, name, addr, scratch) => csrMatmulBatched(mod, name, { ...csrArgs(addr), scratch, tile }) });
     } else {
       lc.step({ op, kernel: 'csr_matmul', format: fmt, schedule: { accumulators: 4 }, emit: (mod, name, addr) => csrMatmul(mod, name, csrArgs(addr)) });
     }
@@ -249,6 +252,7 @@ const lowerConv: Lowering = (op, lc) => {
   const bias = op.operands.length > 2 ? op.operand(2) : undefined;
   const biasAddr = (addr: (v: Value) => number) => (bias ? { bias: addr(bias) } : {});
   const sparse = op.name === 'sparse.conv';
+  const first = lc.steps.length;
   if (xs.length === 4 && wt) {
     const [, , H, W] = xs as [number, number, number, number];
     const [, , OH, OW] = ys as [number, number, number, number];
@@ -331,6 +335,7 @@ const lowerConv: Lowering = (op, lc) => {
       },
     });
   }
+  if (xs.length === 4 && wt) for (const s of lc.steps.slice(first)) s.packed = [wv];
   if (ep.post) postMap(op, lc, y, (n, v) => ep.post!(n, v));
 };
 
