@@ -14,7 +14,7 @@ import { parseShapes } from './import.js';
 import { loadRegistry, readInput } from './opt.js';
 import binaryen from 'binaryen';
 
-export const DEFAULT_COMPILE_PIPELINE = 'canonicalize,fold-batchnorm,mask-propagation,channel-elimination,fuse-bias,fuse-activation{ops=relu+clip},sparsify{max-density=0.55}';
+export const DEFAULT_COMPILE_PIPELINE = 'canonicalize,fold-batchnorm,mask-propagation,channel-elimination,fuse-bias,fuse-activation{ops=relu+clip},nm-layout,sparsify{max-density=0.55}';
 
 export const compileCommand: Command = {
   name: 'compile',

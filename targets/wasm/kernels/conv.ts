@@ -89,21 +89,35 @@ export function weightTimesCols(mod: binaryen.Module, name: string, p: WeightCol
   }
   // Dense weights: four output channels at a time share each loaded column vector.
   const M4 = p.M - (p.M % 4);
-  const accs = [fb.local(v128), fb.local(v128), fb.local(v128), fb.local(v128)];
-  const cv = fb.local(v128);
   const bAt = (r: number) => (p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.add(fb.add(fb.get(m), fb.c(r)), fb.c(p.mStart)))) : mod.f32.const(0));
   const wAt = (r: number) => mod.f32.load(0, 4, fb.at(fb.c(p.dense!), fb.add(fb.mul(fb.add(fb.get(m), fb.c(r)), fb.c(p.CK)), fb.get(k))));
   const yAt = (r: number) => fb.at(fb.add(fb.get(0), fb.c(p.y)), fb.add(fb.mul(fb.add(fb.add(fb.get(m), fb.c(r)), fb.c(p.mStart)), fb.c(p.P)), fb.get(pp)));
+  // Register block: 4 output channels x (4 * vecs) positions; each weight is loaded once as a
+  // splat (load32_splat) per block of positions, each column vector once per 4 channels; pointers
+  // advance instead of recomputing addresses.
+  const P8 = p.P - (p.P % 8);
+  const cp = fb.local(i32), wp = fb.local(i32), wv = fb.local(v128);
+  const accs2 = Array.from({ length: 4 }, () => [fb.local(v128), fb.local(v128)]);
+  const cvs = [fb.local(v128), fb.local(v128)];
+  const blockLoop = (vecs: number, from: Expr, to: number): Expr => fb.for(pp, from, fb.c(to), 4 * vecs, [
+    ...accs2.flatMap((row, r) => row.slice(0, vecs).map((a) => fb.set(a, mod.f32x4.splat(bAt(r))))),
+    fb.set(cp, fb.at(fb.c(p.col), fb.get(pp))),
+    fb.set(wp, fb.at(fb.c(p.dense!), fb.mul(fb.get(m), fb.c(p.CK)))),
+    fb.for(k, fb.c(0), fb.c(p.CK), 1, [
+      ...cvs.slice(0, vecs).map((cv, v) => fb.set(cv, mod.v128.load(16 * v, 4, fb.get(cp)))),
+      ...accs2.flatMap((row, r) => [
+        fb.set(wv, mod.v128.load32_splat(r * p.CK * 4, 4, fb.get(wp))),
+        ...row.slice(0, vecs).map((a, v) => fb.set(a, mod.f32x4.add(fb.get(a, v128), mod.f32x4.mul(fb.get(wv, v128), fb.get(cvs[v]!, v128))))),
+      ]),
+      fb.set(cp, fb.add(fb.get(cp), fb.c(p.P * 4))),
+      fb.set(wp, fb.add(fb.get(wp), fb.c(4))),
+    ]),
+    ...accs2.flatMap((row, r) => row.slice(0, vecs).map((a, v) => mod.v128.store(16 * v, 4, yAt(r), actVec(mod, p.act, fb.get(a, v128))))),
+  ]);
   fb.finish(name, [
     fb.for(m, fb.c(0), fb.c(M4), 4, [
-      fb.for(pp, fb.c(0), fb.c(P4), 4, [
-        ...accs.map((a, r) => fb.set(a, mod.f32x4.splat(bAt(r)))),
-        fb.for(k, fb.c(0), fb.c(p.CK), 1, [
-          fb.set(cv, mod.v128.load(0, 4, fb.at(fb.c(p.col), fb.add(fb.mul(fb.get(k), fb.c(p.P)), fb.get(pp))))),
-          ...accs.map((a, r) => fb.set(a, mod.f32x4.add(fb.get(a, v128), mod.f32x4.mul(mod.f32x4.splat(wAt(r)), fb.get(cv, v128))))),
-        ]),
-        ...accs.map((a, r) => mod.v128.store(0, 4, yAt(r), actVec(mod, p.act, fb.get(a, v128)))),
-      ]),
+      blockLoop(2, fb.c(0), P8),
+      blockLoop(1, fb.c(P8), P4),
       // scalar tail of positions for these four rows
       fb.for(pp, fb.c(P4), fb.c(p.P), 1, [
         ...[0, 1, 2, 3].map((r) => mod.block(null, [

@@ -228,3 +228,100 @@ export function nmMatmul(mod: binaryen.Module, name: string, p: NmMatmul): void 
     mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(row), fb.c(p.N)), fb.get(o))), actScalar(mod, p.act, sum)),
   ])])]);
 }
+
+/**
+ * Dense matrix-vector products for a few rows (M < 4): the weight is [N, K] row-major and four
+ * outputs at a time are dot products vectorised over K (one x vector load feeds four weight rows),
+ * so nothing but the weight streams from memory; lanes are summed at the end, then a scalar tail.
+ */
+export function denseGemv(mod: binaryen.Module, name: string, p: { x: number; w: number; bias?: number; y: number; M: number; K: number; N: number; act: Activation }): void {
+  const fb = new FnBuilder(mod, []);
+  const { M, K, N } = p;
+  const K4 = K - (K % 4), N4 = N - (N % 4);
+  const m = fb.local(i32), n = fb.local(i32), k = fb.local(i32), wp = fb.local(i32), xp = fb.local(i32), xv = fb.local(v128), s = fb.local(f32);
+  const acc = [fb.local(v128), fb.local(v128), fb.local(v128), fb.local(v128)];
+  const hsum = (a: number) => mod.f32.add(mod.f32.add(mod.f32x4.extract_lane(fb.get(a, v128), 0), mod.f32x4.extract_lane(fb.get(a, v128), 1)), mod.f32.add(mod.f32x4.extract_lane(fb.get(a, v128), 2), mod.f32x4.extract_lane(fb.get(a, v128), 3)));
+  const biasAt = (r: number) => (p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.add(fb.get(n), fb.c(r)))) : mod.f32.const(0));
+  const xAt = () => fb.at(fb.c(p.x), fb.mul(fb.get(m), fb.c(K)));
+  const yAt = (r: number) => fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(m), fb.c(N)), fb.add(fb.get(n), fb.c(r))));
+  // scalar tail over k for `rows` rows starting at n: s = hsum + sum_k w * x
+  const rowTail = (r: number): Expr[] => [
+    fb.set(s, r < 4 ? hsum(acc[r]!) : mod.f32.const(0)),
+    fb.for(k, fb.c(K4), fb.c(K), 1, [fb.set(s, mod.f32.add(fb.get(s, f32), mod.f32.mul(
+      mod.f32.load(0, 4, fb.at(fb.c(p.w), fb.add(fb.mul(fb.add(fb.get(n), fb.c(r)), fb.c(K)), fb.get(k)))),
+      mod.f32.load(0, 4, fb.at(xAt(), fb.get(k))))))]),
+    mod.f32.store(0, 4, yAt(r), actScalar(mod, p.act, mod.f32.add(fb.get(s, f32), biasAt(r)))),
+  ];
+  const block = (rows: number, from: Expr, to: number, step: number) => fb.for(n, from, fb.c(to), step, [
+    ...acc.slice(0, rows).map((a) => fb.set(a, mod.f32x4.splat(mod.f32.const(0)))),
+    fb.set(wp, fb.at(fb.c(p.w), fb.mul(fb.get(n), fb.c(K)))),
+    fb.set(xp, xAt()),
+    fb.for(k, fb.c(0), fb.c(K4), 4, [
+      fb.set(xv, mod.v128.load(0, 4, fb.get(xp))),
+      ...acc.slice(0, rows).map((a, r) => fb.set(a, mod.f32x4.add(fb.get(a, v128), mod.f32x4.mul(mod.v128.load(r * K * 4, 4, fb.get(wp)), fb.get(xv, v128))))),
+      fb.set(wp, fb.add(fb.get(wp), fb.c(16))),
+      fb.set(xp, fb.add(fb.get(xp), fb.c(16))),
+    ]),
+    ...Array.from({ length: rows }, (_, r) => rowTail(r)).flat(),
+  ]);
+  fb.finish(name, [fb.for(m, fb.c(0), fb.c(M), 1, [block(4, fb.c(0), N4, 4), block(1, fb.c(N4), N, 1)])]);
+}
+
+/**
+ * Byte-swizzle masks for a pair of 2:4 groups: 16 bytes of values (group g's two kept values, then
+ * group g+1's) are expanded to group g's 4 lanes by the first mask and group g+1's by the second
+ * (zeros elsewhere). Pattern index = p(g) * 6 + p(g+1), 32 bytes per pattern.
+ */
+export function nm24Masks(): { masks: Uint8Array; patternOf: (i0: number, i1: number) => number } {
+  const pairs: [number, number][] = [];
+  for (let a = 0; a < 4; a++) for (let b = a + 1; b < 4; b++) pairs.push([a, b]);
+  const masks = new Uint8Array(32 * 36).fill(0x80); // index >= 16: zero byte
+  for (let p0 = 0; p0 < 6; p0++) for (let p1 = 0; p1 < 6; p1++) {
+    const base = (p0 * 6 + p1) * 32;
+    [pairs[p0]!, pairs[p1]!].forEach(([a, b], half) => {
+      for (let j = 0; j < 4; j++) {
+        masks[base + half * 16 + a * 4 + j] = half * 8 + j;
+        masks[base + half * 16 + b * 4 + j] = half * 8 + 4 + j;
+      }
+    });
+  }
+  return { masks, patternOf: (i0, i1) => pairs.findIndex(([a, b]) => a === i0 && b === i1) };
+}
+
+/**
+ * 2:4 matrix-vector products (M < 4, K a multiple of 8): per output, each pair of groups of 4 inputs
+ * stores its 4 kept values (16 bytes) and one pattern byte; two byte swizzles expand the values to
+ * the groups' 8 lanes (zeros elsewhere), multiplied with the two x vectors that four outputs share.
+ * Half the weight bytes of the dense kernel plus one byte per 8 inputs.
+ */
+export function nm24Gemv(mod: binaryen.Module, name: string, p: { x: number; y: number; bias?: number; vals: number; pats: number; masks: number; M: number; K: number; N: number; act: Activation }): void {
+  const fb = new FnBuilder(mod, []);
+  const { M, K, N } = p;
+  const G2 = K / 8, N4 = N - (N % 4);
+  const m = fb.local(i32), n = fb.local(i32), g = fb.local(i32), vp = fb.local(i32), pp = fb.local(i32), xp = fb.local(i32), xa = fb.local(v128), xb = fb.local(v128), w = fb.local(v128), mo = fb.local(i32);
+  const acc = [fb.local(v128), fb.local(v128), fb.local(v128), fb.local(v128)];
+  const hsum = (a: number) => mod.f32.add(mod.f32.add(mod.f32x4.extract_lane(fb.get(a, v128), 0), mod.f32x4.extract_lane(fb.get(a, v128), 1)), mod.f32.add(mod.f32x4.extract_lane(fb.get(a, v128), 2), mod.f32x4.extract_lane(fb.get(a, v128), 3)));
+  const biasAt = (r: number) => (p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.add(fb.get(n), fb.c(r)))) : mod.f32.const(0));
+  const block = (rows: number, from: Expr, to: number) => fb.for(n, from, fb.c(to), rows, [
+    ...acc.slice(0, rows).map((a) => fb.set(a, mod.f32x4.splat(mod.f32.const(0)))),
+    fb.set(vp, fb.add(fb.c(p.vals), fb.mul(fb.get(n), fb.c(G2 * 16)))),
+    fb.set(pp, fb.add(fb.c(p.pats), fb.mul(fb.get(n), fb.c(G2)))),
+    fb.set(xp, fb.at(fb.c(p.x), fb.mul(fb.get(m), fb.c(K)))),
+    fb.for(g, fb.c(0), fb.c(G2), 1, [
+      fb.set(xa, mod.v128.load(0, 4, fb.get(xp))),
+      fb.set(xb, mod.v128.load(16, 4, fb.get(xp))),
+      ...acc.slice(0, rows).flatMap((a, r) => [
+        fb.set(w, mod.v128.load(r * G2 * 16, 4, fb.get(vp))),
+        fb.set(mo, fb.add(fb.c(p.masks), mod.i32.shl(mod.i32.load8_u(r * G2, 1, fb.get(pp)), fb.c(5)))),
+        fb.set(a, mod.f32x4.add(fb.get(a, v128), mod.f32x4.add(
+          mod.f32x4.mul(fb.get(xa, v128), mod.i8x16.swizzle(fb.get(w, v128), mod.v128.load(0, 16, fb.get(mo)))),
+          mod.f32x4.mul(fb.get(xb, v128), mod.i8x16.swizzle(fb.get(w, v128), mod.v128.load(16, 16, fb.get(mo))))))),
+      ]),
+      fb.set(vp, fb.add(fb.get(vp), fb.c(16))),
+      fb.set(pp, fb.add(fb.get(pp), fb.c(1))),
+      fb.set(xp, fb.add(fb.get(xp), fb.c(32))),
+    ]),
+    ...Array.from({ length: rows }, (_, r) => mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(m), fb.c(N)), fb.add(fb.get(n), fb.c(r)))), actScalar(mod, p.act, mod.f32.add(hsum(acc[r]!), biasAt(r))))),
+  ]);
+  fb.finish(name, [fb.for(m, fb.c(0), fb.c(M), 1, [block(4, fb.c(0), N4), block(1, fb.c(N4), N)])]);
+}

@@ -11,7 +11,7 @@ import { constData } from '../../../src/pass/helpers.js';
 import type { Encoding } from '../../../src/ir/encodings.js';
 import { none, type Expr } from '../emit.js';
 import type { Activation } from '../kernels/activation.js';
-import { batchedScratch, bsrMatmul, csrMatmul, csrMatmulBatched, denseMatmul, nmMatmul } from '../kernels/matmul.js';
+import { batchedScratch, bsrMatmul, csrMatmul, csrMatmulBatched, denseGemv, denseMatmul, nm24Gemv, nm24Masks, nmMatmul } from '../kernels/matmul.js';
 import { convTransposeScatter, depthwiseConv, im2col, weightTimesCols } from '../kernels/conv.js';
 import { mapKernel, type Num } from '../kernels/map.js';
 import { tableCopy } from '../kernels/movement.js';
@@ -133,6 +133,31 @@ function lowerConstWeight(op: Op, lc: LowerContext, p: ConstWeight, enc: Encodin
         t++;
       }
     }
+    if (ok && enc.n === 2 && enc.m === 4 && M < 4 && K % 8 === 0) {
+      // Every group gets exactly two slots in position order (a missing value is a stored 0), then
+      // one pattern byte per pair of groups.
+      const { masks, patternOf } = nm24Masks();
+      const pats = new Uint8Array(N * G / 2);
+      for (let i = 0; i < N * G; i++) {
+        const got = [0, 1].filter((t) => vals[2 * i + t] !== 0).map((t) => [idx[2 * i + t]!, vals[2 * i + t]!] as const);
+        while (got.length < 2) {
+          const free = [0, 1, 2, 3].find((j) => !got.some(([q]) => q === j))!;
+          got.push([free, 0]);
+        }
+        got.sort((u, v) => u[0] - v[0]);
+        vals[2 * i] = got[0]![1];
+        vals[2 * i + 1] = got[1]![1];
+        const pat = patternOf(got[0]![0], got[1]![0]);
+        if (i % 2 === 0) pats[i >> 1] = pat * 6;
+        else pats[i >> 1]! += pat;
+      }
+      const vl = lc.put(new Uint8Array(vals.buffer)), pt = lc.put(pats), mk = lc.put(masks);
+      lc.step({
+        op, kernel: 'nm24_gemv', format: 'nm 2:4 (pattern bytes)', schedule: { outputsPerBlock: 4, lanes: 'f32x4 over a group' },
+        emit: (mod, name, addr) => nm24Gemv(mod, name, { x: addr(x), y: addr(y), ...b, vals: vl, pats: pt, masks: mk, M, K, N, act }),
+      });
+      return;
+    }
     if (ok) {
       const vl = lc.put(new Uint8Array(vals.buffer)), ix = lc.put(idx);
       lc.step({
@@ -162,6 +187,12 @@ function lowerConstWeight(op: Op, lc: LowerContext, p: ConstWeight, enc: Encodin
     } else {
       lc.step({ op, kernel: 'csr_matmul', format: fmt, schedule: { accumulators: 4 }, emit: (mod, name, addr) => csrMatmul(mod, name, csrArgs(addr)) });
     }
+    return;
+  }
+  if (M < 4) {
+    // A few rows: dot products over K with the weight stored [N, K].
+    const wNK = lc.putF32(Array.from({ length: K * N }, (_, i) => at(i % K, Math.floor(i / K))));
+    lc.step({ op, kernel: 'dense_gemv', format: 'dense', schedule: { outputsPerBlock: 4, lanes: 'f32x4 over K' }, emit: (mod, name, addr) => denseGemv(mod, name, { x: addr(x), w: wNK, y: addr(y), ...b, M, K, N, act }) });
     return;
   }
   const wt = lc.putF32(Array.from({ length: K * N }, (_, i) => at(Math.floor(i / N), i % N)));
