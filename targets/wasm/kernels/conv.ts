@@ -133,26 +133,54 @@ export function weightTimesCols(mod: binaryen.Module, name: string, p: WeightCol
   ]);
 }
 
-/** Depthwise 2-d convolution (one input channel per output channel), direct loops, all images. */
+/**
+ * Depthwise 2-d convolution (one input channel per output channel), all images. With stride 1 the
+ * output columns whose whole window lies inside the row are done four at a time (each tap a
+ * broadcast weight times an unaligned vector of x); borders and other strides take the scalar path
+ * with bounds checks.
+ */
 export function depthwiseConv(mod: binaryen.Module, name: string, p: ConvGeometry2d & { x: number; w: number; bias?: number; y: number; N: number; act: Activation }): void {
   const fb = new FnBuilder(mod, []);
-  const plane = fb.local(i32), oh = fb.local(i32), ow = fb.local(i32), i = fb.local(i32), j = fb.local(i32), ih = fb.local(i32), iw = fb.local(i32), s = fb.local(f32), ch = fb.local(i32), xb = fb.local(i32);
+  const plane = fb.local(i32), oh = fb.local(i32), ow = fb.local(i32), i = fb.local(i32), j = fb.local(i32), ih = fb.local(i32), iw = fb.local(i32), s = fb.local(f32), ch = fb.local(i32), xb = fb.local(i32), wb = fb.local(i32), acc = fb.local(v128), xrow = fb.local(i32);
+  const biasS = () => (p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.get(ch))) : mod.f32.const(0));
+  const yAddr = () => fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(plane), fb.c(p.OH * p.OW)), fb.add(fb.mul(fb.get(oh), fb.c(p.OW)), fb.get(ow))));
+  const scalarCols = (from: Expr, to: Expr) => fb.for(ow, from, to, 1, [
+    fb.set(s, biasS()),
+    fb.for(i, fb.c(0), fb.c(p.kh), 1, [
+      fb.set(ih, fb.add(mod.i32.sub(fb.mul(fb.get(oh), fb.c(p.sh)), fb.c(p.ph)), fb.mul(fb.get(i), fb.c(p.dh)))),
+      mod.if(mod.i32.lt_u(fb.get(ih), fb.c(p.H)), fb.for(j, fb.c(0), fb.c(p.kw), 1, [
+        fb.set(iw, fb.add(mod.i32.sub(fb.mul(fb.get(ow), fb.c(p.sw)), fb.c(p.pw)), fb.mul(fb.get(j), fb.c(p.dw)))),
+        mod.if(mod.i32.lt_u(fb.get(iw), fb.c(p.W)), fb.set(s, mod.f32.add(fb.get(s, f32), mod.f32.mul(
+          mod.f32.load(0, 4, fb.at(fb.get(wb), fb.add(fb.mul(fb.get(i), fb.c(p.kw)), fb.get(j)))),
+          mod.f32.load(0, 4, fb.at(fb.get(xb), fb.add(fb.mul(fb.get(ih), fb.c(p.W)), fb.get(iw)))))))),
+      ])),
+    ]),
+    mod.f32.store(0, 4, yAddr(), actScalar(mod, p.act, fb.get(s, f32))),
+  ]);
+  // Columns whose window is inside the row (stride 1): [lo, hi).
+  const lo = Math.min(p.OW, p.pw), hi = Math.max(lo, Math.min(p.OW, p.W - (p.kw - 1) * p.dw + p.pw));
+  const vecEnd = lo + 4 * Math.floor((hi - lo) / 4);
+  const simd = p.sw === 1 && vecEnd > lo;
+  const vectorCols = (): Expr => fb.for(ow, fb.c(lo), fb.c(vecEnd), 4, [
+    fb.set(acc, mod.f32x4.splat(biasS())),
+    ...Array.from({ length: p.kh }, (_, ki) => mod.block(null, [
+      fb.set(ih, fb.add(mod.i32.sub(fb.get(oh), fb.c(p.ph)), fb.c(ki * p.dh))),
+      mod.if(mod.i32.lt_u(fb.get(ih), fb.c(p.H)), mod.block(null, [
+        fb.set(xrow, fb.at(fb.get(xb), fb.add(fb.mul(fb.get(ih), fb.c(p.W)), mod.i32.sub(fb.get(ow), fb.c(p.pw))))),
+        ...Array.from({ length: p.kw }, (_, kj) => fb.set(acc, mod.f32x4.add(fb.get(acc, v128), mod.f32x4.mul(
+          mod.v128.load32_splat((ki * p.kw + kj) * 4, 4, fb.get(wb)),
+          mod.v128.load(kj * p.dw * 4, 4, fb.get(xrow)))))),
+      ])),
+    ])),
+    mod.v128.store(0, 4, yAddr(), actVec(mod, p.act, fb.get(acc, v128))),
+  ]);
   fb.finish(name, [fb.for(plane, fb.c(0), fb.c(p.N * p.C), 1, [
     fb.set(ch, mod.i32.rem_u(fb.get(plane), fb.c(p.C))),
     fb.set(xb, fb.at(fb.c(p.x), fb.mul(fb.get(plane), fb.c(p.H * p.W)))),
-    fb.for(oh, fb.c(0), fb.c(p.OH), 1, [fb.for(ow, fb.c(0), fb.c(p.OW), 1, [
-      fb.set(s, p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.get(ch))) : mod.f32.const(0)),
-      fb.for(i, fb.c(0), fb.c(p.kh), 1, [
-        fb.set(ih, fb.add(mod.i32.sub(fb.mul(fb.get(oh), fb.c(p.sh)), fb.c(p.ph)), fb.mul(fb.get(i), fb.c(p.dh)))),
-        mod.if(mod.i32.lt_u(fb.get(ih), fb.c(p.H)), fb.for(j, fb.c(0), fb.c(p.kw), 1, [
-          fb.set(iw, fb.add(mod.i32.sub(fb.mul(fb.get(ow), fb.c(p.sw)), fb.c(p.pw)), fb.mul(fb.get(j), fb.c(p.dw)))),
-          mod.if(mod.i32.lt_u(fb.get(iw), fb.c(p.W)), fb.set(s, mod.f32.add(fb.get(s, f32), mod.f32.mul(
-            mod.f32.load(0, 4, fb.at(fb.c(p.w), fb.add(fb.mul(fb.add(fb.mul(fb.get(ch), fb.c(p.kh)), fb.get(i)), fb.c(p.kw)), fb.get(j)))),
-            mod.f32.load(0, 4, fb.at(fb.get(xb), fb.add(fb.mul(fb.get(ih), fb.c(p.W)), fb.get(iw)))))))),
-        ])),
-      ]),
-      mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(plane), fb.c(p.OH * p.OW)), fb.add(fb.mul(fb.get(oh), fb.c(p.OW)), fb.get(ow)))), actScalar(mod, p.act, fb.get(s, f32))),
-    ])]),
+    fb.set(wb, fb.at(fb.c(p.w), fb.mul(fb.get(ch), fb.c(p.kh * p.kw)))),
+    fb.for(oh, fb.c(0), fb.c(p.OH), 1, simd
+      ? [scalarCols(fb.c(0), fb.c(lo)), vectorCols(), scalarCols(fb.c(vecEnd), fb.c(p.OW))]
+      : [scalarCols(fb.c(0), fb.c(p.OW))]),
   ])]);
 }
 
