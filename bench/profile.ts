@@ -1,6 +1,6 @@
 // `npm run bench:profile -- <bert|resnet|mobilenet|mlp90>`: where a compiled benchmark model spends
 // its time, kernel by kernel (each step exported and timed on its own, median of repeated calls).
-import { Tensor } from '../src/ir/tensor.js';
+import { readFileSync } from 'node:fs';
 import { importOnnx } from '../src/importer/import.js';
 import { runPipeline } from '../src/pass/manager.js';
 import { parsePipeline } from '../src/pass/pipeline.js';
@@ -19,6 +19,7 @@ const MODELS: Record<string, [() => Uint8Array, Record<string, number[]>]> = {
   mlp90b16: [() => mlp('unstructured90'), { x: [16, 1024] }],
   mlp24: [() => mlp('nm24'), { x: [1, 1024] }],
   mlpdense: [() => mlp('dense'), { x: [1, 1024] }],
+  resnet50: [() => new Uint8Array(readFileSync(new URL('../../shared/onnx-tests/light/light_resnet50.onnx', import.meta.url))), { 'gpu_0/data_0': [1, 3, 224, 224] }],
 };
 const which = process.argv[2] ?? 'bert';
 const entry = MODELS[which];

@@ -7,12 +7,12 @@ import { parseModule } from '../ir/parser.js';
 import { verifyOrThrow } from '../ir/verifier.js';
 import { runPipeline } from '../pass/manager.js';
 import { parsePipeline } from '../pass/pipeline.js';
-import { compileWasm } from '../../targets/wasm/compile.js';
+import { compileWasm, SUPPORTED_WASM_OPS } from '../../targets/wasm/compile.js';
+import { wasmToText } from '../../targets/wasm/emit.js';
 import { loaderSource, typesSource } from '../../targets/wasm/loader.js';
 import { CliError, type Command } from './command.js';
 import { parseShapes } from './import.js';
 import { loadRegistry, readInput } from './opt.js';
-import binaryen from 'binaryen';
 
 export const DEFAULT_COMPILE_PIPELINE = 'canonicalize,fold-batchnorm,mask-propagation,channel-elimination,fuse-bias,fuse-activation{ops=relu+clip},nm-layout,sparsify{max-density=0.55}';
 
@@ -20,7 +20,7 @@ export const compileCommand: Command = {
   name: 'compile',
   summary: 'Compile a model to WebAssembly SIMD (model.wasm, model.mjs, model.d.ts, manifest.json).',
   usage: '<model.onnx | file.ir> -o DIR [-p pipeline] [--shape name=dims] [--emit wat]',
-  description: `Runs the pass pipeline (default: ${DEFAULT_COMPILE_PIPELINE}), then lowers to one wasm module with a static memory plan. Shapes must be static: fix named dims with --shape. The wasm target compiles Gemm/MatMul (dense and CSR), Relu, Add/Sub/Mul and reshapes so far.`,
+  description: `Runs the pass pipeline (default: ${DEFAULT_COMPILE_PIPELINE}), then lowers to one wasm module with a static memory plan. Shapes must be static: fix named dims with --shape. Element types: f32, f64, signed and unsigned 8-64-bit integers, bool. Ops: ${SUPPORTED_WASM_OPS.join(', ')}.`,
   positionals: [1, 1],
   options: {
     output: { type: 'string', short: 'o', arg: 'DIR', help: 'output folder' },
@@ -52,10 +52,7 @@ export const compileCommand: Command = {
     writeFileSync(join(dir, 'model.mjs'), loaderSource(full));
     writeFileSync(join(dir, 'model.d.ts'), typesSource(full));
     if (args.options['emit'] === 'wat') {
-      const m = binaryen.readBinary(wasm);
-      m.setFeatures(binaryen.Features.All);
-      writeFileSync(join(dir, 'model.wat'), m.emitText());
-      m.dispose();
+      writeFileSync(join(dir, 'model.wat'), wasmToText(wasm));
     } else if (args.options['emit'] !== undefined) throw new CliError(`--emit takes 'wat', got '${String(args.options['emit'])}'`);
     const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
     io.out(`wrote ${out}/model.wasm (${kb(wasm.byteLength)}), model.mjs, model.d.ts, manifest.json: ${manifest.kernels.length} kernels (${[...new Set(manifest.kernels.map((k) => k.kernel))].join(', ')}), weights ${kb(manifest.weightBytes)}, activation arena ${kb(manifest.arenaBytes)}\n`);

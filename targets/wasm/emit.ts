@@ -54,4 +54,13 @@ export class FnBuilder {
   }
 }
 
+/** The text form of a module (`--emit wat`). */
+export function wasmToText(wasm: Uint8Array): string {
+  const m = binaryen.readBinary(wasm);
+  m.setFeatures(binaryen.Features.All);
+  const text = m.emitText();
+  m.dispose();
+  return text;
+}
+
 export { binaryen };

@@ -70,9 +70,22 @@ export function weightTimesCols(mod: binaryen.Module, name: string, p: WeightCol
       ]),
     ]);
   };
+  // Four vectors (16 positions) per pass over a row's weights, then single vectors, then scalars.
+  const P16 = p.P - (p.P % 16);
+  const acc4 = [acc, fb.local(v128), fb.local(v128), fb.local(v128)];
+  const wsplat = fb.local(v128), cptr = fb.local(i32);
   const perRow = (mFrom: Expr) => fb.for(m, mFrom, fb.c(p.M), 1, [
     fb.set(yrow, fb.at(fb.add(fb.get(0), fb.c(p.y)), fb.mul(fb.add(fb.get(m), fb.c(p.mStart)), fb.c(p.P)))),
-    fb.for(pp, fb.c(0), fb.c(P4), 4, [
+    fb.for(pp, fb.c(0), fb.c(P16), 16, [
+      ...acc4.map((a) => fb.set(a, mod.f32x4.splat(b()))),
+      loopWeights([
+        fb.set(wsplat, mod.f32x4.splat(fb.get(w, f32))),
+        fb.set(cptr, fb.at(fb.c(p.col), fb.add(fb.mul(fb.get(ck), fb.c(p.P)), fb.get(pp)))),
+        ...acc4.map((a, v) => fb.set(a, mod.f32x4.add(fb.get(a, v128), mod.f32x4.mul(fb.get(wsplat, v128), mod.v128.load(16 * v, 4, fb.get(cptr)))))),
+      ]),
+      ...acc4.map((a, v) => mod.v128.store(16 * v, 4, fb.at(fb.get(yrow), fb.get(pp)), actVec(mod, p.act, fb.get(a, v128)))),
+    ]),
+    fb.for(pp, fb.c(P16), fb.c(P4), 4, [
       fb.set(acc, mod.f32x4.splat(b())),
       loopWeights([fb.set(acc, mod.f32x4.add(fb.get(acc, v128), mod.f32x4.mul(mod.f32x4.splat(fb.get(w, f32)), colAt(true))))]),
       mod.v128.store(0, 4, fb.at(fb.get(yrow), fb.get(pp)), actVec(mod, p.act, fb.get(acc, v128))),

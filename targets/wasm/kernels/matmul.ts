@@ -65,35 +65,6 @@ export interface CsrMatmul {
   act: Activation;
 }
 
-/**
- * y[m, n] = act(bias[n] + sum over nonzeros j of row n: vals[j] * x[m, cols[j]]). The nonzeros of a
- * row are taken four at a time into four accumulators (independent adds), then a scalar tail.
- */
-export function csrMatmul(mod: binaryen.Module, name: string, p: CsrMatmul): void {
-  const fb = new FnBuilder(mod, []);
-  const m = fb.local(i32), n = fb.local(i32), j = fb.local(i32), end = fb.local(i32), end4 = fb.local(i32), xrow = fb.local(i32);
-  const acc = [fb.local(f32), fb.local(f32), fb.local(f32), fb.local(f32)];
-  const colAt = (off: number) => (p.colBytes === 2
-    ? mod.i32.load16_u(0, 2, fb.add(fb.c(p.cols), fb.mul(fb.add(fb.get(j), fb.c(off)), fb.c(2))))
-    : mod.i32.load(0, 4, fb.at(fb.c(p.cols), fb.add(fb.get(j), fb.c(off)))));
-  const term = (off: number) => mod.f32.mul(mod.f32.load(0, 4, fb.at(fb.c(p.vals), fb.add(fb.get(j), fb.c(off)))), mod.f32.load(0, 4, fb.at(fb.get(xrow), colAt(off))));
-  fb.finish(name, [
-    fb.for(m, fb.c(0), fb.c(p.M), 1, [
-      fb.set(xrow, fb.at(fb.c(p.x), fb.mul(fb.get(m), fb.c(p.K)))),
-      fb.for(n, fb.c(0), fb.c(p.N), 1, [
-        ...acc.map((a, q) => fb.set(a, q === 0 && p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.get(n))) : mod.f32.const(0))),
-        fb.set(j, mod.i32.load(0, 4, fb.at(fb.c(p.rowPtr), fb.get(n)))),
-        fb.set(end, mod.i32.load(0, 4, fb.at(fb.c(p.rowPtr), fb.add(fb.get(n), fb.c(1))))),
-        fb.set(end4, mod.i32.sub(fb.get(end), fb.c(3))),
-        fb.for(j, fb.get(j), fb.get(end4), 4, acc.map((a, q) => fb.set(a, mod.f32.add(fb.get(a, f32), term(q))))),
-        fb.for(j, fb.get(j), fb.get(end), 1, [fb.set(acc[0]!, mod.f32.add(fb.get(acc[0]!, f32), term(0)))]),
-        mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(m), fb.c(p.N)), fb.get(n))),
-          actScalar(mod, p.act, mod.f32.add(mod.f32.add(fb.get(acc[0]!, f32), fb.get(acc[1]!, f32)), mod.f32.add(fb.get(acc[2]!, f32), fb.get(acc[3]!, f32))))),
-      ]),
-    ]),
-  ]);
-}
-
 export interface CsrMatmulBatched extends CsrMatmul {
   /** Scratch for x transposed [K, Mp] and y transposed [N, Mp] (Mp: M rounded up to 4). */
   scratch: number;
@@ -324,4 +295,54 @@ export function nm24Gemv(mod: binaryen.Module, name: string, p: { x: number; y: 
     ...Array.from({ length: rows }, (_, r) => mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(m), fb.c(N)), fb.add(fb.get(n), fb.c(r)))), actScalar(mod, p.act, mod.f32.add(hsum(acc[r]!), biasAt(r))))),
   ]);
   fb.finish(name, [fb.for(m, fb.c(0), fb.c(M), 1, [block(4, fb.c(0), N4), block(1, fb.c(N4), N)])]);
+}
+
+export interface SellGemv {
+  x: number; y: number; bias?: number;
+  /** Sliced ELL over the weight viewed as [N, K]: rows sorted by length, 4 rows (lanes) per slice, each slice padded to its longest row. */
+  slices: number;
+  /** i32 per slice: its length (steps); i32 per lane: the output row (-1 for padding lanes). */
+  lens: number; rows: number;
+  /** Per step of a slice: 4 values (f32, lane = row) and 4 column indices (u16 or i32). */
+  vals: number; cols: number; colBytes: 2 | 4;
+  M: number; K: number; N: number;
+  act: Activation;
+}
+
+/**
+ * Sparse matrix-vector products (batch < 4) vectorised over four output rows: each step of a slice
+ * multiplies four values (one per row) with the four x values their column indices pick, so the
+ * accumulator lanes are the four outputs and no horizontal sums are needed. Rows are sorted by
+ * length before slicing so little padding is stored.
+ */
+export function sellGemv(mod: binaryen.Module, name: string, p: SellGemv): void {
+  const fb = new FnBuilder(mod, []);
+  const m = fb.local(i32), s = fb.local(i32), t = fb.local(i32), len = fb.local(i32), vp = fb.local(i32), cp = fb.local(i32), xb = fb.local(i32), acc = fb.local(v128), row = fb.local(i32), v = fb.local(f32);
+  const col = (r: number) => (p.colBytes === 2 ? mod.i32.load16_u(2 * r, 2, fb.get(cp)) : mod.i32.load(4 * r, 4, fb.get(cp)));
+  const xAt = (r: number) => mod.f32.load(0, 4, fb.at(fb.get(xb), col(r)));
+  let xv: Expr = mod.f32x4.splat(xAt(0));
+  for (let r = 1; r < 4; r++) xv = mod.f32x4.replace_lane(xv, r, xAt(r));
+  const store = (r: number): Expr => mod.block(null, [
+    fb.set(row, mod.i32.load(r * 4, 4, fb.at(fb.c(p.rows), fb.mul(fb.get(s), fb.c(4))))),
+    mod.if(mod.i32.ge_s(fb.get(row), fb.c(0)), mod.block(null, [
+      fb.set(v, mod.f32x4.extract_lane(fb.get(acc, v128), r)),
+      ...(p.bias !== undefined ? [fb.set(v, mod.f32.add(fb.get(v, f32), mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.get(row)))))] : []),
+      mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(m), fb.c(p.N)), fb.get(row))), actScalar(mod, p.act, fb.get(v, f32))),
+    ])),
+  ]);
+  fb.finish(name, [fb.for(m, fb.c(0), fb.c(p.M), 1, [
+    fb.set(xb, fb.at(fb.c(p.x), fb.mul(fb.get(m), fb.c(p.K)))),
+    fb.set(vp, fb.c(p.vals)),
+    fb.set(cp, fb.c(p.cols)),
+    fb.for(s, fb.c(0), fb.c(p.slices), 1, [
+      fb.set(acc, mod.f32x4.splat(mod.f32.const(0))),
+      fb.set(len, mod.i32.load(0, 4, fb.at(fb.c(p.lens), fb.get(s)))),
+      fb.for(t, fb.c(0), fb.get(len), 1, [
+        fb.set(acc, mod.f32x4.add(fb.get(acc, v128), mod.f32x4.mul(mod.v128.load(0, 4, fb.get(vp)), xv))),
+        fb.set(vp, fb.add(fb.get(vp), fb.c(16))),
+        fb.set(cp, fb.add(fb.get(cp), fb.c(4 * p.colBytes))),
+      ]),
+      store(0), store(1), store(2), store(3),
+    ]),
+  ])]);
 }

@@ -11,7 +11,7 @@ import { constData } from '../../../src/pass/helpers.js';
 import type { Encoding } from '../../../src/ir/encodings.js';
 import { none, type Expr } from '../emit.js';
 import type { Activation } from '../kernels/activation.js';
-import { batchedScratch, bsrMatmul, csrMatmul, csrMatmulBatched, denseGemv, denseMatmul, nm24Gemv, nm24Masks, nmMatmul } from '../kernels/matmul.js';
+import { batchedScratch, bsrMatmul, csrMatmulBatched, sellGemv, denseGemv, denseMatmul, nm24Gemv, nm24Masks, nmMatmul } from '../kernels/matmul.js';
 import { convTransposeScatter, depthwiseConv, im2col, weightTimesCols } from '../kernels/conv.js';
 import { mapKernel, type Num } from '../kernels/map.js';
 import { tableCopy } from '../kernels/movement.js';
@@ -176,16 +176,36 @@ function lowerConstWeight(op: Op, lc: LowerContext, p: ConstWeight, enc: Encodin
       rowPtr.push(cols.length);
     }
     const colBytes: 2 | 4 = K <= 65536 ? 2 : 4;
-    const rp = lc.putI32(rowPtr);
-    const cl = lc.put(colBytes === 2 ? new Uint8Array(Uint16Array.from(cols).buffer) : new Uint8Array(Int32Array.from(cols).buffer));
-    const vl = lc.putF32(vals);
+    const csrData = () => ({ rowPtr: lc.putI32(rowPtr), cols: lc.put(colBytes === 2 ? new Uint8Array(Uint16Array.from(cols).buffer) : new Uint8Array(Int32Array.from(cols).buffer)), vals: lc.putF32(vals) });
     const fmt = `csr (${cols.length} nonzeros, u${colBytes * 8} indices${enc.kind !== 'csr' ? `, stored #${enc.kind}` : ''})`;
-    const csrArgs = (addr: (v: Value) => number) => ({ x: addr(x), y: addr(y), ...b, rowPtr: rp, cols: cl, vals: vl, colBytes, M, K, N, act });
     if (M >= 4) {
       const tile = Math.min(32, Math.ceil(M / 4) * 4);
+      const d = csrData();
+      const csrArgs = (addr: (v: Value) => number) => ({ x: addr(x), y: addr(y), ...b, rowPtr: d.rowPtr, cols: d.cols, vals: d.vals, colBytes, M, K, N, act });
       lc.step({ op, kernel: 'csr_matmul_batched', format: fmt, schedule: { lanes: 'f32x4 over the batch', tile }, scratch: batchedScratch(M, K, N), emit: (mod, name, addr, scratch) => csrMatmulBatched(mod, name, { ...csrArgs(addr), scratch, tile }) });
     } else {
-      lc.step({ op, kernel: 'csr_matmul', format: fmt, schedule: { accumulators: 4 }, emit: (mod, name, addr) => csrMatmul(mod, name, csrArgs(addr)) });
+      // A few rows: sliced ELL, four rows per slice (lanes), rows sorted by length.
+      const order = Array.from({ length: N }, (_, n) => n).sort((a, c) => (rowPtr[c + 1]! - rowPtr[c]!) - (rowPtr[a + 1]! - rowPtr[a]!));
+      const slices = Math.ceil(N / 4);
+      const lens: number[] = [], rows: number[] = [], sv: number[] = [], sc: number[] = [];
+      for (let si = 0; si < slices; si++) {
+        const lanes = [0, 1, 2, 3].map((r) => order[si * 4 + r]);
+        const len = Math.max(...lanes.map((n) => (n === undefined ? 0 : rowPtr[n + 1]! - rowPtr[n]!)));
+        lens.push(len);
+        rows.push(...lanes.map((n) => n ?? -1));
+        for (let t = 0; t < len; t++) {
+          for (const n of lanes) {
+            const j = n === undefined ? -1 : rowPtr[n]! + t;
+            const real = n !== undefined && j < rowPtr[n + 1]!;
+            sv.push(real ? vals[j]! : 0);
+            sc.push(real ? cols[j]! : 0);
+          }
+        }
+      }
+      const stored = sv.length;
+      const sl = lc.putI32(lens), sr = lc.putI32(rows), svA = lc.putF32(sv), scA = lc.put(colBytes === 2 ? new Uint8Array(Uint16Array.from(sc).buffer) : new Uint8Array(Int32Array.from(sc).buffer));
+      const sfmt = `csr as sliced ELL (4-row slices by length, ${cols.length} nonzeros, ${(100 * (stored - cols.length) / Math.max(1, stored)).toFixed(1)}% padding, u${colBytes * 8} indices${enc.kind !== 'csr' ? `, stored #${enc.kind}` : ''})`;
+      lc.step({ op, kernel: 'sell_gemv', format: sfmt, schedule: { sliceRows: 4, lanes: 'f32x4 over 4 rows' }, emit: (mod, name, addr) => sellGemv(mod, name, { x: addr(x), y: addr(y), ...b, slices, lens: sl, rows: sr, vals: svA, cols: scA, colBytes, M, K, N, act }) });
     }
     return;
   }
