@@ -147,10 +147,10 @@ export function weightTimesCols(mod: binaryen.Module, name: string, p: WeightCol
 }
 
 /**
- * Depthwise 2-d convolution (one input channel per output channel), all images. With stride 1 the
- * output columns whose whole window lies inside the row are done four at a time (each tap a
- * broadcast weight times an unaligned vector of x); borders and other strides take the scalar path
- * with bounds checks.
+ * Depthwise 2-d convolution (one input channel per output channel), all images. With stride 1 or 2
+ * the output columns whose whole window lies inside the row are done four at a time (each tap a
+ * broadcast weight times an unaligned vector of x; stride 2 keeps the even lanes of two vectors);
+ * borders and other strides take the scalar path with bounds checks.
  */
 export function depthwiseConv(mod: binaryen.Module, name: string, p: ConvGeometry2d & { x: number; w: number; bias?: number; y: number; N: number; act: Activation }): void {
   const fb = new FnBuilder(mod, []);
@@ -170,19 +170,23 @@ export function depthwiseConv(mod: binaryen.Module, name: string, p: ConvGeometr
     ]),
     mod.f32.store(0, 4, yAddr(), actScalar(mod, p.act, fb.get(s, f32))),
   ]);
-  // Columns whose window is inside the row (stride 1): [lo, hi).
-  const lo = Math.min(p.OW, p.pw), hi = Math.max(lo, Math.min(p.OW, p.W - (p.kw - 1) * p.dw + p.pw));
+  // Columns whose window is inside the row: [lo, hi); stride 2 reads 8 values and keeps the even lanes.
+  const lo = Math.min(p.OW, Math.ceil(p.pw / p.sw)), hi = Math.max(lo, Math.min(p.OW, Math.floor((p.W - 1 + p.pw - (p.kw - 1) * p.dw) / p.sw) + 1));
   const vecEnd = lo + 4 * Math.floor((hi - lo) / 4);
-  const simd = p.sw === 1 && vecEnd > lo;
+  const simd = (p.sw === 1 || p.sw === 2) && vecEnd > lo;
+  const EVEN = [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27];
+  const xVec = (off: number): Expr => (p.sw === 1
+    ? mod.v128.load(off, 4, fb.get(xrow))
+    : mod.i8x16.shuffle(mod.v128.load(off, 4, fb.get(xrow)), mod.v128.load(off + 16, 4, fb.get(xrow)), EVEN));
   const vectorCols = (): Expr => fb.for(ow, fb.c(lo), fb.c(vecEnd), 4, [
     fb.set(acc, mod.f32x4.splat(biasS())),
     ...Array.from({ length: p.kh }, (_, ki) => mod.block(null, [
-      fb.set(ih, fb.add(mod.i32.sub(fb.get(oh), fb.c(p.ph)), fb.c(ki * p.dh))),
+      fb.set(ih, fb.add(mod.i32.sub(fb.mul(fb.get(oh), fb.c(p.sh)), fb.c(p.ph)), fb.c(ki * p.dh))),
       mod.if(mod.i32.lt_u(fb.get(ih), fb.c(p.H)), mod.block(null, [
-        fb.set(xrow, fb.at(fb.get(xb), fb.add(fb.mul(fb.get(ih), fb.c(p.W)), mod.i32.sub(fb.get(ow), fb.c(p.pw))))),
+        fb.set(xrow, fb.at(fb.get(xb), fb.add(fb.mul(fb.get(ih), fb.c(p.W)), mod.i32.sub(fb.mul(fb.get(ow), fb.c(p.sw)), fb.c(p.pw))))),
         ...Array.from({ length: p.kw }, (_, kj) => fb.set(acc, mod.f32x4.add(fb.get(acc, v128), mod.f32x4.mul(
           mod.v128.load32_splat((ki * p.kw + kj) * 4, 4, fb.get(wb)),
-          mod.v128.load(kj * p.dw * 4, 4, fb.get(xrow)))))),
+          xVec(kj * p.dw * 4))))),
       ])),
     ])),
     mod.v128.store(0, 4, yAddr(), actVec(mod, p.act, fb.get(acc, v128))),
