@@ -201,14 +201,16 @@ export function nmMatmul(mod: binaryen.Module, name: string, p: NmMatmul): void 
 }
 
 /**
- * Dense matrix-vector products for a few rows (M < 4): the weight is [N, K] row-major and four
- * outputs at a time are dot products vectorised over K (one x vector load feeds four weight rows),
- * so nothing but the weight streams from memory; lanes are summed at the end, then a scalar tail.
+ * Dense matrix-vector products for a few rows (M < 4): four outputs at a time are dot products
+ * vectorised over K (one x vector load feeds four weight rows), so nothing but the weight streams
+ * from memory; lanes are summed at the end. With `packed` (K and N multiples of 4) the weight is
+ * stored [N/4][K/4][4 rows][4] so it is read as one sequential stream; else [N, K] row-major.
  */
-export function denseGemv(mod: binaryen.Module, name: string, p: { x: number; w: number; bias?: number; y: number; M: number; K: number; N: number; act: Activation }): void {
+export function denseGemv(mod: binaryen.Module, name: string, p: { x: number; w: number; bias?: number; y: number; M: number; K: number; N: number; act: Activation; packed: boolean }): void {
   const fb = new FnBuilder(mod, []);
   const { M, K, N } = p;
   const K4 = K - (K % 4), N4 = N - (N % 4);
+  const packed = p.packed && K % 4 === 0 && N % 4 === 0;
   const m = fb.local(i32), n = fb.local(i32), k = fb.local(i32), wp = fb.local(i32), xp = fb.local(i32), xv = fb.local(v128), s = fb.local(f32);
   const acc = [fb.local(v128), fb.local(v128), fb.local(v128), fb.local(v128)];
   const hsum = (a: number) => mod.f32.add(mod.f32.add(mod.f32x4.extract_lane(fb.get(a, v128), 0), mod.f32x4.extract_lane(fb.get(a, v128), 1)), mod.f32.add(mod.f32x4.extract_lane(fb.get(a, v128), 2), mod.f32x4.extract_lane(fb.get(a, v128), 3)));
@@ -229,8 +231,9 @@ export function denseGemv(mod: binaryen.Module, name: string, p: { x: number; w:
     fb.set(xp, xAt()),
     fb.for(k, fb.c(0), fb.c(K4), 4, [
       fb.set(xv, mod.v128.load(0, 4, fb.get(xp))),
-      ...acc.slice(0, rows).map((a, r) => fb.set(a, mod.f32x4.add(fb.get(a, v128), mod.f32x4.mul(mod.v128.load(r * K * 4, 4, fb.get(wp)), fb.get(xv, v128))))),
-      fb.set(wp, fb.add(fb.get(wp), fb.c(16))),
+      // packed: the four rows' vectors for these k are consecutive (one stream); else rows K apart
+      ...acc.slice(0, rows).map((a, r) => fb.set(a, mod.f32x4.add(fb.get(a, v128), mod.f32x4.mul(mod.v128.load(packed ? r * 16 : r * K * 4, 4, fb.get(wp)), fb.get(xv, v128))))),
+      fb.set(wp, fb.add(fb.get(wp), fb.c(packed ? 16 * rows : 16))),
       fb.set(xp, fb.add(fb.get(xp), fb.c(16))),
     ]),
     ...Array.from({ length: rows }, (_, r) => rowTail(r)).flat(),
@@ -265,10 +268,13 @@ export function nm24Masks(): { masks: Uint8Array; patternOf: (i0: number, i1: nu
  * the groups' 8 lanes (zeros elsewhere), multiplied with the two x vectors that four outputs share.
  * Half the weight bytes of the dense kernel plus one byte per 8 inputs.
  */
-export function nm24Gemv(mod: binaryen.Module, name: string, p: { x: number; y: number; bias?: number; vals: number; pats: number; masks: number; M: number; K: number; N: number; act: Activation }): void {
+export function nm24Gemv(mod: binaryen.Module, name: string, p: { x: number; y: number; bias?: number; vals: number; pats: number; masks: number; M: number; K: number; N: number; act: Activation; packed: boolean }): void {
   const fb = new FnBuilder(mod, []);
   const { M, K, N } = p;
   const G2 = K / 8, N4 = N - (N % 4);
+  // packed (N a multiple of 4): per block of four outputs, per pair of groups, the four rows' values
+  // and pattern bytes are consecutive; else each row's are.
+  const packed = p.packed && N % 4 === 0;
   const m = fb.local(i32), n = fb.local(i32), g = fb.local(i32), vp = fb.local(i32), pp = fb.local(i32), xp = fb.local(i32), xa = fb.local(v128), xb = fb.local(v128), w = fb.local(v128), mo = fb.local(i32);
   const acc = [fb.local(v128), fb.local(v128), fb.local(v128), fb.local(v128)];
   const hsum = (a: number) => mod.f32.add(mod.f32.add(mod.f32x4.extract_lane(fb.get(a, v128), 0), mod.f32x4.extract_lane(fb.get(a, v128), 1)), mod.f32.add(mod.f32x4.extract_lane(fb.get(a, v128), 2), mod.f32x4.extract_lane(fb.get(a, v128), 3)));
@@ -282,14 +288,14 @@ export function nm24Gemv(mod: binaryen.Module, name: string, p: { x: number; y: 
       fb.set(xa, mod.v128.load(0, 4, fb.get(xp))),
       fb.set(xb, mod.v128.load(16, 4, fb.get(xp))),
       ...acc.slice(0, rows).flatMap((a, r) => [
-        fb.set(w, mod.v128.load(r * G2 * 16, 4, fb.get(vp))),
-        fb.set(mo, fb.add(fb.c(p.masks), mod.i32.shl(mod.i32.load8_u(r * G2, 1, fb.get(pp)), fb.c(5)))),
+        fb.set(w, mod.v128.load(packed ? r * 16 : r * G2 * 16, 4, fb.get(vp))),
+        fb.set(mo, fb.add(fb.c(p.masks), mod.i32.shl(mod.i32.load8_u(packed ? r : r * G2, 1, fb.get(pp)), fb.c(5)))),
         fb.set(a, mod.f32x4.add(fb.get(a, v128), mod.f32x4.add(
           mod.f32x4.mul(fb.get(xa, v128), mod.i8x16.swizzle(fb.get(w, v128), mod.v128.load(0, 16, fb.get(mo)))),
           mod.f32x4.mul(fb.get(xb, v128), mod.i8x16.swizzle(fb.get(w, v128), mod.v128.load(16, 16, fb.get(mo))))))),
       ]),
-      fb.set(vp, fb.add(fb.get(vp), fb.c(16))),
-      fb.set(pp, fb.add(fb.get(pp), fb.c(1))),
+      fb.set(vp, fb.add(fb.get(vp), fb.c(packed ? 16 * rows : 16))),
+      fb.set(pp, fb.add(fb.get(pp), fb.c(packed ? rows : 1))),
       fb.set(xp, fb.add(fb.get(xp), fb.c(32))),
     ]),
     ...Array.from({ length: rows }, (_, r) => mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(m), fb.c(N)), fb.add(fb.get(n), fb.c(r)))), actScalar(mod, p.act, mod.f32.add(hsum(acc[r]!), biasAt(r))))),

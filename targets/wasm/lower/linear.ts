@@ -151,10 +151,23 @@ function lowerConstWeight(op: Op, lc: LowerContext, p: ConstWeight, enc: Encodin
         if (i % 2 === 0) pats[i >> 1] = pat * 6;
         else pats[i >> 1]! += pat;
       }
-      const vl = lc.put(new Uint8Array(vals.buffer)), pt = lc.put(pats), mk = lc.put(masks);
+      const packed = N % 4 === 0;
+      let vOut = vals, pOut = pats;
+      if (packed) {
+        // [N/4][G/2][4 rows][4 values] and [N/4][G/2][4 rows]: one stream per block of outputs
+        vOut = new Float32Array(vals.length);
+        pOut = new Uint8Array(pats.length);
+        const G2 = G / 2;
+        for (let nb = 0; nb < N; nb += 4) for (let q = 0; q < G2; q++) for (let r = 0; r < 4; r++) {
+          const src = (nb + r) * G2 + q, dst = (nb * G2 + q * 4 + r);
+          vOut.set(vals.subarray(4 * src, 4 * src + 4), 4 * dst);
+          pOut[dst] = pats[src]!;
+        }
+      }
+      const vl = lc.put(new Uint8Array(vOut.buffer)), pt = lc.put(pOut), mk = lc.put(masks);
       lc.step({
         op, kernel: 'nm24_gemv', format: 'nm 2:4 (pattern bytes)', schedule: { outputsPerBlock: 4, lanes: 'f32x4 over a group' },
-        emit: (mod, name, addr) => nm24Gemv(mod, name, { x: addr(x), y: addr(y), ...b, vals: vl, pats: pt, masks: mk, M, K, N, act }),
+        emit: (mod, name, addr) => nm24Gemv(mod, name, { x: addr(x), y: addr(y), ...b, vals: vl, pats: pt, masks: mk, M, K, N, act, packed }),
       });
       return;
     }
@@ -213,8 +226,17 @@ function lowerConstWeight(op: Op, lc: LowerContext, p: ConstWeight, enc: Encodin
   }
   if (M < 4) {
     // A few rows: dot products over K with the weight stored [N, K].
-    const wNK = lc.putF32(Array.from({ length: K * N }, (_, i) => at(i % K, Math.floor(i / K))));
-    lc.step({ op, kernel: 'dense_gemv', format: 'dense', schedule: { outputsPerBlock: 4, lanes: 'f32x4 over K' }, emit: (mod, name, addr) => denseGemv(mod, name, { x: addr(x), w: wNK, y: addr(y), ...b, M, K, N, act }) });
+    const packed = K % 4 === 0 && N % 4 === 0;
+    const w = new Float32Array(K * N);
+    if (packed) {
+      // [N/4][K/4][4 rows][4 k]: one sequential stream for each block of four outputs
+      let o = 0;
+      for (let nb = 0; nb < N; nb += 4) for (let kb = 0; kb < K; kb += 4) for (let r = 0; r < 4; r++) for (let j = 0; j < 4; j++) w[o++] = at(kb + j, nb + r);
+    } else {
+      for (let i = 0; i < K * N; i++) w[i] = at(i % K, Math.floor(i / K));
+    }
+    const wNK = lc.put(new Uint8Array(w.buffer));
+    lc.step({ op, kernel: 'dense_gemv', format: 'dense', schedule: { outputsPerBlock: 4, lanes: 'f32x4 over K', layout: packed ? 'packed 4x4' : 'rows' }, emit: (mod, name, addr) => denseGemv(mod, name, { x: addr(x), w: wNK, y: addr(y), ...b, M, K, N, act, packed }) });
     return;
   }
   const wt = lc.putF32(Array.from({ length: K * N }, (_, i) => at(Math.floor(i / N), i % N)));
