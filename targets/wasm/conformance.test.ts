@@ -7,11 +7,7 @@ const SUITES = ['node', 'pytorch-converted', 'pytorch-operator'].map((s) => new 
 
 /** Tests the interpreter passes that the wasm target refuses, and why. Shrink, never grow. */
 const KNOWN_GAPS: Record<string, string> = {
-  test_batchnorm_epsilon_training_mode: 'batch norm in training mode (batch statistics, running-statistics outputs)',
-  test_batchnorm_example_training_mode: 'batch norm in training mode',
-  test_maxpool_2d_uint8: 'pooling is f32 only',
-  test_maxpool_with_argmax_2d_precomputed_pads: 'the indices result of MaxPool',
-  test_training_dropout_zero_ratio: 'training-mode dropout whose ratio is a run-time input (zero in the data)',
+  test_training_dropout_zero_ratio: 'training-mode dropout whose ratio is a run-time input (zero in the data; a compiled model cannot know it is zero)',
   test_training_dropout_zero_ratio_mask: 'training-mode dropout whose ratio is a run-time input (zero in the data)',
 };
 

@@ -120,3 +120,31 @@ export function lrnKernel(mod: binaryen.Module, name: string, p: { x: number; y:
       mod.call('pow', [mod.f64.add(mod.f64.const(p.bias), mod.f64.mul(mod.f64.const(p.alpha / p.size), fb.get(s, f64))), mod.f64.const(p.beta)], f64)))),
   ])])])]);
 }
+
+/**
+ * Batch norm in training mode: per channel, the batch mean and (population) variance over images
+ * and positions normalise x; the running statistics outputs are mean * momentum + batch * (1 - momentum).
+ */
+export function batchNormTrainKernel(mod: binaryen.Module, name: string, p: { x: number; y: number; N: number; C: number; inner: number; eps: number; momentum: number; scale: number; bias: number; mean: number; variance: number; runMean?: number; runVar?: number }): void {
+  const fb = new FnBuilder(mod, []);
+  const c = fb.local(i32), n = fb.local(i32), i = fb.local(i32), base = fb.local(i32), s = fb.local(f64), q = fb.local(f64), mu = fb.local(f64), bv = fb.local(f64), k = fb.local(f64), off = fb.local(f64), d = fb.local(f64);
+  const m = mod.f64;
+  const count = p.N * p.inner;
+  const at = () => fb.at(fb.c(0), fb.add(fb.get(base), fb.get(i)));
+  const xAt = () => m.promote(mod.f32.load(p.x, 4, at()));
+  const overAll = (body: Expr[]) => fb.for(n, fb.c(0), fb.c(p.N), 1, [fb.set(base, fb.mul(fb.add(fb.mul(fb.get(n), fb.c(p.C)), fb.get(c)), fb.c(p.inner))), fb.for(i, fb.c(0), fb.c(p.inner), 1, body)]);
+  const param = (addr: number) => m.promote(mod.f32.load(addr, 4, fb.at(fb.c(0), fb.get(c))));
+  fb.finish(name, [fb.for(c, fb.c(0), fb.c(p.C), 1, [
+    fb.set(s, m.const(0)),
+    overAll([fb.set(s, m.add(fb.get(s, f64), xAt()))]),
+    fb.set(mu, m.div(fb.get(s, f64), m.const(count))),
+    fb.set(q, m.const(0)),
+    overAll([fb.set(d, m.sub(xAt(), fb.get(mu, f64))), fb.set(q, m.add(fb.get(q, f64), m.mul(fb.get(d, f64), fb.get(d, f64))))]),
+    fb.set(bv, m.div(fb.get(q, f64), m.const(count))),
+    fb.set(k, m.div(param(p.scale), m.sqrt(m.add(fb.get(bv, f64), m.const(p.eps))))),
+    fb.set(off, m.sub(param(p.bias), m.mul(fb.get(mu, f64), fb.get(k, f64)))),
+    overAll([mod.f32.store(p.y, 4, at(), mod.f32.demote(m.add(m.mul(xAt(), fb.get(k, f64)), fb.get(off, f64))))]),
+    ...(p.runMean !== undefined ? [mod.f32.store(p.runMean, 4, fb.at(fb.c(0), fb.get(c)), mod.f32.demote(m.add(m.mul(param(p.mean), m.const(p.momentum)), m.mul(fb.get(mu, f64), m.const(1 - p.momentum)))))] : []),
+    ...(p.runVar !== undefined ? [mod.f32.store(p.runVar, 4, fb.at(fb.c(0), fb.get(c)), mod.f32.demote(m.add(m.mul(param(p.variance), m.const(p.momentum)), m.mul(fb.get(bv, f64), m.const(1 - p.momentum)))))] : []),
+  ])]);
+}

@@ -7,6 +7,7 @@ import { broadcastIndex, isFloat } from '../../../src/interp/numeric.js';
 import { constData } from '../../../src/pass/helpers.js';
 import type { Expr } from '../emit.js';
 import { mapKernel, selectKernel, type MapInput, type Num } from '../kernels/map.js';
+import { batchNormTrainKernel } from '../kernels/reduce.js';
 import { elemBytes } from '../dtype.js';
 import { describe, shapeOf, sizeOf, wasmType, WasmCompileError, type LowerContext, type Lowering } from './context.js';
 
@@ -159,10 +160,23 @@ function lowerMap(def: MapOp, opName: string): Lowering {
 /** Inference batch norm: x * k + (bias - mean * k) with k = scale / sqrt(var + eps), per channel (axis 1). */
 const lowerBatchNorm: Lowering = (op, lc) => {
   const c = new OpContext(op, getOpDef(op.name)!);
-  if (c.int('training_mode') === 1 || op.results.length > 1) throw new WasmCompileError(`wasm target: ${describe(op)}: training mode is not supported`);
   const x = op.operand(0), y = op.result(0);
   const [N, C] = shapeOf(x) as [number, number];
   const inner = sizeOf(x) / (N * C);
+  if (c.int('training_mode') === 1) {
+    for (const v of [...op.operands, ...op.results]) if (v.type.elementType !== 'f32') throw new WasmCompileError(`wasm target: ${describe(op)}: training mode supports f32 only`);
+    const [rm, rv] = [op.results[1], op.results[2]];
+    lc.step({
+      op, kernel: 'batch_norm_training', format: 'dense',
+      emit: (mod, name, addr) => batchNormTrainKernel(mod, name, {
+        x: addr(x), y: addr(y), N, C, inner, eps: c.float('epsilon'), momentum: c.float('momentum'),
+        scale: addr(op.operand(1)), bias: addr(op.operand(2)), mean: addr(op.operand(3)), variance: addr(op.operand(4)),
+        ...(rm ? { runMean: addr(rm) } : {}), ...(rv ? { runVar: addr(rv) } : {}),
+      }),
+    });
+    return;
+  }
+  if (op.results.length > 1) throw new WasmCompileError(`wasm target: ${describe(op)}: running statistics outputs need training_mode = 1`);
   const chan = lc.putI32(Array.from({ length: sizeOf(x) }, (_, i) => Math.floor(i / inner) % C));
   const eps = c.float('epsilon');
   const params = op.operands.slice(1);

@@ -125,13 +125,11 @@ const lowerLrn: Lowering = (op, lc) => {
 
 /** Pooling through window tables (input element numbers per output, -1 for padding). */
 const lowerPool: Lowering = (op, lc) => {
-  f32Only(op);
-  if (op.results.length > 1) throw new WasmCompileError(`wasm target: ${describe(op)}: the indices result is not supported`);
   const c = new OpContext(op, getOpDef(op.name)!);
   const x = op.operand(0), y = op.result(0);
   const xs = shapeOf(x);
   const global = op.name.startsWith('nn.global');
-  const inPlane = prod(xs.slice(2));
+  const inPlane = prod(xs.slice(2)), inSp = xs.slice(2);
   const entries: number[][] = [];
   if (global) {
     for (let pl = 0; pl < xs[0]! * xs[1]!; pl++) entries.push(Array.from({ length: inPlane }, (_, k) => pl * inPlane + k));
@@ -142,10 +140,30 @@ const lowerPool: Lowering = (op, lc) => {
     });
   }
   const win = entries.reduce((a, e) => Math.max(a, e.length), 0);
-  const table = lc.putI32(entries.flatMap((e) => [...e, ...new Array<number>(win - e.length).fill(-2)]));
+  const flat = entries.flatMap((e) => [...e, ...new Array<number>(win - e.length).fill(-2)]);
+  const table = lc.putI32(flat);
   const kind = op.name.includes('max') ? 'max' : 'avg';
   const countPad = op.name === 'nn.average_pool' && c.int('count_include_pad') === 1;
-  lc.step({ op, kernel: `${kind}_pool`, format: 'dense', schedule: { window: win }, emit: (mod, name, addr) => windowPool(mod, name, { kind, x: addr(x), y: addr(y), table, outs: entries.length, win, countPad }) });
+  let ids: number | undefined;
+  const idxOut = op.results[1];
+  if (idxOut) {
+    // MaxPool's indices: flat over the tensor, spatial part row-major or (storage_order 1) column-major
+    const colMajor = c.int('storage_order') === 1;
+    ids = lc.putI32(flat.map((e) => {
+      if (e < 0 || !colMajor) return e;
+      const pl = Math.floor(e / inPlane);
+      let at = e % inPlane, f = 0, mul = 1;
+      const pos: number[] = [];
+      for (let d = inSp.length - 1; d >= 0; d--) { pos[d] = at % inSp[d]!; at = Math.floor(at / inSp[d]!); }
+      for (let d = 0; d < inSp.length; d++) { f += pos[d]! * mul; mul *= inSp[d]!; }
+      return pl * inPlane + f;
+    }));
+  }
+  const et = wasmType(x, op);
+  lc.step({
+    op, kernel: `${kind}_pool`, format: 'dense', schedule: { window: win },
+    emit: (mod, name, addr) => windowPool(mod, name, { kind, x: addr(x), y: addr(y), et, table, outs: entries.length, win, countPad, ...(idxOut && ids !== undefined ? { indices: { y: addr(idxOut), ids } } : {}) }),
+  });
 };
 
 export const REDUCE_LOWERINGS: Record<string, Lowering> = {
