@@ -5,7 +5,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Tensor } from '../ir/tensor.js';
 import { importForData, nameInputs, orderInputs, type NamedTensor } from '../importer/specialise.js';
-import { graphInputNames } from '../importer/import.js';
+import { graphInputNames, importOnnxFile } from '../importer/import.js';
+import type { Func } from '../ir/core.js';
 import { compileWasm, WasmCompileError } from '../../targets/wasm/compile.js';
 import { instantiate } from '../../targets/wasm/runtime.js';
 import { compareTensors, describeMismatch, type Tolerance } from '../interp/compare.js';
@@ -156,14 +157,26 @@ export async function runTestWasm(dir: string, tol: Tolerance): Promise<TestResu
   }
   let compiled;
   let specialised: string[] | undefined;
+  const shapes = Object.fromEntries(inputs.map((x) => [x.name, [...x.tensor.shape]]));
+  const build = async (imported: { module: { funcs: readonly Func[] }; opTypes: Map<string, number> }) => {
+    base.ops = [...imported.opTypes.keys()].sort();
+    const { wasm, manifest } = compileWasm(imported.module.funcs[0]!);
+    return instantiate(wasm, manifest);
+  };
   try {
-    const shapes = Object.fromEntries(inputs.map((x) => [x.name, [...x.tensor.shape]]));
     const imported = importForData(model, () => inputs, { shapes, requireStatic: true });
     specialised = imported.specialised.length ? imported.specialised : undefined;
-    base.ops = [...imported.opTypes.keys()].sort();
-    const f = imported.module.funcs[0]!;
-    const { wasm, manifest } = compileWasm(f);
-    compiled = await instantiate(wasm, manifest);
+    try {
+      compiled = await build(imported);
+    } catch (e) {
+      // A flag fed as a scalar input (Dropout's ratio...) may decide what the model does; the
+      // interpreter sees its value, a compiled model does not: compile specialised on the scalars.
+      const scalars = inputs.filter((x) => x.tensor.size === 1);
+      if (!(e instanceof WasmCompileError) || scalars.length === 0) throw e;
+      const bind = new Map([...scalars, ...inputs.filter((x) => specialised?.includes(x.name))].map((x) => [x.name, x.tensor]));
+      compiled = await build(importOnnxFile(model, { shapes, bind }));
+      specialised = [...bind.keys()];
+    }
   } catch (e) {
     const msg = (e as Error).message.replace(`${model}: `, '');
     return done({ status: e instanceof UnsupportedError || e instanceof WasmCompileError ? 'unsupported' : 'failed', reason: msg });

@@ -5,11 +5,8 @@ import { findTests, runTest, runTestWasm, summarize, type TestResult } from '../
 
 const SUITES = ['node', 'pytorch-converted', 'pytorch-operator'].map((s) => new URL(`../../../shared/onnx-tests/${s}`, import.meta.url).pathname);
 
-/** Tests the interpreter passes that the wasm target refuses, and why. Shrink, never grow. */
-const KNOWN_GAPS: Record<string, string> = {
-  test_training_dropout_zero_ratio: 'training-mode dropout whose ratio is a run-time input (zero in the data; a compiled model cannot know it is zero)',
-  test_training_dropout_zero_ratio_mask: 'training-mode dropout whose ratio is a run-time input (zero in the data)',
-};
+/** Tests the interpreter passes that the wasm target refuses, and why (none now). Never grow it without a reason. */
+const KNOWN_GAPS: Record<string, string> = {};
 
 describe('ONNX conformance (wasm target)', () => {
   it('passes every test the interpreter passes (but the listed gaps); nothing compiled fails', async () => {
