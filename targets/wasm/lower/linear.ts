@@ -239,7 +239,9 @@ function lowerConstWeight(op: Op, lc: LowerContext, p: ConstWeight, enc: Encodin
     lc.step({ op, kernel: 'dense_gemv', format: 'dense', schedule: { outputsPerBlock: 4, lanes: 'f32x4 over K', layout: packed ? 'packed 4x4' : 'rows' }, emit: (mod, name, addr) => denseGemv(mod, name, { x: addr(x), w: wNK, y: addr(y), ...b, M, K, N, act, packed }) });
     return;
   }
-  const wt = lc.putF32(Array.from({ length: K * N }, (_, i) => at(Math.floor(i / N), i % N)));
+  const wKN = new Float32Array(K * N);
+  for (let k = 0, i = 0; k < K; k++) for (let n = 0; n < N; n++) wKN[i++] = at(k, n);
+  const wt = lc.put(new Uint8Array(wKN.buffer));
   const rowBlock = M >= 4 ? 4 : M;
   lc.step({
     op, kernel: 'dense_matmul', format: 'dense', schedule: { rowBlock, lanes: 'f32x4 over outputs' },
@@ -338,12 +340,13 @@ const lowerConv: Lowering = (op, lc) => {
       const wd = lc.putF32(w);
       lc.step({ op, kernel: 'depthwise_conv', format: sparse ? 'dense (depthwise)' : 'dense', schedule: { loops: 'plane, oh, ow, kh, kw' }, emit: (mod, name, addr) => depthwiseConv(mod, name, { x: addr(x), w: wd, ...biasAddr(addr), y: addr(y), N, act, ...g2 }) });
     } else {
+      // Per group, the weight rows [Mg, CK] are contiguous in w: dense copies them, CSR compresses them.
       const groupW = Array.from({ length: G }, (_, gi) => {
-        const rows = Array.from({ length: Mg }, (_, m) => Array.from({ length: CK }, (_, k) => w[(gi * Mg + m) * CK + k]!));
-        if (!sparse) return { dense: lc.putF32(rows.flat()) };
+        const rows = w.subarray(gi * Mg * CK, (gi + 1) * Mg * CK);
+        if (!sparse) return { dense: lc.put(new Uint8Array(Float32Array.from(rows).buffer)) };
         const rowPtr = [0], cols: number[] = [], vals: number[] = [];
-        for (const r of rows) {
-          r.forEach((v, k) => { if (v !== 0) { cols.push(k); vals.push(v); } });
+        for (let m = 0; m < Mg; m++) {
+          for (let k = 0; k < CK; k++) if (rows[m * CK + k] !== 0) { cols.push(k); vals.push(rows[m * CK + k]!); }
           rowPtr.push(cols.length);
         }
         return { csr: { rowPtr: lc.putI32(rowPtr), cols: lc.putI32(cols), vals: lc.putF32(vals) } };
