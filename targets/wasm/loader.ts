@@ -41,7 +41,7 @@ export async function load(source) {
       for (const slot of IO.inputs) {
         const data = feeds[slot.name];
         const A = ARRAYS[slot.dtype];
-        if (!(data instanceof A)) throw new Error(\`input '\${slot.name}': expected a \${A.name} (\${slot.dtype}) of \${size(slot)} values (shape [\${slot.shape.join(', ')}]), got \${data === undefined ? 'nothing' : data.constructor?.name ?? typeof data}\`);
+        if (!(data instanceof A)) throw new Error(\`input '\${slot.name}': expected \${A.name} (\${slot.dtype}) of \${size(slot)} values (shape [\${slot.shape.join(', ')}]), got \${data === undefined ? 'nothing' : data.constructor?.name ?? typeof data}\`);
         if (data.length !== size(slot)) throw new Error(\`input '\${slot.name}': expected \${size(slot)} values (shape [\${slot.shape.join(', ')}]), got \${data.length}\`);
         new A(memory.buffer, slot.offset, data.length).set(data);
       }
