@@ -309,8 +309,8 @@ export interface SellGemv {
   slices: number;
   /** i32 per slice: its length (steps); i32 per lane: the output row (-1 for padding lanes). */
   lens: number; rows: number;
-  /** Per step of a slice: 4 values (f32, lane = row) and their 4 columns as byte offsets into x (u16 or i32). */
-  vals: number; cols: number; colBytes: 2 | 4;
+  /** Per step of a slice, in one stream: 4 values (f32, lane = row), then their 4 columns as byte offsets into x (u16 or i32). */
+  steps: number; colBytes: 2 | 4;
   M: number; K: number; N: number;
   act: Activation;
 }
@@ -323,16 +323,18 @@ export interface SellGemv {
  */
 export function sellGemv(mod: binaryen.Module, name: string, p: SellGemv): void {
   const fb = new FnBuilder(mod, []);
-  const m = fb.local(i32), s = fb.local(i32), t = fb.local(i32), len = fb.local(i32), vp = fb.local(i32), cp = fb.local(i32), xb = fb.local(i32), acc = fb.local(v128), acc2 = fb.local(v128), row = fb.local(i32), v = fb.local(f32);
+  const m = fb.local(i32), s = fb.local(i32), t = fb.local(i32), len = fb.local(i32), vp = fb.local(i32), xb = fb.local(i32), acc = fb.local(v128), acc2 = fb.local(v128), row = fb.local(i32), v = fb.local(f32);
   // Column indices are stored as byte offsets (4 * column) so no shift is needed per lane.
-  const col = (r: number, step: number) => (p.colBytes === 2 ? mod.i32.load16_u(step * 8 + 2 * r, 2, fb.get(cp)) : mod.i32.load(step * 16 + 4 * r, 4, fb.get(cp)));
+  // One stream: each step is 16 bytes of values then its 4 offsets.
+  const stepBytes = 16 + 4 * p.colBytes;
+  const col = (r: number, step: number) => (p.colBytes === 2 ? mod.i32.load16_u(step * stepBytes + 16 + 2 * r, 2, fb.get(vp)) : mod.i32.load(step * stepBytes + 16 + 4 * r, 4, fb.get(vp)));
   const xv = (step: number): Expr => {
     let e: Expr = mod.f32x4.splat(mod.f32.load(0, 4, fb.add(fb.get(xb), col(0, step))));
     for (let r = 1; r < 4; r++) e = mod.f32x4.replace_lane(e, r, mod.f32.load(0, 4, fb.add(fb.get(xb), col(r, step))));
     return e;
   };
-  const term = (a: number, step: number) => fb.set(a, mod.f32x4.add(fb.get(a, v128), mod.f32x4.mul(mod.v128.load(step * 16, 4, fb.get(vp)), xv(step))));
-  const advance = (steps: number) => [fb.set(vp, fb.add(fb.get(vp), fb.c(16 * steps))), fb.set(cp, fb.add(fb.get(cp), fb.c(4 * p.colBytes * steps)))];
+  const term = (a: number, step: number) => fb.set(a, mod.f32x4.add(fb.get(a, v128), mod.f32x4.mul(mod.v128.load(step * stepBytes, 4, fb.get(vp)), xv(step))));
+  const advance = (steps: number) => [fb.set(vp, fb.add(fb.get(vp), fb.c(stepBytes * steps)))];
   const store = (r: number): Expr => mod.block(null, [
     fb.set(row, mod.i32.load(r * 4, 4, fb.at(fb.c(p.rows), fb.mul(fb.get(s), fb.c(4))))),
     mod.if(mod.i32.ge_s(fb.get(row), fb.c(0)), mod.block(null, [
@@ -343,8 +345,7 @@ export function sellGemv(mod: binaryen.Module, name: string, p: SellGemv): void 
   ]);
   fb.finish(name, [fb.for(m, fb.c(0), fb.c(p.M), 1, [
     fb.set(xb, fb.at(fb.c(p.x), fb.mul(fb.get(m), fb.c(p.K)))),
-    fb.set(vp, fb.c(p.vals)),
-    fb.set(cp, fb.c(p.cols)),
+    fb.set(vp, fb.c(p.steps)),
     fb.for(s, fb.c(0), fb.c(p.slices), 1, [
       fb.set(acc, mod.f32x4.splat(mod.f32.const(0))),
       fb.set(acc2, mod.f32x4.splat(mod.f32.const(0))),

@@ -218,9 +218,16 @@ function lowerConstWeight(op: Op, lc: LowerContext, p: ConstWeight, enc: Encodin
       const stored = sv.length;
       // Column indices as byte offsets: u16 while 4 * K fits.
       const offBytes: 2 | 4 = 4 * K <= 65536 ? 2 : 4;
-      const sl = lc.putI32(lens), sr = lc.putI32(rows), svA = lc.putF32(sv), scA = lc.put(offBytes === 2 ? new Uint8Array(Uint16Array.from(sc, (c) => 4 * c).buffer) : new Uint8Array(Int32Array.from(sc, (c) => 4 * c).buffer));
+      const stepBytes = 16 + 4 * offBytes, nSteps = sv.length / 4;
+      const stream = new DataView(new ArrayBuffer(nSteps * stepBytes));
+      for (let q = 0; q < nSteps; q++) for (let r = 0; r < 4; r++) {
+        stream.setFloat32(q * stepBytes + 4 * r, sv[4 * q + r]!, true);
+        if (offBytes === 2) stream.setUint16(q * stepBytes + 16 + 2 * r, 4 * sc[4 * q + r]!, true);
+        else stream.setInt32(q * stepBytes + 16 + 4 * r, 4 * sc[4 * q + r]!, true);
+      }
+      const sl = lc.putI32(lens), sr = lc.putI32(rows), st = lc.put(new Uint8Array(stream.buffer));
       const sfmt = `csr as sliced ELL (4-row slices by length, ${cols.length} nonzeros, ${(100 * (stored - cols.length) / Math.max(1, stored)).toFixed(1)}% padding, u${offBytes * 8} byte offsets${enc.kind !== 'csr' ? `, stored #${enc.kind}` : ''})`;
-      lc.step({ op, kernel: 'sell_gemv', format: sfmt, schedule: { sliceRows: 4, lanes: 'f32x4 over 4 rows' }, emit: (mod, name, addr) => sellGemv(mod, name, { x: addr(x), y: addr(y), ...b, slices, lens: sl, rows: sr, vals: svA, cols: scA, colBytes: offBytes, M, K, N, act }) });
+      lc.step({ op, kernel: 'sell_gemv', format: sfmt, schedule: { sliceRows: 4, lanes: 'f32x4 over 4 rows' }, emit: (mod, name, addr) => sellGemv(mod, name, { x: addr(x), y: addr(y), ...b, slices, lens: sl, rows: sr, steps: st, colBytes: offBytes, M, K, N, act }) });
     }
     return;
   }
