@@ -1,4 +1,5 @@
 // Benchmark models, generated from seeds (nothing downloaded): the MLP rows of the benchmark table.
+import { readFileSync } from 'node:fs';
 import { Tensor } from '../src/ir/tensor.js';
 import { A, OnnxGraphBuilder } from '../src/onnx/build.js';
 import { normal, rng } from '../src/util/random.js';
@@ -148,3 +149,26 @@ export function resnetChannelPruned(seed = 13): Uint8Array {
   g.output('logits', 'f32', ['N', 100]);
   return g.model(13);
 }
+
+export interface BenchCase {
+  /** Short name for `bench/profile.ts`. */
+  key: string;
+  /** Row name in `npm run bench`. */
+  name: string;
+  make: () => Uint8Array;
+  shapes: Record<string, number[]>;
+}
+
+const lightResNet50 = () => new Uint8Array(readFileSync(new URL('../../shared/onnx-tests/light/light_resnet50.onnx', import.meta.url)));
+
+/** The benchmark table's rows, in order. */
+export const BENCH_CASES: readonly BenchCase[] = [
+  { key: 'mlpdense', name: 'MLP 1024-4096-1024 dense, batch 1', make: () => mlp('dense'), shapes: { x: [1, 1024] } },
+  { key: 'mlp90', name: 'MLP 90% unstructured, batch 1', make: () => mlp('unstructured90'), shapes: { x: [1, 1024] } },
+  { key: 'mlp24', name: 'MLP 2:4, batch 1', make: () => mlp('nm24'), shapes: { x: [1, 1024] } },
+  { key: 'mlp90b16', name: 'MLP 90% unstructured, batch 16', make: () => mlp('unstructured90'), shapes: { x: [16, 1024] } },
+  { key: 'resnet', name: 'ResNet-style, 50% channels pruned', make: () => resnetChannelPruned(), shapes: { image: [1, 3, 64, 64] } },
+  { key: 'mobilenet', name: 'MobileNet-style, 90% sparse 1x1', make: () => mobilenet(), shapes: { image: [1, 3, 112, 112] } },
+  { key: 'bert', name: 'BERT-base layer, 90% sparse linear', make: () => bertLayer(), shapes: { x: [1, 128, 768] } },
+  { key: 'resnet50', name: 'light ResNet-50 dense, 224x224', make: lightResNet50, shapes: { 'gpu_0/data_0': [1, 3, 224, 224] } },
+];

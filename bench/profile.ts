@@ -1,6 +1,5 @@
-// `npm run bench:profile -- <bert|resnet|mobilenet|mlp90>`: where a compiled benchmark model spends
+// `npm run bench:profile -- <key>` (keys in bench/models.ts BENCH_CASES): where a compiled benchmark model spends
 // its time, kernel by kernel (each step exported and timed on its own, median of repeated calls).
-import { readFileSync } from 'node:fs';
 import { importOnnx } from '../src/importer/import.js';
 import { runPipeline } from '../src/pass/manager.js';
 import { parsePipeline } from '../src/pass/pipeline.js';
@@ -9,22 +8,12 @@ import { rng } from '../src/util/random.js';
 import { DEFAULT_COMPILE_PIPELINE } from '../src/cli/compile.js';
 import { compileWasm } from '../targets/wasm/compile.js';
 import { hostMath } from '../targets/wasm/runtime.js';
-import { bertLayer, mlp, mobilenet, resnetChannelPruned } from './models.js';
+import { BENCH_CASES } from './models.js';
 
-const MODELS: Record<string, [() => Uint8Array, Record<string, number[]>]> = {
-  bert: [() => bertLayer(), { x: [1, 128, 768] }],
-  resnet: [() => resnetChannelPruned(), { image: [1, 3, 64, 64] }],
-  mobilenet: [() => mobilenet(), { image: [1, 3, 112, 112] }],
-  mlp90: [() => mlp('unstructured90'), { x: [1, 1024] }],
-  mlp90b16: [() => mlp('unstructured90'), { x: [16, 1024] }],
-  mlp24: [() => mlp('nm24'), { x: [1, 1024] }],
-  mlpdense: [() => mlp('dense'), { x: [1, 1024] }],
-  resnet50: [() => new Uint8Array(readFileSync(new URL('../../shared/onnx-tests/light/light_resnet50.onnx', import.meta.url))), { 'gpu_0/data_0': [1, 3, 224, 224] }],
-};
 const which = process.argv[2] ?? 'bert';
-const entry = MODELS[which];
-if (!entry) throw new Error(`unknown model '${which}' (${Object.keys(MODELS).join(', ')})`);
-const [make, shapes] = entry;
+const entry = BENCH_CASES.find((c) => c.key === which);
+if (!entry) throw new Error(`unknown model '${which}' (${BENCH_CASES.map((c) => c.key).join(', ')})`);
+const { make, shapes } = entry;
 const { module } = importOnnx(make(), { shapes });
 runPipeline(module, parsePipeline(DEFAULT_COMPILE_PIPELINE, passRegistry()), { log: () => undefined });
 const { wasm, manifest } = compileWasm(module.funcs[0]!, { exportSteps: true });

@@ -1,7 +1,6 @@
 // `npm run bench [-- --json]`: median latency of sparsec-wasm, onnxruntime-web (wasm backend, 1
 // thread, SIMD) and onnxruntime-node (1 intra-op thread), measured in this process, and the ratio
 // onnxruntime-web / sparsec. Rows the wasm target cannot compile yet say why.
-import { readFileSync } from 'node:fs';
 import * as ortWeb from 'onnxruntime-web';
 import ortNode from 'onnxruntime-node';
 import { importOnnx } from '../src/importer/import.js';
@@ -14,7 +13,7 @@ import { rng } from '../src/util/random.js';
 import { DEFAULT_COMPILE_PIPELINE } from '../src/cli/compile.js';
 import { compileWasm } from '../targets/wasm/compile.js';
 import { instantiate } from '../targets/wasm/runtime.js';
-import { bertLayer, mlp, mobilenet, resnetChannelPruned } from './models.js';
+import { BENCH_CASES } from './models.js';
 
 interface Row { name: string; sparsec?: number; ortWeb?: number; ortNode?: number; ratio?: number; note?: string }
 
@@ -70,20 +69,10 @@ async function bench(name: string, bytes: Uint8Array, shapes: Record<string, num
 }
 
 const rows: Row[] = [];
-const cases: [string, () => Uint8Array, Record<string, number[]>][] = [
-  ['MLP 1024-4096-1024 dense, batch 1', () => mlp('dense'), { x: [1, 1024] }],
-  ['MLP 90% unstructured, batch 1', () => mlp('unstructured90'), { x: [1, 1024] }],
-  ['MLP 2:4, batch 1', () => mlp('nm24'), { x: [1, 1024] }],
-  ['MLP 90% unstructured, batch 16', () => mlp('unstructured90'), { x: [16, 1024] }],
-  ['ResNet-style, 50% channels pruned', () => resnetChannelPruned(), { image: [1, 3, 64, 64] }],
-  ['MobileNet-style, 90% sparse 1x1', () => mobilenet(), { image: [1, 3, 112, 112] }],
-  ['BERT-base layer, 90% sparse linear', () => bertLayer(), { x: [1, 128, 768] }],
-  ['light ResNet-50 dense, 224x224', () => new Uint8Array(readFileSync(new URL('../../shared/onnx-tests/light/light_resnet50.onnx', import.meta.url))), { 'gpu_0/data_0': [1, 3, 224, 224] }],
-];
 log('benchmark                          sparsec-wasm  ort-web   ort-node  ort-web/sparsec  kernels');
 // `--only <text>`: the rows whose name contains it.
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]! : undefined;
-for (const [name, make, shapes] of cases.filter(([n]) => !only || n.toLowerCase().includes(only.toLowerCase()))) {
+for (const { name, make, shapes } of BENCH_CASES.filter((c) => !only || c.name.toLowerCase().includes(only.toLowerCase()))) {
   const row = await bench(name, make(), shapes);
   rows.push(row);
   const ms = (x?: number) => (x === undefined ? '-' : `${x.toFixed(3)} ms`).padStart(9);

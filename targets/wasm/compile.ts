@@ -71,8 +71,7 @@ export function compileWasm(f: Func, options: CompileOptions = {}): { wasm: Uint
   for (const v of f.returnValues) lc.constAddr(v);
   lc.freeze();
   const weightBytes = lc.top - 16;
-  const isConst = (v: Value) => lc.constAddr(v) !== undefined;
-  const plan = planMemory(f, lc.steps, lc.top, isConst);
+  const plan = planMemory(f, lc.steps, lc.top, (v) => lc.isConstant(v));
 
   const mod = new binaryen.Module();
   mod.setFeatures(binaryen.Features.SIMD128 | binaryen.Features.BulkMemory | binaryen.Features.BulkMemoryOpt | binaryen.Features.MutableGlobals | binaryen.Features.NontrappingFPToInt);

@@ -6,16 +6,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Builder } from '../../src/ir/builder.js';
 import { float, int, ints, str } from '../../src/ir/attributes.js';
-import { bsr, csr, nm, type Encoding } from '../../src/ir/encodings.js';
+import { bsr, csr, nm } from '../../src/ir/encodings.js';
 import { Tensor } from '../../src/ir/tensor.js';
 import { TensorType, type ElementType } from '../../src/ir/types.js';
-import { interpret } from '../../src/interp/interpret.js';
-import { compareTensors } from '../../src/interp/compare.js';
-import { randomInputs } from '../../src/pass/semantics.js';
-import { verifyOrThrow } from '../../src/ir/verifier.js';
 import { rng } from '../../src/util/random.js';
-import { compileWasm } from './compile.js';
-import { instantiate } from './runtime.js';
 
 import { agree } from './agree.js';
 

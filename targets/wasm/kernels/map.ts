@@ -4,7 +4,7 @@
 // computes in f64 and converts on store, as the reference interpreter does.
 import { binaryen, f32, f64, FnBuilder, i32, v128, type Expr } from '../emit.js';
 import { addMathFunctions } from './math.js';
-import { copyElement, loadF64, storeF64, type WasmElementType } from '../dtype.js';
+import { copyElement, elemBytes, loadF64, storeF64, type WasmElementType } from '../dtype.js';
 
 /** Math functions the loader provides (f64 -> f64, pow: (f64, f64) -> f64); exp and erf are wasm functions (kernels/math.ts). */
 export const HOST_MATH = ['log', 'tanh', 'pow'] as const;
@@ -27,7 +27,7 @@ export interface Num {
   lt(a: Expr, b: Expr): Expr; le(a: Expr, b: Expr): Expr; gt(a: Expr, b: Expr): Expr; ge(a: Expr, b: Expr): Expr; eq(a: Expr, b: Expr): Expr; ne(a: Expr, b: Expr): Expr;
   select(cond: Expr, a: Expr, b: Expr): Expr;
   or(a: Expr, b: Expr): Expr;
-  /** A host math call (scalar only). */
+  /** A math function call (scalar only): exp and erf are compiled into the module, log, tanh and pow imported. */
   host(f: HostFn, ...args: Expr[]): Expr;
 }
 
@@ -91,11 +91,10 @@ export function mapKernel(mod: binaryen.Module, name: string, s: MapSpec): void 
     const idx = x.index === 'same' ? fb.get(i) : x.index === 'scalar' ? fb.c(0) : mod.i32.load(0, 4, fb.at(fb.c(x.index), fb.get(i)));
     return fb.add(fb.c(x.addr), fb.mul(idx, fb.c(bytes)));
   };
-  const bytes = { f32: 4, f64: 8, i8: 1, u8: 1, bool: 1, i16: 2, u16: 2, i32: 4, u32: 4, i64: 8, u64: 8 } as const;
   const scalarBody = (n: Num) => {
-    const loads = s.inputs.map((x, k) => fb.set(vals[k]!, t === 'f32' ? mod.f32.load(0, 4, elemAddr(x, 4)) : loadF64(mod, x.et, elemAddr(x, bytes[x.et]))));
+    const loads = s.inputs.map((x, k) => fb.set(vals[k]!, t === 'f32' ? mod.f32.load(0, 4, elemAddr(x, 4)) : loadF64(mod, x.et, elemAddr(x, elemBytes(x.et)))));
     const v = s.expr(n, (k) => fb.get(vals[k]!, n.type));
-    const outAddr = fb.add(fb.c(s.out.addr), fb.mul(fb.get(i), fb.c(bytes[s.out.et])));
+    const outAddr = fb.add(fb.c(s.out.addr), fb.mul(fb.get(i), fb.c(elemBytes(s.out.et))));
     let store: Expr;
     if (t === 'f32' && s.out.et === 'f32') store = mod.f32.store(0, 4, outAddr, v);
     else if (t === 'f32') store = storeF64(mod, s.out.et, outAddr, mod.f64.promote(v), tmp);
@@ -124,10 +123,9 @@ export function mapKernel(mod: binaryen.Module, name: string, s: MapSpec): void 
 export function selectKernel(mod: binaryen.Module, name: string, p: { cond: MapInput; a: MapInput; b: MapInput; y: number; bytes: number; size: number }): void {
   const fb = new FnBuilder(mod, []);
   const i = fb.local(i32);
-  const BYTES = { f32: 4, f64: 8, i8: 1, u8: 1, bool: 1, i16: 2, u16: 2, i32: 4, u32: 4, i64: 8, u64: 8 } as const;
   const at = (x: MapInput) => {
     const idx = x.index === 'same' ? fb.get(i) : x.index === 'scalar' ? fb.c(0) : mod.i32.load(0, 4, fb.at(fb.c(x.index), fb.get(i)));
-    return fb.add(fb.c(x.addr), fb.mul(idx, fb.c(BYTES[x.et])));
+    return fb.add(fb.c(x.addr), fb.mul(idx, fb.c(elemBytes(x.et))));
   };
   const to = () => fb.add(fb.c(p.y), fb.mul(fb.get(i), fb.c(p.bytes)));
   const cond = mod.f64.ne(loadF64(mod, p.cond.et, at(p.cond)), mod.f64.const(0));

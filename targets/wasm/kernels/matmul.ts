@@ -4,6 +4,12 @@ import type { binaryen } from '../emit.js';
 import { f32, FnBuilder, i32, v128, type Expr } from '../emit.js';
 import { actScalar, actVec, type Activation } from './activation.js';
 
+/** The sum of the four lanes of an f32x4 local. */
+function laneSum(mod: binaryen.Module, fb: FnBuilder, a: number): Expr {
+  const lane = (i: number) => mod.f32x4.extract_lane(fb.get(a, v128), i);
+  return mod.f32.add(mod.f32.add(lane(0), lane(1)), mod.f32.add(lane(2), lane(3)));
+}
+
 export interface DenseMatmul {
   x: number; w: number; bias?: number; y: number;
   M: number; K: number; N: number;
@@ -213,7 +219,7 @@ export function denseGemv(mod: binaryen.Module, name: string, p: { x: number; w:
   const packed = p.packed && K % 4 === 0 && N % 4 === 0;
   const m = fb.local(i32), n = fb.local(i32), k = fb.local(i32), wp = fb.local(i32), xp = fb.local(i32), xv = fb.local(v128), s = fb.local(f32);
   const acc = [fb.local(v128), fb.local(v128), fb.local(v128), fb.local(v128)];
-  const hsum = (a: number) => mod.f32.add(mod.f32.add(mod.f32x4.extract_lane(fb.get(a, v128), 0), mod.f32x4.extract_lane(fb.get(a, v128), 1)), mod.f32.add(mod.f32x4.extract_lane(fb.get(a, v128), 2), mod.f32x4.extract_lane(fb.get(a, v128), 3)));
+  const hsum = (a: number) => laneSum(mod, fb, a);
   const biasAt = (r: number) => (p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.add(fb.get(n), fb.c(r)))) : mod.f32.const(0));
   const xAt = () => fb.at(fb.c(p.x), fb.mul(fb.get(m), fb.c(K)));
   const yAt = (r: number) => fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(m), fb.c(N)), fb.add(fb.get(n), fb.c(r))));
@@ -277,7 +283,7 @@ export function nm24Gemv(mod: binaryen.Module, name: string, p: { x: number; y: 
   const packed = p.packed && N % 4 === 0;
   const m = fb.local(i32), n = fb.local(i32), g = fb.local(i32), vp = fb.local(i32), pp = fb.local(i32), xp = fb.local(i32), xa = fb.local(v128), xb = fb.local(v128), w = fb.local(v128), mo = fb.local(i32);
   const acc = [fb.local(v128), fb.local(v128), fb.local(v128), fb.local(v128)];
-  const hsum = (a: number) => mod.f32.add(mod.f32.add(mod.f32x4.extract_lane(fb.get(a, v128), 0), mod.f32x4.extract_lane(fb.get(a, v128), 1)), mod.f32.add(mod.f32x4.extract_lane(fb.get(a, v128), 2), mod.f32x4.extract_lane(fb.get(a, v128), 3)));
+  const hsum = (a: number) => laneSum(mod, fb, a);
   const biasAt = (r: number) => (p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.add(fb.get(n), fb.c(r)))) : mod.f32.const(0));
   const block = (rows: number, from: Expr, to: number) => fb.for(n, from, fb.c(to), rows, [
     ...acc.slice(0, rows).map((a) => fb.set(a, mod.f32x4.splat(mod.f32.const(0)))),

@@ -1,7 +1,7 @@
 // Data movement: copies driven by index tables computed at compile time, and gathers whose indices
 // are only known at run time.
 import { FnBuilder, i32, type binaryen } from '../emit.js';
-import { copyElement, loadF64, storeBits, type WasmElementType } from '../dtype.js';
+import { copyElement, elemBytes, loadF64, storeBits, type WasmElementType } from '../dtype.js';
 
 /**
  * y[i] = x[idx[i]] for elements of `bytes` width; where idx[i] is -1 the fill bit pattern is
@@ -32,7 +32,7 @@ export function blockCopy(mod: binaryen.Module, name: string, p: { x: number; y:
 export function runtimeGather(mod: binaryen.Module, name: string, p: { x: number; y: number; idx: number; idxEt: WasmElementType; outer: number; axisLen: number; count: number; innerBytes: number }): void {
   const fb = new FnBuilder(mod, []);
   const o = fb.local(i32), j = fb.local(i32), k = fb.local(i32);
-  const idxBytes = { i8: 1, u8: 1, i16: 2, u16: 2, i32: 4, u32: 4, i64: 8, u64: 8, f32: 4, f64: 8, bool: 1 }[p.idxEt];
+  const idxBytes = elemBytes(p.idxEt);
   fb.finish(name, [fb.for(o, fb.c(0), fb.c(p.outer), 1, [fb.for(j, fb.c(0), fb.c(p.count), 1, [
     fb.set(k, mod.i32.trunc_s_sat.f64(loadF64(mod, p.idxEt, fb.add(fb.c(p.idx), fb.mul(fb.get(j), fb.c(idxBytes)))))),
     mod.if(mod.i32.lt_s(fb.get(k), fb.c(0)), fb.set(k, fb.add(fb.get(k), fb.c(p.axisLen)))),

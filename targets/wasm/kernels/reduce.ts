@@ -1,11 +1,10 @@
 // Reductions over one axis of a (outer, len, inner) view, softmax along an axis, and the
 // normalisations (layer, instance, LRN). Statistics are computed in f64, as the interpreter does.
 import { f32, f64, FnBuilder, i32, type binaryen, type Expr } from '../emit.js';
-import { loadF64, storeF64, type WasmElementType } from '../dtype.js';
+import { elemBytes, loadF64, storeF64, type WasmElementType } from '../dtype.js';
 
 export type ReduceKind = 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'sum_square' | 'l1' | 'l2' | 'log_sum' | 'log_sum_exp';
 
-const BYTES: Record<WasmElementType, number> = { f32: 4, f64: 8, i8: 1, u8: 1, bool: 1, i16: 2, u16: 2, i32: 4, u32: 4, i64: 8, u64: 8 };
 
 /** y[o, i] = reduce over k of x[o, k, i]. */
 export function reduceKernel(mod: binaryen.Module, name: string, p: { kind: ReduceKind; x: number; et: WasmElementType; y: number; outEt: WasmElementType; outer: number; len: number; inner: number }): void {
@@ -35,10 +34,10 @@ export function reduceKernel(mod: binaryen.Module, name: string, p: { kind: Redu
   fb.finish(name, [fb.for(o, fb.c(0), fb.c(p.outer), 1, [fb.for(ii, fb.c(0), fb.c(p.inner), 1, [
     fb.set(acc, m.const(init)),
     fb.for(k, fb.c(0), fb.c(p.len), 1, [
-      fb.set(v, loadF64(mod, p.et, fb.add(fb.c(p.x), fb.mul(fb.add(fb.mul(fb.add(fb.mul(fb.get(o), fb.c(p.len)), fb.get(k)), fb.c(p.inner)), fb.get(ii)), fb.c(BYTES[p.et]))))),
+      fb.set(v, loadF64(mod, p.et, fb.add(fb.c(p.x), fb.mul(fb.add(fb.mul(fb.add(fb.mul(fb.get(o), fb.c(p.len)), fb.get(k)), fb.c(p.inner)), fb.get(ii)), fb.c(elemBytes(p.et)))))),
       fb.set(acc, step[p.kind]()),
     ]),
-    storeF64(mod, p.outEt, fb.add(fb.c(p.y), fb.mul(fb.add(fb.mul(fb.get(o), fb.c(p.inner)), fb.get(ii)), fb.c(BYTES[p.outEt]))), finish(), tmp),
+    storeF64(mod, p.outEt, fb.add(fb.c(p.y), fb.mul(fb.add(fb.mul(fb.get(o), fb.c(p.inner)), fb.get(ii)), fb.c(elemBytes(p.outEt)))), finish(), tmp),
   ])])]);
 }
 

@@ -2,6 +2,7 @@
 // data (weights in the layout the kernels read, index tables, constants), placed from address 16 up.
 import type { Func, Op, Value } from '../../../src/ir/core.js';
 import { constData } from '../../../src/pass/helpers.js';
+import { broadcastIndex } from '../../../src/interp/numeric.js';
 import type { Tensor } from '../../../src/ir/tensor.js';
 import type { binaryen } from '../emit.js';
 import { isWasmType, type WasmElementType } from '../dtype.js';
@@ -78,6 +79,17 @@ export class LowerContext {
     const a = this.put(t.bytes().slice());
     this.constants.set(v, a);
     return a;
+  }
+  /** Whether a value is constant data (placed or not); never places anything. */
+  isConstant(v: Value): boolean {
+    return this.constants.has(v) || constData(v) !== undefined;
+  }
+  /** How a map kernel reads an input against the output shape: element i, element 0, or a broadcast table. */
+  inputIndex(v: Value, out: readonly number[]): 'same' | 'scalar' | number {
+    const s = shapeOf(v);
+    if (s.length === out.length && s.every((d, k) => d === out[k])) return 'same';
+    if (sizeOf(v) === 1) return 'scalar';
+    return this.putI32(broadcastIndex(s, out));
   }
   /** Gives a value computed at compile time (shape, size...) a data address, as if it were a constant. */
   bindConstant(v: Value, t: Tensor): void {

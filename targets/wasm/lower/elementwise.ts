@@ -1,15 +1,16 @@
 // Element-wise ops (unary, broadcasting binary and variadic, comparisons, where, cast, clip,
 // prelu, pow, inference batch norm) as map kernels over any element type.
-import type { Op, Value } from '../../../src/ir/core.js';
+import type { Value } from '../../../src/ir/core.js';
 import { OpContext } from '../../../src/ir/opdef.js';
 import { getOpDef } from '../../../src/dialects/index.js';
-import { broadcastIndex, isFloat } from '../../../src/interp/numeric.js';
+import { isFloat } from '../../../src/interp/numeric.js';
 import { constData } from '../../../src/pass/helpers.js';
 import type { Expr } from '../emit.js';
-import { mapKernel, selectKernel, type MapInput, type Num } from '../kernels/map.js';
+import { mapKernel, selectKernel, type Num } from '../kernels/map.js';
+import { ACTIVATIONS } from './activations.js';
 import { batchNormTrainKernel } from '../kernels/reduce.js';
 import { elemBytes } from '../dtype.js';
-import { describe, shapeOf, sizeOf, wasmType, WasmCompileError, type LowerContext, type Lowering } from './context.js';
+import { describe, shapeOf, sizeOf, wasmType, WasmCompileError, type Lowering } from './context.js';
 
 type X = (i: number) => Expr;
 interface MapOp {
@@ -18,34 +19,27 @@ interface MapOp {
   simd: boolean;
 }
 
-const SQRT_2_PI = Math.sqrt(2 / Math.PI);
-const relu = (n: Num, v: Expr) => n.max(v, n.c(0));
 const UNARY: Record<string, MapOp> = {
-  relu: { simd: true, expr: (n, x) => relu(n, x(0)) },
+  relu: { simd: true, expr: (n, x) => ACTIVATIONS['relu']!(n, () => x(0), []) },
   neg: { simd: true, expr: (n, x) => n.neg(x(0)) },
   abs: { simd: true, expr: (n, x) => n.abs(x(0)) },
   sqrt: { simd: true, expr: (n, x) => n.sqrt(x(0)) },
   floor: { simd: true, expr: (n, x) => n.floor(x(0)) },
   ceil: { simd: true, expr: (n, x) => n.ceil(x(0)) },
   reciprocal: { simd: true, expr: (n, x) => n.div(n.c(1), x(0)) },
-  leaky_relu: { simd: true, expr: (n, x, c) => n.select(n.ge(x(0), n.c(0)), x(0), n.mul(x(0), n.c(c.float('alpha')))) },
+  leaky_relu: { simd: true, expr: (n, x, c) => ACTIVATIONS['leaky_relu']!(n, () => x(0), [c.float('alpha')]) },
   hard_sigmoid: { simd: true, expr: (n, x, c) => n.max(n.c(0), n.min(n.c(1), n.add(n.mul(x(0), n.c(c.float('alpha'))), n.c(c.float('beta'))))) },
-  hard_swish: { simd: true, expr: (n, x) => n.mul(x(0), n.max(n.c(0), n.min(n.c(1), n.add(n.div(x(0), n.c(6)), n.c(0.5))))) },
+  hard_swish: { simd: true, expr: (n, x) => ACTIVATIONS['hard_swish']!(n, () => x(0), []) },
   softsign: { simd: true, expr: (n, x) => n.div(x(0), n.add(n.c(1), n.abs(x(0)))) },
   exp: { simd: false, expr: (n, x) => n.host('exp', x(0)) },
   log: { simd: false, expr: (n, x) => n.host('log', x(0)) },
   tanh: { simd: false, expr: (n, x) => n.host('tanh', x(0)) },
   erf: { simd: false, expr: (n, x) => n.host('erf', x(0)) },
-  sigmoid: { simd: false, expr: (n, x) => n.select(n.ge(x(0), n.c(0)), n.div(n.c(1), n.add(n.c(1), n.host('exp', n.neg(x(0))))), n.div(n.host('exp', x(0)), n.add(n.c(1), n.host('exp', x(0))))) },
+  sigmoid: { simd: false, expr: (n, x) => ACTIVATIONS['sigmoid']!(n, () => x(0), []) },
   softplus: { simd: false, expr: (n, x) => n.select(n.gt(x(0), n.c(0)), n.add(x(0), n.host('log', n.add(n.c(1), n.host('exp', n.neg(x(0)))))), n.host('log', n.add(n.c(1), n.host('exp', x(0))))) },
   elu: { simd: false, expr: (n, x, c) => n.select(n.ge(x(0), n.c(0)), x(0), n.mul(n.c(c.float('alpha')), n.sub(n.host('exp', x(0)), n.c(1)))) },
   selu: { simd: false, expr: (n, x, c) => n.select(n.gt(x(0), n.c(0)), n.mul(n.c(c.float('gamma')), x(0)), n.mul(n.c(c.float('gamma') * c.float('alpha')), n.sub(n.host('exp', x(0)), n.c(1)))) },
-  gelu: {
-    simd: false,
-    expr: (n, x, c) => (c.string('approximate') === 'tanh'
-      ? n.mul(n.mul(n.c(0.5), x(0)), n.add(n.c(1), n.host('tanh', n.mul(n.c(SQRT_2_PI), n.add(x(0), n.mul(n.c(0.044715), n.mul(x(0), n.mul(x(0), x(0)))))))))
-      : n.mul(n.mul(n.c(0.5), x(0)), n.add(n.c(1), n.host('erf', n.mul(x(0), n.c(Math.SQRT1_2)))))),
-  },
+  gelu: { simd: false, expr: (n, x, c) => ACTIVATIONS[c.string('approximate') === 'tanh' ? 'gelu_tanh' : 'gelu']!(n, () => x(0), []) },
   not: { simd: false, expr: (n, x) => n.select(n.eq(x(0), n.c(0)), n.c(1), n.c(0)) },
   cast: { simd: true, expr: (_n, x) => x(0) },
   identity: { simd: true, expr: (_n, x) => x(0) },
@@ -74,27 +68,10 @@ const NARY: Record<string, MapOp> = {
   where: { simd: false, expr: (n, x) => n.select(n.ne(x(0), n.c(0)), x(1), x(2)) },
 };
 
-/** Variadic max/min, folded left as the interpreter does (a NaN on the left wins, ties keep the left). */
-function maxMin(cmp: 'ge' | 'le'): MapOp {
-  return {
-    simd: true,
-    expr: (n, x, _c, arity) => {
-      // Each step needs its accumulator three times; inputs are locals, so re-derive the fold per use.
-      const acc = (k: number): Expr => (k === 0 ? x(0) : n.select(n.or(n.ne(acc(k - 1), acc(k - 1)), n[cmp](acc(k - 1), x(k))), acc(k - 1), x(k)));
-      return acc(arity - 1);
-    },
-  };
-}
-NARY['max'] = maxMin('ge');
-NARY['min'] = maxMin('le');
-
-/** Index of each input element: itself, element 0, or a broadcast table. */
-function inputIndex(lc: LowerContext, v: Value, out: number[]): MapInput['index'] {
-  const s = shapeOf(v);
-  if (s.length === out.length && s.every((d, k) => d === out[k])) return 'same';
-  if (sizeOf(v) === 1) return 'scalar';
-  return lc.putI32(broadcastIndex(s, out));
-}
+// Variadic max/min: wasm's max/min return NaN when either side is NaN, as the interpreter's fold
+// does; they differ from it only in the sign of a zero tie (max(-0, 0)), which compares equal.
+NARY['max'] = { simd: true, expr: fold((n, a, b) => n.max(a, b)) };
+NARY['min'] = { simd: true, expr: fold((n, a, b) => n.min(a, b)) };
 
 function lowerMap(def: MapOp, opName: string): Lowering {
   return (op, lc) => {
@@ -133,10 +110,10 @@ function lowerMap(def: MapOp, opName: string): Lowering {
     if (opName === 'div') {
       exprFn = isFloat(y.type.elementType) ? (n, x) => n.div(x(0), x(1)) : (n, x) => n.select(n.eq(x(1), n.c(0)), n.c(0), n.trunc(n.div(x(0), x(1))));
     }
-    const inputs = operands.map((v) => ({ v, et: wasmType(v, op), index: inputIndex(lc, v, out) }));
+    const inputs = operands.map((v) => ({ v, et: wasmType(v, op), index: lc.inputIndex(v, out) }));
     const simd = (def.simd || opName === 'clip') && (opName !== 'div' || isFloat(y.type.elementType));
     const arity = operands.length;
-    const same = inputs.find((x) => x.index === 'same' && x.et === outEt && lc.constAddr(x.v) === undefined && !lc.func.args.includes(x.v));
+    const same = inputs.find((x) => x.index === 'same' && x.et === outEt && !lc.isConstant(x.v) && !lc.func.args.includes(x.v));
     if (opName === 'where') {
       const [cd, a, b] = inputs as [typeof inputs[0], typeof inputs[0], typeof inputs[0]];
       const ref = (x: typeof cd, addr: (v: Value) => number) => ({ addr: addr(x.v), et: x.et, index: x.index });

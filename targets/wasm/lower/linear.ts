@@ -5,8 +5,9 @@
 import type { Op, Value } from '../../../src/ir/core.js';
 import { OpContext } from '../../../src/ir/opdef.js';
 import { getOpDef } from '../../../src/dialects/index.js';
-import { broadcastIndex, broadcastShapes, toF64 } from '../../../src/interp/numeric.js';
+import { broadcastIndex, broadcastShapes, sizeOf as prod, toF64 } from '../../../src/interp/numeric.js';
 import { convGeometry, convTransposeGeometry } from '../../../src/interp/kernels/linear.js';
+import { transposeMap } from '../../../src/interp/kernels/shape.js';
 import { constData } from '../../../src/pass/helpers.js';
 import type { Encoding } from '../../../src/ir/encodings.js';
 import { none, type Expr } from '../emit.js';
@@ -14,34 +15,31 @@ import type { Activation } from '../kernels/activation.js';
 import { batchedScratch, bsrMatmul, csrMatmulBatched, sellGemv, denseGemv, denseMatmul, nm24Gemv, nm24Masks, nmMatmul } from '../kernels/matmul.js';
 import { convTransposeScatter, depthwiseConv, im2col, weightTimesCols } from '../kernels/conv.js';
 import { mapKernel, type Num } from '../kernels/map.js';
+import { ACTIVATIONS } from './activations.js';
 import { tableCopy } from '../kernels/movement.js';
 import { describe, shapeOf, sizeOf, WasmCompileError, type LowerContext, type Lowering } from './context.js';
 
-const prod = (a: readonly number[]) => a.reduce((x, y) => x * y, 1);
 
 /** The fused epilogue: relu and clip go into the kernels; the others run as a map after them. */
 function epilogue(op: Op, c: OpContext): { act: Activation; post?: (n: Num, v: () => Expr) => Expr } {
   const a = c.def.attrs['activation'] ? c.string('activation') : 'none';
   const p = a === 'none' ? [] : c.floats('activation_params');
-  switch (a) {
-    case 'none': return { act: { kind: 'none' } };
-    case 'relu': return { act: { kind: 'relu' } };
-    case 'clip': return { act: { kind: 'clip', lo: p[0]!, hi: p[1]! } };
-    case 'leaky_relu': return { act: { kind: 'none' }, post: (n, v) => n.select(n.ge(v(), n.c(0)), v(), n.mul(v(), n.c(p[0]!))) };
-    case 'sigmoid': return { act: { kind: 'none' }, post: (n, v) => n.div(n.c(1), n.add(n.c(1), n.host('exp', n.neg(v())))) };
-    case 'hard_swish': return { act: { kind: 'none' }, post: (n, v) => n.mul(v(), n.max(n.c(0), n.min(n.c(1), n.add(n.div(v(), n.c(6)), n.c(0.5))))) };
-    case 'gelu': return { act: { kind: 'none' }, post: (n, v) => n.mul(n.mul(n.c(0.5), v()), n.add(n.c(1), n.host('erf', n.mul(v(), n.c(Math.SQRT1_2))))) };
-    case 'gelu_tanh': return { act: { kind: 'none' }, post: (n, v) => n.mul(n.mul(n.c(0.5), v()), n.add(n.c(1), n.host('tanh', n.mul(n.c(Math.sqrt(2 / Math.PI)), n.add(v(), n.mul(n.c(0.044715), n.mul(v(), n.mul(v(), v())))))))) };
-    default: throw new WasmCompileError(`wasm target: ${describe(op)}: fused activation '${a}' is not supported`);
-  }
+  if (a === 'none') return { act: { kind: 'none' } };
+  if (a === 'relu') return { act: { kind: 'relu' } };
+  if (a === 'clip') return { act: { kind: 'clip', lo: p[0]!, hi: p[1]! } };
+  const f = ACTIVATIONS[a];
+  if (!f) throw new WasmCompileError(`wasm target: ${describe(op)}: fused activation '${a}' is not supported`);
+  return { act: { kind: 'none' }, post: (n, v) => f(n, v, p) };
 }
 
-const actExpr = (a: Activation) => (n: Num, v: () => Expr): Expr => (a.kind === 'relu' ? n.max(v(), n.c(0)) : a.kind === 'clip' ? n.min(n.max(v(), n.c(a.lo)), n.c(a.hi)) : v());
+/** The epilogue as a map expression (for products whose result is finished after the kernel). */
+const epilogueExpr = (ep: ReturnType<typeof epilogue>) => (n: Num, v: () => Expr): Expr =>
+  (ep.post ? ep.post(n, v) : ep.act.kind === 'clip' ? ACTIVATIONS['clip']!(n, v, [ep.act.lo, ep.act.hi]) : ACTIVATIONS[ep.act.kind]!(n, v, []));
 
 /** A map over y in place: y = f(y[, extra operand broadcast to y]). */
 function postMap(op: Op, lc: LowerContext, y: Value, f: (n: Num, v: () => Expr, extra: (() => Expr) | undefined) => Expr, extra?: Value): void {
   const out = shapeOf(y);
-  const index = extra === undefined ? undefined : sizeOf(extra) === 1 ? 'scalar' as const : shapeOf(extra).join('x') === out.join('x') ? 'same' as const : lc.putI32(broadcastIndex(shapeOf(extra), out));
+  const index = extra === undefined ? undefined : lc.inputIndex(extra, out);
   lc.step({
     op, kernel: 'epilogue', format: 'dense',
     emit: (mod, name, addr) => mapKernel(mod, name, {
@@ -83,7 +81,7 @@ const lowerMatmul: Lowering = (op, lc) => {
     lowerConstWeight(op, lc, { x, y, M, K, N, at, act, ...(bias !== undefined ? { bias } : {}) }, enc, transB);
     for (const s of lc.steps.slice(first)) s.packed = [wv, ...(rowBias ? [cOperand!] : [])];
     if (postC) postMap(op, lc, y, (n, v, e) => n.add(v(), n.mul(n.c(beta), e!())), postC);
-    if (post) postMap(op, lc, y, (n, v) => (ep.post ? ep.post(n, v) : actExpr(ep.act)(n, v)));
+    if (post) postMap(op, lc, y, epilogueExpr(ep));
     return;
   }
   lowerRuntimeMatmul(op, lc, { transA, transB, alpha, beta, ...(cOperand ? { cOperand } : {}), ep });
@@ -276,14 +274,8 @@ function lowerRuntimeMatmul(op: Op, lc: LowerContext, g: { transA: boolean; tran
   const batchA = A.slice(0, -2), batchB = B.slice(0, -2);
   const batch = broadcastShapes([batchA, batchB]);
   // Copies of transposed operands go to scratch: [aT | bT].
-  const transposeTable = (s: number[]) => {
-    const rows = s[s.length - 2]!, cols = s[s.length - 1]!, n = prod(s);
-    return lc.putI32(Array.from({ length: n }, (_, i) => {
-      const m = Math.floor(i / (rows * cols)), rem = i % (rows * cols);
-      const rr = Math.floor(rem / rows), cc = rem % rows; // output [cols, rows]: element (rr, cc) = input (cc, rr)
-      return m * rows * cols + cc * cols + rr;
-    }));
-  };
+  // the last two dims swapped, batch dims kept
+  const transposeTable = (s: number[]) => lc.putI32(transposeMap(s, [...Array(s.length - 2).keys(), s.length - 1, s.length - 2]).map);
   const aBytes = 4 * prod(as), bBytes = 4 * prod(bs);
   const ta = g.transA ? transposeTable(as) : undefined, tb = g.transB ? transposeTable(bs) : undefined;
   const fill = new Uint8Array(4);
@@ -318,7 +310,7 @@ function lowerRuntimeMatmul(op: Op, lc: LowerContext, g: { transA: boolean; tran
   }
   const { alpha, beta, cOperand, ep } = g;
   if (alpha !== 1 || cOperand) postMap(op, lc, y, (n, v, e) => (e === undefined ? n.mul(n.c(alpha), v()) : n.add(n.mul(n.c(alpha), v()), n.mul(n.c(beta), e()))), cOperand);
-  if (ep.act.kind !== 'none' || ep.post) postMap(op, lc, y, (n, v) => (ep.post ? ep.post(n, v) : actExpr(ep.act)(n, v)));
+  if (ep.act.kind !== 'none' || ep.post) postMap(op, lc, y, epilogueExpr(ep));
 }
 
 const lowerConv: Lowering = (op, lc) => {
@@ -452,7 +444,7 @@ const lowerConvTranspose: Lowering = (op, lc) => {
     op, kernel: 'conv_transpose', format: 'dense', schedule: { loops: 'n, c, position, mo, kernel' },
     emit: (mod, name, addr) => convTransposeScatter(mod, name, { x: addr(x), w: addr(w), ...(bias ? { bias: addr(bias) } : {}), y: addr(y), N: xs[0]!, C: xs[1]!, G, Mg: ws[1]!, Pin, Pout, kVol, table: tbl }),
   });
-  if (ep.act.kind !== 'none' || ep.post) postMap(op, lc, y, (n, v) => (ep.post ? ep.post(n, v) : actExpr(ep.act)(n, v)));
+  if (ep.act.kind !== 'none' || ep.post) postMap(op, lc, y, epilogueExpr(ep));
 };
 
 export const LINEAR_LOWERINGS: Record<string, Lowering> = {

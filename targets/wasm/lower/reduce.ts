@@ -3,6 +3,8 @@ import type { Op } from '../../../src/ir/core.js';
 import { OpContext } from '../../../src/ir/opdef.js';
 import { getOpDef } from '../../../src/dialects/index.js';
 import { convGeometry } from '../../../src/interp/kernels/linear.js';
+import { transposeMap } from '../../../src/interp/kernels/shape.js';
+import { axis as normAxis, sizeOf as prod } from '../../../src/interp/numeric.js';
 import { visitPoolWindows } from '../../../src/interp/kernels/pool-norm.js';
 import { constData } from '../../../src/pass/helpers.js';
 import { elemBytes } from '../dtype.js';
@@ -12,8 +14,6 @@ import { tableCopy } from '../kernels/movement.js';
 import { describe, shapeOf, sizeOf, wasmType, WasmCompileError, type LowerContext, type Lowering } from './context.js';
 import { none } from '../emit.js';
 
-const prod = (a: readonly number[]) => a.reduce((x, y) => x * y, 1);
-const normAxis = (a: number, r: number) => (a < 0 ? a + r : a);
 
 function lowerReduce(kind: ReduceKind): Lowering {
   return (op, lc) => {
@@ -44,16 +44,8 @@ function lowerReduce(kind: ReduceKind): Lowering {
     // Reduced axes apart: move them last (a transpose through a table into scratch), then reduce rows.
     const keep = xs.map((_, i) => i).filter((i) => !axes.includes(i));
     const perm = [...keep, ...axes];
-    const permShape = perm.map((i) => xs[i]!);
-    const strides = xs.map((_, i) => prod(xs.slice(i + 1)));
     const n = sizeOf(x);
-    const table = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      let q = i, src = 0;
-      for (let d = perm.length - 1; d >= 0; d--) { src += (q % permShape[d]!) * strides[perm[d]!]!; q = Math.floor(q / permShape[d]!); }
-      table[i] = src;
-    }
-    const tbl = lc.putI32(table);
+    const tbl = lc.putI32(transposeMap(xs, perm).map);
     const len = prod(axes.map((a) => xs[a]!));
     const bytes = elemBytes(x.type.elementType);
     lc.step({
