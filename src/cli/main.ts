@@ -5,7 +5,7 @@ import { ParseError } from '../ir/lexer.js';
 import { VerifyError } from '../ir/verifier.js';
 import { InterpError } from '../interp/interpret.js';
 import { OnnxError } from '../onnx/proto.js';
-import { UnsupportedError } from '../util/errors.js';
+import { UserError } from '../util/errors.js';
 import { PipelineError } from '../pass/pipeline.js';
 import { PassError } from '../pass/manager.js';
 import { PassLoadError } from '../pass/registry.js';
@@ -87,7 +87,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 }
 
 function errorLine(e: unknown): string {
-  if (e instanceof CliError || e instanceof ParseError || e instanceof VerifyError || e instanceof OnnxError || e instanceof UnsupportedError || e instanceof InterpError || e instanceof PipelineError || e instanceof PassError || e instanceof PassLoadError || e instanceof WasmCompileError) return e.message;
+  if (e instanceof CliError || e instanceof ParseError || e instanceof VerifyError || e instanceof OnnxError || e instanceof UserError || e instanceof InterpError || e instanceof PipelineError || e instanceof PassError || e instanceof PassLoadError || e instanceof WasmCompileError) return e.message;
   if (e instanceof Error) return `${e.message} (internal error; run with --debug for the stack trace)`;
   return String(e);
 }
