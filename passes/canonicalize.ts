@@ -118,7 +118,7 @@ export default definePass({
   description:
     'Erases ops whose results are unused; merges identical ops and equal small constants; folds ops whose operands are all constant through the reference interpreter (results up to 4M elements); removes Identity, inference-mode Dropout, Reshape to the same shape, Transpose pairs that cancel, and merges Reshape chains.',
   options: {
-    'max-rewrites': { type: 'int', default: 100000, doc: 'fixed-point limit for the pattern driver' },
+    'max-rewrites': { type: 'int', default: 100000, min: 1, doc: 'fixed-point limit for the pattern driver' },
     cse: { type: 'bool', default: true, doc: 'merge identical ops' },
   },
   run(module, ctx) {

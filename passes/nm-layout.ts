@@ -34,8 +34,8 @@ export default definePass({
   description:
     'Candidates are Conv (4-d weight, groups along input channels), Gemm and 2-d MatMul with constant weights whose reduction length is a multiple of m. A weight with more than n nonzeros in some group is left dense and counted; with force=true it is pruned to N:M by magnitude instead (lossy: the relative weight energy removed is reported in parts per million).',
   options: {
-    n: { type: 'int', default: 2, doc: 'nonzeros kept per group' },
-    m: { type: 'int', default: 4, doc: 'group length along the reduction axis' },
+    n: { type: 'int', default: 2, min: 1, doc: 'nonzeros kept per group' },
+    m: { type: 'int', default: 4, min: 2, doc: 'group length along the reduction axis' },
     force: { type: 'bool', default: false, doc: 'prune weights to N:M by magnitude when they do not satisfy it (changes results)' },
   },
   run(module, ctx) {

@@ -58,8 +58,8 @@ export default definePass({
   description:
     'For Conv (2-d view [M, C/group x kernel]), Gemm and 2-d MatMul weights: a weight denser than max-density stays dense; otherwise the largest block shape (of blocks) whose nonzero blocks are at least min-fill full gives BSR, else CSR. The reason is recorded on the op as format_reason.',
   options: {
-    'max-density': { type: 'float', default: 0.35, doc: 'weights with more nonzeros than this fraction stay dense' },
-    'min-fill': { type: 'float', default: 0.7, doc: 'BSR needs its nonzero blocks at least this full' },
+    'max-density': { type: 'float', default: 0.35, min: 0, max: 1, doc: 'weights with more nonzeros than this fraction stay dense' },
+    'min-fill': { type: 'float', default: 0.7, min: 0, max: 1, doc: 'BSR needs its nonzero blocks at least this full' },
     blocks: { type: 'strings', default: ['1x4', '4x1', '4x4'], oneOf: BLOCKS, doc: 'block shapes BSR may use' },
   },
   run(module, ctx) {

@@ -7,6 +7,7 @@ import type { Func, Op, Value } from '../ir/core.js';
 import { OpContext, type ChannelFact, type MaskInputs } from '../ir/opdef.js';
 import { LIVE, opaqueMask } from './transfer.js';
 import { constData } from '../pass/helpers.js';
+import { MAX_TRACKED_CHANNELS } from '../util/limits.js';
 
 export interface ChannelInfo {
   facts: ChannelFact[];
@@ -14,10 +15,16 @@ export interface ChannelInfo {
 }
 
 
+/** Channels of a value (axis 1), or undefined when it has none or more than the analysis tracks. */
 export function channelCount(v: Value): number | undefined {
   const t = v.type;
-  return t.rank >= 2 && typeof t.shape[1] === 'number' ? t.shape[1] : undefined;
+  const n = t.rank >= 2 ? t.shape[1] : undefined;
+  return typeof n === 'number' && n <= MAX_TRACKED_CHANNELS ? n : undefined;
 }
+
+/** An op touching a value wider than the analysis tracks: its results are live and its operands fully used. */
+const tooWide = (op: Op): boolean =>
+  [...op.operands, ...op.results].some((v) => v.type.rank >= 2 && typeof v.type.shape[1] === 'number' && v.type.shape[1] > MAX_TRACKED_CHANNELS);
 
 function inputsOf(op: Op, info: Map<Value, ChannelInfo>): MaskInputs {
   return { facts: op.operands.map((v) => info.get(v)?.facts), consts: op.operands.map(constData) };
@@ -36,7 +43,11 @@ export function analyzeChannels(f: Func): Map<Value, ChannelInfo> {
     // Constants get no facts here: transfer functions read their values (weights can be large).
     if (op.name === 'nn.constant') continue;
     const def = getOpDef(op.name);
-    const mask = def?.mask ?? opaqueMask;
+    const mask = def && !tooWide(op) ? (def.mask ?? opaqueMask) : undefined;
+    if (!mask) {
+      op.results.forEach((r) => set(r, undefined));
+      continue;
+    }
     let out: (ChannelFact[] | undefined)[];
     try {
       out = mask.forward(new OpContext(op, def!), inputsOf(op, info));
@@ -52,7 +63,11 @@ export function analyzeChannels(f: Func): Map<Value, ChannelInfo> {
     const op = ops[k]!;
     if (op.name === 'return' || op.name === 'nn.constant') continue;
     const def = getOpDef(op.name);
-    const mask = def?.mask ?? opaqueMask;
+    const mask = def && !tooWide(op) ? (def.mask ?? opaqueMask) : undefined;
+    if (!mask) {
+      for (const v of op.operands) info.get(v)?.used.fill(true);
+      continue;
+    }
     const used = op.results.map((r) => info.get(r)?.used);
     const c = new OpContext(op, def!);
     let back: (boolean[] | undefined)[];

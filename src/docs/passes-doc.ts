@@ -1,5 +1,6 @@
 // Renders docs/passes.md from the pass registry (`npm run docs`); a test fails when it is stale.
 import { BUILTIN_PASSES } from '../../passes/index.js';
+import { optionRange } from '../pass/define.js';
 
 export function renderPassesDoc(): string {
   const out = [
@@ -26,7 +27,7 @@ export function renderPassesDoc(): string {
       out.push('| option | type | default | |', '|---|---|---|---|');
       for (const [k, o] of opts) {
         const def = Array.isArray(o.default) ? o.default.join('+') : String(o.default);
-        out.push(`| \`${k}\` | ${o.type} | \`${def}\` | ${o.doc}${o.oneOf ? ` (values: ${o.oneOf.join(', ')})` : ''} |`);
+        out.push(`| \`${k}\` | ${o.type} | \`${def}\` | ${o.doc}${o.oneOf ? ` (values: ${o.oneOf.join(', ')})` : ''}${optionRange(o) ? ` (${optionRange(o)})` : ''} |`);
       }
       out.push('');
     }

@@ -18,10 +18,14 @@ export interface InterpretOptions {
   onOp?: (index: number, total: number, name: string) => void;
 }
 
-/** Checks a concrete tensor against a type; named dims are bound in `dims` (and must agree). */
-export function checkAgainstType(t: Tensor, type: TensorType, dims: Map<string, number>, what: string): void {
+/**
+ * Checks a concrete tensor against a type; named dims are bound in `dims` (and must agree). `what`
+ * may be a function so that describing the value (which can be linear in the function's size) is
+ * only paid on failure.
+ */
+export function checkAgainstType(t: Tensor, type: TensorType, dims: Map<string, number>, what: string | (() => string)): void {
   const fail = (why: string) => {
-    throw new InterpError(`${what}: got ${t.elementType}[${t.shape.join('x')}], expected ${printType(type)}${why ? ` (${why})` : ''}`);
+    throw new InterpError(`${typeof what === 'string' ? what : what()}: got ${t.elementType}[${t.shape.join('x')}], expected ${printType(type)}${why ? ` (${why})` : ''}`);
   };
   if (t.elementType !== type.elementType || t.shape.length !== type.rank) fail('');
   type.shape.forEach((d, i) => {
@@ -51,6 +55,7 @@ export function interpret(target: Func | Module, inputs: readonly Tensor[], opts
     env.set(a, inputs[i]!);
   });
   const ops = f.ops;
+  const returned = new Set(f.returnValues);
   // Last use of each value, so its tensor can be dropped afterwards.
   const lastUse = new Map<Value, number>();
   ops.forEach((op, k) => op.operands.forEach((v) => lastUse.set(v, k)));
@@ -75,10 +80,10 @@ export function interpret(target: Func | Module, inputs: readonly Tensor[], opts
     }
     if (results.length < op.results.length) throw new InterpError(`${describeOp(op)}: produced ${results.length} result(s), the op has ${op.results.length}`);
     op.results.forEach((r, i) => {
-      checkAgainstType(results[i]!, r.type, dims, `${describeOp(op)}: result #${i}`);
+      checkAgainstType(results[i]!, r.type, dims, () => `${describeOp(op)}: result #${i}`);
       env.set(r, results[i]!);
     });
-    for (const v of op.operands) if (lastUse.get(v) === k && !f.returnValues.includes(v)) env.delete(v);
+    for (const v of op.operands) if (lastUse.get(v) === k && !returned.has(v)) env.delete(v);
     opts.onOp?.(k, ops.length, op.name);
   }
   throw new InterpError(`@${f.name} has no return`);

@@ -6,7 +6,9 @@ import { Func, Module, Op, Value } from './core.js';
 import { isNumericName, parseFloatLiteral } from './format.js';
 import { Lexer, ParseError, type Token } from './lexer.js';
 import { Tensor } from './tensor.js';
-import { DYNAMIC, intRange, isElementType, TensorType, type Dim, type ElementType } from './types.js';
+import { DYNAMIC, elementInfo, intRange, isElementType, TensorType, type Dim, type ElementType } from './types.js';
+import { LimitError } from '../util/errors.js';
+import { checkTensorSize, elide, MAX_NESTING } from '../util/limits.js';
 
 export { ParseError } from './lexer.js';
 
@@ -55,6 +57,8 @@ class Parser {
   private readonly lx: Lexer;
   private readonly pendingResources = new Map<string, PendingResource>();
   private readonly filledResources = new Set<string>();
+  /** Open brackets around the current token (see nest). */
+  private depth = 0;
 
   constructor(text: string, file?: string) {
     this.lx = new Lexer(text, file);
@@ -247,7 +251,9 @@ class Parser {
       if (/[0-9]/.test(c)) {
         let q = p;
         while (/[0-9]/.test(s[q] ?? '')) q++;
-        shape.push(Number(s.slice(p, q)));
+        const dim = Number(s.slice(p, q));
+        if (!Number.isSafeInteger(dim)) throw this.lx.error(p, `a dim of at most ${Number.MAX_SAFE_INTEGER}`, elide(s.slice(p, q)));
+        shape.push(dim);
         this.lx.pos = q;
       } else if (c === '?') {
         shape.push(DYNAMIC);
@@ -336,11 +342,12 @@ class Parser {
     if (t.kind === 'punct' && t.text === '[') {
       this.lx.next();
       const items: Attr[] = [];
-      if (!this.accept(']')) {
+      this.nest(t, () => {
+        if (this.accept(']')) return;
         do items.push(this.attr());
         while (this.accept(','));
         this.expect(']', "',' or ']'");
-      }
+      });
       return { kind: 'array', value: items };
     }
     if (t.kind === 'ident') {
@@ -364,6 +371,16 @@ class Parser {
       }
     }
     return this.fail(t, 'an attribute value (integer, float, string, [...], type, #encoding or dense<...>)');
+  }
+
+  /** Runs `body` one bracket level deeper; refuses nesting past MAX_NESTING (before the stack would overflow). */
+  private nest(open: Token, body: () => void): void {
+    if (++this.depth > MAX_NESTING) throw this.lx.error(open.start, `at most ${MAX_NESTING} nested brackets`, 'deeper nesting');
+    try {
+      body();
+    } finally {
+      this.depth--;
+    }
   }
 
   private literal(): Literal {
@@ -394,11 +411,12 @@ class Parser {
     const t = this.lx.next();
     if (t.kind === 'punct' && t.text === '[') {
       const items: Nested[] = [];
-      if (!this.accept(']')) {
+      this.nest(t, () => {
+        if (this.accept(']')) return;
         do items.push(this.nested());
         while (this.accept(','));
         this.expect(']', "',' or ']'");
-      }
+      });
       return items;
     }
     if (t.kind === 'number' || (t.kind === 'ident' && ['true', 'false', 'nan', 'inf', '-inf', '-nan'].includes(t.text))) return t;
@@ -425,6 +443,12 @@ class Parser {
       const attr: DenseAttr = { kind: 'dense', value: Tensor.zeros(type.elementType, []), resource: lit.name };
       this.pendingResources.set(lit.name, { attr, elementType: type.elementType, shape, start: lit.start });
       return attr;
+    }
+    try {
+      checkTensorSize(shape, elementInfo(type.elementType).bytes, `constant of type ${type}`);
+    } catch (e) {
+      if (e instanceof LimitError) throw this.lx.error(lit.start, 'a constant within the size limits', e.message);
+      throw e;
     }
     const t = Tensor.zeros(type.elementType, shape);
     if (!Array.isArray(lit.body)) {

@@ -10,6 +10,18 @@ export interface PassOptionSpec<T extends OptionType = OptionType> {
   readonly doc: string;
   /** For string and strings options: the accepted values. */
   readonly oneOf?: readonly string[];
+  /** For int and float options: the smallest and largest accepted values (inclusive). */
+  readonly min?: number;
+  readonly max?: number;
+}
+
+/** `0 to 1`, `at least 1`: an option's range in words, or undefined when it has none. */
+export function optionRange(spec: PassOptionSpec): string | undefined {
+  const { min, max } = spec;
+  if (min !== undefined && max !== undefined) return `${min} to ${max}`;
+  if (min !== undefined) return `at least ${min}`;
+  if (max !== undefined) return `at most ${max}`;
+  return undefined;
 }
 
 export type OptionSpecs = Readonly<Record<string, PassOptionSpec>>;
@@ -60,11 +72,13 @@ export function checkOptionValue(pass: string, name: string, spec: PassOptionSpe
   };
   switch (spec.type) {
     case 'int': if (typeof v !== 'number' || !Number.isInteger(v)) bad('an integer'); break;
-    case 'float': if (typeof v !== 'number' || Number.isNaN(v)) bad('a number'); break;
+    case 'float': if (typeof v !== 'number' || !Number.isFinite(v)) bad('a finite number'); break;
     case 'bool': if (typeof v !== 'boolean') bad('true or false'); break;
     case 'string': if (typeof v !== 'string') bad('a string'); break;
     case 'strings': if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) bad('a list of strings'); break;
   }
+  const range = optionRange(spec);
+  if (range && typeof v === 'number' && ((spec.min !== undefined && v < spec.min) || (spec.max !== undefined && v > spec.max))) bad(`a value from ${range}`);
   if (spec.oneOf) {
     const vals = Array.isArray(v) ? v : [v];
     for (const x of vals) if (!spec.oneOf.includes(x as string)) bad(`one of ${spec.oneOf.join(', ')}`);

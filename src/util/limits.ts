@@ -8,6 +8,8 @@ export const MAX_TENSOR_ELEMENTS = 2 ** 30;
 export const MAX_TENSOR_BYTES = 2 ** 31;
 /** wasm32's whole address space: a compiled model's memory plan must fit in it. */
 export const WASM32_MAX_BYTES = 2 ** 32;
+/** Widest channel axis mask propagation keeps per-channel facts for (wider values are left opaque). */
+export const MAX_TRACKED_CHANNELS = 2 ** 20;
 /** Deepest nesting of brackets, braces and parentheses the IR parser accepts. */
 export const MAX_NESTING = 256;
 /** Most characters of a value (a list, a shape) quoted in an error message before it is elided. */
