@@ -1,4 +1,5 @@
 // How CLI commands are declared (a table of options), parsed, and documented in --help.
+import { UserError } from '../util/errors.js';
 import { didYouMean } from '../util/suggest.js';
 
 export interface OptionSpec {
@@ -39,7 +40,7 @@ export interface Command {
 }
 
 /** A mistake by the user: printed as one line, exit code 1. */
-export class CliError extends Error {}
+export class CliError extends UserError {}
 
 export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   help: { type: 'boolean', short: 'h', help: 'show help for the command' },

@@ -1,15 +1,9 @@
 // The sparsec command line: a table of commands, help and version, and one-line errors.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ParseError } from '../ir/lexer.js';
-import { VerifyError } from '../ir/verifier.js';
-import { InterpError } from '../interp/interpret.js';
-import { OnnxError } from '../onnx/proto.js';
 import { UserError } from '../util/errors.js';
-import { PipelineError } from '../pass/pipeline.js';
+import { elide } from '../util/limits.js';
 import { PassError } from '../pass/manager.js';
-import { PassLoadError } from '../pass/registry.js';
-import { WasmCompileError } from '../../targets/wasm/compile.js';
 import { CliError, commandHelp, parseArgs, type Command, type Io } from './command.js';
 import { optCommand } from './opt.js';
 import { importCommand } from './import.js';
@@ -87,7 +81,15 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 }
 
 function errorLine(e: unknown): string {
-  if (e instanceof CliError || e instanceof ParseError || e instanceof VerifyError || e instanceof OnnxError || e instanceof UserError || e instanceof InterpError || e instanceof PipelineError || e instanceof PassError || e instanceof PassLoadError || e instanceof WasmCompileError) return e.message;
-  if (e instanceof Error) return `${e.message} (internal error; run with --debug for the stack trace)`;
-  return String(e);
+  if (e instanceof UserError || e instanceof PassError) return e.message;
+  const what = e instanceof Error ? e.message : `a non-Error value was thrown: ${elide(typeof e === 'object' ? safeJson(e) : String(e))}`;
+  return `${what} (internal error; run with --debug for the stack trace)`;
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
 }

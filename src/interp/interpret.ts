@@ -7,9 +7,9 @@ import { OpContext, OpError } from '../ir/opdef.js';
 import type { Tensor } from '../ir/tensor.js';
 import { DYNAMIC, printType, type TensorType } from '../ir/types.js';
 import { describeOp } from '../ir/verifier.js';
-import { UnsupportedError } from '../util/errors.js';
+import { UnsupportedError, UserError } from '../util/errors.js';
 
-export class InterpError extends Error {
+export class InterpError extends UserError {
   override name = 'InterpError';
 }
 

@@ -1,5 +1,6 @@
 // A pull lexer for the textual IR. Tokens are read on demand so that the parser can switch to
 // character-level reading inside `tensor<...>` (where `1x3xf32` is one shape, not three tokens).
+import { UserError } from '../util/errors.js';
 export type TokenKind = 'ident' | 'value' | 'symbol' | 'hash' | 'number' | 'string' | 'punct' | 'eof';
 
 export interface Token {
@@ -11,7 +12,7 @@ export interface Token {
 }
 
 /** A syntax error with its place in the text and what was expected there. */
-export class ParseError extends Error {
+export class ParseError extends UserError {
   constructor(
     readonly line: number,
     readonly col: number,

@@ -1,5 +1,6 @@
 // The verifier: SSA dominance, use-def consistency, op and attribute schemas, encodings, and
 // declared types against each op's inference. Every message names the op, where it is, and the value.
+import { UserError } from '../util/errors.js';
 import { getOpDef, allOpDefs } from '../dialects/index.js';
 import type { Attr } from './attributes.js';
 import type { Func, Module, Op, Value } from './core.js';
@@ -19,7 +20,7 @@ export interface Diagnostic {
   readonly func?: Func;
 }
 
-export class VerifyError extends Error {
+export class VerifyError extends UserError {
   constructor(readonly diagnostics: readonly Diagnostic[]) {
     const more = diagnostics.length > 1 ? ` (and ${diagnostics.length - 1} more error${diagnostics.length > 2 ? 's' : ''})` : '';
     super(`${diagnostics[0]?.message ?? 'invalid IR'}${more}`);

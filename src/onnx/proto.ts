@@ -1,5 +1,6 @@
 // ONNX protobuf decoding and encoding (through onnx-proto / protobufjs), and the conversion between
 // TensorProto and the IR's Tensor: raw_data, the typed fields, and external data files.
+import { UserError } from '../util/errors.js';
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import onnxPkg from 'onnx-proto';
@@ -15,7 +16,7 @@ export type AttributeProto = onnxPkg.onnx.IAttributeProto;
 export type ValueInfoProto = onnxPkg.onnx.IValueInfoProto;
 
 /** An error in an ONNX file or its data: shown to the user as one line. */
-export class OnnxError extends Error {
+export class OnnxError extends UserError {
   override name = 'OnnxError';
 }
 

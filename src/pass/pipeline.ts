@@ -1,5 +1,6 @@
 // Pipeline strings: `canonicalize,fold-batchnorm,fuse-activation{ops=relu+clip}`. Parsing checks
 // pass names, option names and option types, and errors point at the character.
+import { UserError } from '../util/errors.js';
 import { didYouMean } from '../util/suggest.js';
 import { checkOptionValue, type Pass, type PassOptionSpec } from './define.js';
 
@@ -9,7 +10,7 @@ export interface PipelineEntry {
   readonly options: Readonly<Record<string, unknown>>;
 }
 
-export class PipelineError extends Error {
+export class PipelineError extends UserError {
   override name = 'PipelineError';
   constructor(readonly pipeline: string, readonly at: number, message: string) {
     const near = pipeline.slice(at).split(/(?<=.)[,{}=]/)[0]!;

@@ -1,12 +1,13 @@
 // Which passes exist: the built-in registry plus passes loaded from user files (--load-pass or the
 // `passes` list of an optional sparsec.config.ts).
+import { UserError } from '../util/errors.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BUILTIN_PASSES } from '../../passes/index.js';
 import { isPass, type Pass } from './define.js';
 
-export class PassLoadError extends Error {
+export class PassLoadError extends UserError {
   override name = 'PassLoadError';
 }
 

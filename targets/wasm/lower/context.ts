@@ -1,5 +1,6 @@
 // What lowering an op produces: steps (one kernel each, emitted once addresses are known) and
 // data (weights in the layout the kernels read, index tables, constants), placed from address 16 up.
+import { UserError } from '../../../src/util/errors.js';
 import type { Func, Op, Value } from '../../../src/ir/core.js';
 import { constData } from '../../../src/pass/helpers.js';
 import { broadcastIndex } from '../../../src/interp/numeric.js';
@@ -7,7 +8,7 @@ import type { Tensor } from '../../../src/ir/tensor.js';
 import type { binaryen } from '../emit.js';
 import { isWasmType, type WasmElementType } from '../dtype.js';
 
-export class WasmCompileError extends Error {
+export class WasmCompileError extends UserError {
   override name = 'WasmCompileError';
 }
 
@@ -28,7 +29,11 @@ export interface Step {
   emit(mod: binaryen.Module, name: string, addr: (v: Value) => number, scratch: number): void | number[];
 }
 
-export const align16 = (n: number): number => (n + 15) & ~15;
+/**
+ * n rounded up to a multiple of 16. Plain number math, never bitwise: addresses and sizes may pass
+ * 2^31 (bitwise operators work on 32-bit signed integers and would wrap them).
+ */
+export const align16 = (n: number): number => Math.ceil(n / 16) * 16;
 
 export function describe(op: Op): string {
   return `${op.name}${op.loc ? ` "${op.loc}"` : ''}`;
