@@ -6,12 +6,13 @@ import type { Module } from '../ir/core.js';
 import { printModule } from '../ir/printer.js';
 import { verify } from '../ir/verifier.js';
 import type { PassContext } from './define.js';
+import { UserError } from '../util/errors.js';
 import { printPipeline, resolvedOptions, type PipelineEntry } from './pipeline.js';
 
 export class PassError extends Error {
   override name = 'PassError';
-  constructor(readonly pass: string, message: string, readonly reproducer?: string) {
-    super(message);
+  constructor(readonly pass: string, message: string, readonly reproducer?: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
   }
 }
 
@@ -59,9 +60,11 @@ export function runPipeline(module: Module, entries: readonly PipelineEntry[], o
     try {
       e.pass.run(module, ctx as never);
     } catch (err) {
+      // The input's fault (a size limit, options that do not fit this module): no reproducer needed.
+      if (err instanceof UserError) throw new PassError(name, `pass '${name}': ${err.message}`, undefined, err);
       snapshot = safePrint(module) ?? inputText();
       const file = writeReproducer(opts.reproducerDir, name, label, snapshot, `pass '${name}' threw: ${(err as Error).message}`);
-      throw new PassError(name, `pass '${name}' failed: ${(err as Error).message} (IR at the failure written to ${file})`, file);
+      throw new PassError(name, `pass '${name}' failed: ${(err as Error).message} (IR at the failure written to ${file})`, file, err);
     }
     const ms = performance.now() - t0;
     if (!opts.noVerify) {
