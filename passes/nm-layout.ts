@@ -8,6 +8,7 @@ import { definePass } from '../src/pass/define.js';
 import { applyPatterns, pattern } from '../src/pass/rewrite.js';
 import { rewriteToSparse, sparseCandidate } from '../src/pass/sparse-weights.js';
 import { fromF64, toF64 } from '../src/interp/numeric.js';
+import { UserError } from '../src/util/errors.js';
 
 /** Keeps the n largest-magnitude values of every group of m along `axis`; returns the pruned tensor and the energy removed. */
 export function pruneToNM(t: Tensor, n: number, m: number, axis: number): { pruned: Tensor; removed: number; total: number } {
@@ -40,7 +41,7 @@ export default definePass({
   },
   run(module, ctx) {
     const { n, m, force } = ctx.options;
-    if (n < 1 || m < 1 || n > m) throw new Error(`nm-layout needs 1 <= n <= m, got n=${n}, m=${m}`);
+    if (n < 1 || m < 1 || n > m) throw new UserError(`nm-layout needs 1 <= n <= m, got n=${n}, m=${m}`);
     let removed = 0, total = 0;
     const p = pattern('*', (op, rw) => {
       const cand = sparseCandidate(op);

@@ -1,5 +1,6 @@
 // definePass: a pass is a name, a summary, typed options with defaults, and a run function.
 import type { Module } from '../ir/core.js';
+import { elide } from '../util/limits.js';
 
 export type OptionType = 'int' | 'float' | 'bool' | 'string' | 'strings';
 export type OptionValue<T extends OptionType> = T extends 'int' | 'float' ? number : T extends 'bool' ? boolean : T extends 'string' ? string : string[];
@@ -68,7 +69,7 @@ export function isPass(x: unknown): x is Pass {
 /** Throws when v does not fit the option's type. */
 export function checkOptionValue(pass: string, name: string, spec: PassOptionSpec, v: unknown): void {
   const bad = (want: string) => {
-    throw new Error(`pass ${pass}: option '${name}' needs ${want}, got ${JSON.stringify(v)}`);
+    throw new Error(`pass ${pass}: option '${name}' needs ${want}, got ${elide(JSON.stringify(v) ?? String(v))}`);
   };
   switch (spec.type) {
     case 'int': if (typeof v !== 'number' || !Number.isInteger(v)) bad('an integer'); break;

@@ -2,6 +2,7 @@
 // pass names, option names and option types, and errors point at the character.
 import { UserError } from '../util/errors.js';
 import { didYouMean } from '../util/suggest.js';
+import { elide } from '../util/limits.js';
 import { checkOptionValue, type Pass, type PassOptionSpec } from './define.js';
 
 export interface PipelineEntry {
@@ -13,8 +14,8 @@ export interface PipelineEntry {
 export class PipelineError extends UserError {
   override name = 'PipelineError';
   constructor(readonly pipeline: string, readonly at: number, message: string) {
-    const near = pipeline.slice(at).split(/(?<=.)[,{}=]/)[0]!;
-    super(`pipeline "${pipeline}" at character ${at + 1}${at < pipeline.length ? ` ('${near}')` : ' (the end)'}: ${message}`);
+    const near = elide(pipeline.slice(at).split(/(?<=.)[,{}=]/)[0]!, 40);
+    super(`pipeline "${elide(pipeline)}" at character ${at + 1}${at < pipeline.length ? ` ('${near}')` : ' (the end)'}: ${message}`);
   }
 }
 

@@ -27,19 +27,22 @@ const lowerTable: Lowering = (op, lc) => {
     lowerRuntimeGather(op, lc);
     return;
   }
-  const data = op.name === 'nn.concat' ? [...op.operands] : [op.operand(0)];
-  const total = data.reduce((s0, v) => s0 + sizeOf(v), 0);
+  // Data operands by position: a concat may list one value twice, and each place copies it.
+  const data = op.name === 'nn.concat' ? op.operands.map((_, i) => i) : [0];
+  const total = data.reduce((s0, i) => s0 + sizeOf(op.operand(i)), 0);
   if (total >= MAX_TABLE) throw new WasmCompileError(`wasm target: ${describe(op)} moves too many elements for compile-time index tables`);
   const padV = op.name === 'nn.pad' && op.operands[2] && sizeOf(op.operands[2]) > 0 ? op.operands[2] : undefined;
   const runtimePad = padV !== undefined && !constData(padV);
-  for (const v of op.operands) if (!data.includes(v) && !constData(v) && !(runtimePad && v === padV)) throw new WasmCompileError(`wasm target: ${describe(op)}: operand ${op.operands.indexOf(v)} must be a constant (it decides the shape)`);
+  op.operands.forEach((v, i) => {
+    if (!data.includes(i) && !constData(v) && !(runtimePad && v === padV)) throw new WasmCompileError(`wasm target: ${describe(op)}: operand ${i} must be a constant (it decides the shape)`);
+  });
   let offset = 0;
-  const bases = new Map<Value, number>();
+  const bases = new Map<number, number>();
   const isPadValue = (v: Value) => op.name === 'nn.pad' && v === op.operands[2];
-  const iotaInputs = op.operands.map((v) => {
-    if (data.includes(v)) {
+  const iotaInputs = op.operands.map((v, i) => {
+    if (data.includes(i)) {
       const n = sizeOf(v);
-      bases.set(v, offset);
+      bases.set(i, offset);
       const t = Tensor.from('f64', shapeOf(v), Array.from({ length: n }, (_, i) => offset + i));
       offset += n;
       return t;
@@ -64,8 +67,8 @@ const lowerTable: Lowering = (op, lc) => {
   const fill = Tensor.from(et, [1], [padValue]).bytes().slice();
   op.results.forEach((r, ri) => {
     const src = outs[ri]!;
-    for (const v of data) {
-      const b0 = bases.get(v)!, n = sizeOf(v);
+    for (const i of data) {
+      const v = op.operand(i), b0 = bases.get(i)!, n = sizeOf(v);
       // -1: padding (write the fill); -2: another operand's element (leave it); else the source element.
       const idx = Array.from({ length: src.size }, (_, i) => {
         const s0 = Math.round(Number(src.get(i)));
