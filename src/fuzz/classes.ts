@@ -76,8 +76,8 @@ export async function checkModule(module: Module, inputs: readonly Tensor[], pip
 }
 
 /** Imports ONNX bytes and, when they import and run, checks the whole path on the given inputs (or seeded random ones). */
-export async function checkOnnx(bytes: Uint8Array, pipeline: string, inputs: readonly Tensor[] | undefined, detail: string): Promise<CaseResult> {
-  const input: CaseInput = { kind: 'onnx', data: Buffer.from(bytes).toString('base64'), pipeline, ...(inputs ? { inputs: encodeInputs(inputs) } : {}) };
+export async function checkOnnx(bytes: Uint8Array, pipeline: string, inputs: readonly Tensor[] | undefined, detail: string, base?: string): Promise<CaseResult> {
+  const input: CaseInput = { kind: 'onnx', ...(base ? { base, splice: spliceFrom(seedModel(base), bytes) } : { data: Buffer.from(bytes).toString('base64') }), pipeline, ...(inputs ? { inputs: encodeInputs(inputs) } : {}) };
   const imported = await stage('import', () => importStatic(bytes));
   if ('end' in imported) return { ...imported.end, detail: `${detail}: ${imported.end.detail}`, input };
   const module = imported.ok;
@@ -108,6 +108,27 @@ function seedModel(name: string): Uint8Array {
   return b;
 }
 
+/** A mutant of an example model as one splice of the example (compact for the corpus). */
+function spliceFrom(base: Uint8Array, bytes: Uint8Array): [number, number, string] {
+  let p = 0;
+  while (p < base.length && p < bytes.length && base[p] === bytes[p]) p++;
+  let q = 0;
+  while (q < base.length - p && q < bytes.length - p && base[base.length - 1 - q] === bytes[bytes.length - 1 - q]) q++;
+  return [p, base.length - p - q, Buffer.from(bytes.subarray(p, bytes.length - q)).toString('base64')];
+}
+
+/** The bytes of a saved ONNX input: inline, or an example model with a splice. */
+export function onnxBytes(input: CaseInput): Uint8Array {
+  if (input.data !== undefined) return new Uint8Array(Buffer.from(input.data, 'base64'));
+  const base = seedModel(input.base!), [at, del, ins] = input.splice!;
+  const add = Buffer.from(ins, 'base64');
+  const out = new Uint8Array(base.length - del + add.length);
+  out.set(base.subarray(0, at));
+  out.set(add, at);
+  out.set(base.subarray(at + del), at + add.length);
+  return out;
+}
+
 export const FUZZ_CLASSES: readonly FuzzClass[] = [
   {
     name: 'net',
@@ -123,9 +144,9 @@ export const FUZZ_CLASSES: readonly FuzzClass[] = [
     summary: 'random nets and the example models with bytes flipped, cut, duplicated or inserted: a clear error or a correct result',
     async run(seed) {
       const r = rng(seed);
-      const base = r() < 0.5 ? randomNet(r).model : seedModel(pick(r, SEED_MODELS));
-      const { bytes, how } = mutateBytes(r, base);
-      return checkOnnx(bytes, pick(r, PIPELINES), undefined, `mutated ONNX (${how})`);
+      const example = r() < 0.5 ? undefined : pick(r, SEED_MODELS);
+      const { bytes, how } = mutateBytes(r, example ? seedModel(example) : randomNet(r).model);
+      return checkOnnx(bytes, pick(r, PIPELINES), undefined, `mutated ONNX (${how})`, example);
     },
   },
   {
@@ -133,9 +154,9 @@ export const FUZZ_CLASSES: readonly FuzzClass[] = [
     summary: 'models that decode but break ONNX rules (duplicate names, bad attributes and dims, wrong types, missing opset, cycles): a clear error or a correct result',
     async run(seed) {
       const r = rng(seed);
-      const base = r() < 0.6 ? randomNet(r).model : seedModel(pick(r, SEED_MODELS));
-      const { bytes, how } = mutateModel(r, base);
-      return checkOnnx(bytes, pick(r, PIPELINES), undefined, `invalid ONNX (${how})`);
+      const example = r() < 0.6 ? undefined : pick(r, SEED_MODELS);
+      const { bytes, how } = mutateModel(r, example ? seedModel(example) : randomNet(r).model);
+      return checkOnnx(bytes, pick(r, PIPELINES), undefined, `invalid ONNX (${how})`, example);
     },
   },
   {
@@ -174,8 +195,8 @@ export async function checkIr(text: string, pipeline: string, detail: string): P
 
 /** Runs a saved input again (a finding, or a regression case in the corpus). */
 export function replay(input: CaseInput, detail = 'replay'): Promise<CaseResult> {
-  if (input.kind === 'onnx') return checkOnnx(new Uint8Array(Buffer.from(input.data, 'base64')), input.pipeline ?? '', input.inputs ? decodeInputs(input.inputs) : undefined, detail);
-  return checkIr(input.data, input.pipeline ?? '', detail);
+  if (input.kind === 'onnx') return checkOnnx(onnxBytes(input), input.pipeline ?? '', input.inputs ? decodeInputs(input.inputs) : undefined, detail);
+  return checkIr(input.data ?? '', input.pipeline ?? '', detail);
 }
 
 export function fuzzClass(name: string): FuzzClass {

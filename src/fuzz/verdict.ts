@@ -28,8 +28,11 @@ export const FAILURES: readonly Verdict[] = ['wrong-output', 'internal-error', '
 /** A case's input in a form that can be saved and replayed (see corpus.ts). */
 export interface CaseInput {
   kind: 'onnx' | 'ir';
-  /** base64 for onnx, text otherwise. */
-  data: string;
+  /** base64 for onnx, text for ir. */
+  data?: string;
+  /** onnx only, instead of data: an example model (examples/NAME) and one splice of it, [offset, bytes removed, base64 of bytes inserted]. */
+  base?: string;
+  splice?: [number, number, string];
   /** The pipeline run before compiling. */
   pipeline?: string;
   /** The inputs, as [element type, shape, base64 of the bytes]; absent: seeded random inputs. */

@@ -74,10 +74,10 @@ function verifyFunc(f: Func, out: Diagnostic[]): void {
   }
   const funcReport = (msg: string) => out.push({ func: f, message: `${funcWhere(f)}: func @${f.name}: ${msg}` });
   f.args.forEach((a, i) => {
-    checkEncoding(a.type, `argument #${i} (${valueName(a)})`, funcReport);
+    checkType(a.type, `argument #${i} (${valueName(a)})`, funcReport);
     checkUses(a, inFunc, f, out);
   });
-  f.resultTypes.forEach((t, i) => checkEncoding(t, `result #${i}`, funcReport));
+  f.resultTypes.forEach((t, i) => checkType(t, `result #${i}`, funcReport));
   for (const op of f.body) {
     op.operands.forEach((v, i) => {
       if (!defined.has(v)) {
@@ -116,7 +116,7 @@ function checkUses(v: Value, inFunc: Set<Op>, f: Func, out: Diagnostic[]): void 
 
 /** Checks one op against its definition. */
 export function verifyOp(op: Op, report: (msg: string) => void): void {
-  for (const r of op.results) checkEncoding(r.type, `result #${r.index}`, report);
+  for (const r of op.results) checkType(r.type, `result #${r.index}`, report);
   const def = getOpDef(op.name);
   if (!def) {
     report(`unknown op '${op.name}'${suggest(op.name)}`);
@@ -192,6 +192,13 @@ function attrMismatch(a: Attr, spec: AttrSpec): string | undefined {
   if (!ok[spec.type]()) return `must be ${spec.type === 'ints' ? 'an array of integers' : spec.type === 'floats' ? 'an array of floats' : `of kind ${spec.type}`}, got ${a.kind}`;
   if (spec.oneOf && a.kind === 'string' && !spec.oneOf.includes(a.value)) return `is "${a.value}", expected one of ${spec.oneOf.map((s) => `"${s}"`).join(', ')}`;
   return undefined;
+}
+
+/** A type's dims (integers from 0 to 2^53 - 1, so they print and parse back exactly) and its encoding. */
+function checkType(t: TensorType, what: string, report: (msg: string) => void): void {
+  const bad = t.shape.find((d) => typeof d === 'number' && !(Number.isSafeInteger(d) && d >= 0));
+  if (bad !== undefined) report(`${what} has dim ${bad}; static dims must be integers from 0 to ${Number.MAX_SAFE_INTEGER}`);
+  checkEncoding(t, what, report);
 }
 
 function checkEncoding(t: TensorType, what: string, report: (msg: string) => void): void {
