@@ -10,7 +10,6 @@ import { compareTensors, describeMismatch } from '../interp/compare.js';
 import { interpret } from '../interp/interpret.js';
 import { encodeTensor } from '../onnx/proto.js';
 import { CliError, type Command } from './command.js';
-import type { Manifest } from '../../targets/wasm/compile.js';
 import { instantiate, type CompiledModel } from '../../targets/wasm/runtime.js';
 import { readInput } from './opt.js';
 
@@ -54,7 +53,13 @@ export const runCommand: Command = {
     let compiled: CompiledModel | undefined;
     const asDir = resolve(io.cwd, file);
     if (existsSync(join(asDir, 'manifest.json')) && existsSync(join(asDir, 'model.wasm'))) {
-      const manifest = JSON.parse(readFileSync(join(asDir, 'manifest.json'), 'utf8')) as Manifest;
+      let manifest: unknown;
+      try {
+        manifest = JSON.parse(readFileSync(join(asDir, 'manifest.json'), 'utf8'));
+      } catch (e) {
+        throw new CliError(`cannot read ${join(file, 'manifest.json')}: ${(e as Error).message}`);
+      }
+      // instantiate checks the manifest's fields and that model.wasm is the one it describes
       compiled = await instantiate(new Uint8Array(readFileSync(join(asDir, 'model.wasm'))), manifest);
     } else if (file.endsWith('.onnx')) {
       const path = resolve(io.cwd, file);

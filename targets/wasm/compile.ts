@@ -10,7 +10,10 @@ import { ELEMENTWISE_LOWERINGS } from './lower/elementwise.js';
 import { LINEAR_LOWERINGS } from './lower/linear.js';
 import { MOVEMENT_LOWERINGS } from './lower/movement.js';
 import { REDUCE_LOWERINGS } from './lower/reduce.js';
-import { planMemory } from './plan.js';
+import { bytesOf, planMemory } from './plan.js';
+import { appendFingerprint, fingerprintOf } from './fingerprint.js';
+import { LimitError } from '../../src/util/errors.js';
+import { formatBytes, MAX_TENSOR_ELEMENTS, WASM32_MAX_BYTES } from '../../src/util/limits.js';
 
 export { WasmCompileError };
 
@@ -41,6 +44,58 @@ export interface Manifest {
   /** Element-wise results written over their operand's slot. */
   inPlace: number;
   kernels: KernelInfo[];
+  /** Shared with model.wasm (a custom section) and model.mjs: loaders refuse a module whose fingerprint differs. */
+  fingerprint: string;
+}
+
+/** wasm32 memory pages (64 KiB each): at most 65536, 4 GiB. */
+const PAGE_BYTES = 65536;
+const MAX_PAGES = WASM32_MAX_BYTES / PAGE_BYTES;
+
+const memoryLimitLine = `wasm32 addresses at most ${WASM32_MAX_BYTES} bytes (4 GiB)`;
+
+/**
+ * Refuses, before anything is lowered (index tables, packed weights), a function that cannot fit in
+ * wasm32 whatever the plan: its inputs plus its largest computed value already exceed 4 GiB. Also
+ * keeps every tensor within the element limit (the kernels count elements in i32).
+ */
+function checkSizesBeforeLowering(f: Func): void {
+  const inputs = f.args.reduce((a, v) => a + bytesOf(v), 0);
+  let largest = 0;
+  for (const op of f.ops) {
+    if (op.name === 'nn.constant') continue;
+    for (const r of op.results) largest = Math.max(largest, bytesOf(r));
+  }
+  if (inputs + largest > WASM32_MAX_BYTES) {
+    throw new LimitError(`wasm target: the model needs at least ${formatBytes(inputs + largest)} of memory (inputs ${formatBytes(inputs)}, activations at least ${formatBytes(largest)}, its largest computed tensor); ${memoryLimitLine}`);
+  }
+  for (const v of [...f.args, ...f.ops.flatMap((o) => o.results)]) {
+    const n = (v.type.shape as number[]).reduce((a, b) => a * b, 1);
+    if (n > MAX_TENSOR_ELEMENTS) {
+      const where = v.definingOp ? describe(v.definingOp) : `input ${v.name ?? ''}`.trim();
+      throw new LimitError(`wasm target: ${where} has ${n} elements (${v.type}), over the limit of ${MAX_TENSOR_ELEMENTS} elements per tensor`);
+    }
+  }
+}
+
+/**
+ * binaryen reports C++ exceptions as plain objects (no message; the CLI used to print
+ * "[object Object]"): turn them into a readable error. Running out of memory while building a
+ * module with large data segments (binaryen.js builds in its own wasm32 memory) is a limit, not a bug.
+ */
+export function binaryenError(e: unknown, weightBytes = 0): Error {
+  if (e instanceof Error) return e;
+  let what = String(e);
+  try {
+    const m = (binaryen as unknown as { getExceptionMessage?: (x: unknown) => [string, string] | string }).getExceptionMessage?.(e);
+    if (m) what = Array.isArray(m) ? [...new Set(m.filter(Boolean))].join(': ') : String(m);
+  } catch {
+    // keep String(e)
+  }
+  if (what.includes('bad_alloc')) {
+    return new LimitError(`wasm target: binaryen ran out of memory building the module, whose data segments hold ${formatBytes(weightBytes)} of weights and tables (binaryen.js builds modules in its own wasm32 memory); make the constants smaller, or feed the largest as inputs`);
+  }
+  return new WasmCompileError(`wasm target: internal: binaryen failed while building the module: ${what}`);
 }
 
 const LOWERINGS: Record<string, Lowering> = { ...LINEAR_LOWERINGS, ...ELEMENTWISE_LOWERINGS, ...MOVEMENT_LOWERINGS, ...REDUCE_LOWERINGS };
@@ -59,6 +114,7 @@ export function compileWasm(f: Func, options: CompileOptions = {}): { wasm: Uint
     if (!isWasmType(v.type.elementType)) throw new WasmCompileError(`wasm target: ${where} has element type ${v.type.elementType}, which the wasm target does not support (${Object.keys(DTYPE_NAMES).join(', ')})`);
     if (!v.type.shape.every((d) => typeof d === 'number')) throw new WasmCompileError(`wasm target: shapes must be static (give --shape for named dims); ${where} has ${v.type}`);
   }
+  checkSizesBeforeLowering(f);
   const lc = new LowerContext(f);
   for (const op of f.ops) {
     if (op.name === 'nn.constant' || op.name === 'return') continue;
@@ -72,50 +128,64 @@ export function compileWasm(f: Func, options: CompileOptions = {}): { wasm: Uint
   lc.freeze();
   const weightBytes = lc.top - 16;
   const plan = planMemory(f, lc.steps, lc.top, (v) => lc.isConstant(v));
-
+  if (plan.top > WASM32_MAX_BYTES) {
+    const parts = `weights ${formatBytes(weightBytes)}, inputs ${formatBytes(plan.arenaStart - lc.top)}, activations ${formatBytes(plan.arenaEnd - plan.arenaStart)}, scratch ${formatBytes(plan.top - plan.scratch)}`;
+    throw new LimitError(`wasm target: the model needs ${formatBytes(plan.top)} of memory (${parts}); ${memoryLimitLine}`);
+  }
+  // One page of headroom past the plan while it fits.
+  const pages = Math.min(MAX_PAGES, Math.ceil(plan.top / PAGE_BYTES) + 1);
   const mod = new binaryen.Module();
-  mod.setFeatures(binaryen.Features.SIMD128 | binaryen.Features.BulkMemory | binaryen.Features.BulkMemoryOpt | binaryen.Features.MutableGlobals | binaryen.Features.NontrappingFPToInt);
-  const pages = Math.ceil(plan.top / 65536) + 1;
-  declareHostMath(mod);
-  mod.setMemory(pages, pages, 'memory', lc.segments.map((s) => ({ offset: mod.i32.const(s.offset), data: s.data, passive: false })));
-  const addr = (v: Value): number => {
-    const o = plan.offsets.get(v) ?? lc.constAddr(v);
-    if (o === undefined) throw new WasmCompileError(`wasm target: internal: no address for a value of ${v.definingOp?.name ?? 'an input'}`);
-    return o;
-  };
-  const calls: number[] = [];
-  lc.steps.forEach((s, i) => {
-    const own = s.emit(mod, `k${i}`, addr, plan.scratch) ?? [mod.call(`k${i}`, [], none)];
-    if (!options.exportSteps) {
-      calls.push(...own);
-      return;
-    }
-    mod.addFunction(`step${i}`, none, none, [], mod.block(null, own));
-    mod.addFunctionExport(`step${i}`, `step${i}`);
-    calls.push(mod.call(`step${i}`, [], none));
-  });
-  mod.addFunction('run', none, none, [], mod.block(null, calls));
-  mod.addFunctionExport('run', 'run');
-  if (!mod.validate()) throw new WasmCompileError('wasm target: internal: the generated module does not validate');
-  mod.optimize();
-  const wasm = mod.emitBinary().slice(); // a copy: the view points into binaryen's heap, freed by dispose()
-  mod.dispose();
-  const slot = (v: Value, name: string): TensorSlot => ({ name, shape: v.type.shape as number[], dtype: DTYPE_NAMES[v.type.elementType as keyof typeof DTYPE_NAMES], offset: addr(v) });
-  const nameOf = (attrs: ReadonlyMap<string, { kind: string; value?: unknown }> | undefined, i: number, what: string) => {
-    const n = attrs?.get('name');
-    return n?.kind === 'string' ? String(n.value) : `${what}_${i}`;
-  };
-  return {
-    wasm,
-    manifest: {
-      inputs: f.args.map((a, i) => slot(a, nameOf(f.argAttrs[i], i, 'input'))),
-      outputs: f.returnValues.map((v, i) => slot(v, nameOf(f.resultAttrs[i], i, 'output'))),
-      memoryBytes: pages * 65536,
-      arenaBytes: plan.arenaEnd - plan.arenaStart,
-      scratchBytes: plan.top - plan.scratch,
-      weightBytes,
-      inPlace: plan.inPlace,
-      kernels: lc.steps.map((s) => ({ op: s.op.name, ...(s.op.loc ? { loc: s.op.loc } : {}), kernel: s.kernel, format: s.format, ...(s.schedule ? { schedule: s.schedule } : {}) })),
-    },
-  };
+  try {
+    mod.setFeatures(binaryen.Features.SIMD128 | binaryen.Features.BulkMemory | binaryen.Features.BulkMemoryOpt | binaryen.Features.MutableGlobals | binaryen.Features.NontrappingFPToInt);
+    declareHostMath(mod);
+    mod.setMemory(pages, pages, 'memory', lc.segments.map((s) => ({ offset: mod.i32.const(s.offset), data: s.data, passive: false })));
+    const addr = (v: Value): number => {
+      // A value of zero bytes has no storage (no step writes it): any in-bounds address serves.
+      const o = plan.offsets.get(v) ?? lc.constAddr(v) ?? (bytesOf(v) === 0 ? 16 : undefined);
+      if (o === undefined) throw new WasmCompileError(`wasm target: internal: no address for a value of ${v.definingOp?.name ?? 'an input'}`);
+      return o;
+    };
+    const calls: number[] = [];
+    lc.steps.forEach((s, i) => {
+      const own = s.emit(mod, `k${i}`, addr, plan.scratch) ?? [mod.call(`k${i}`, [], none)];
+      if (!options.exportSteps) {
+        calls.push(...own);
+        return;
+      }
+      mod.addFunction(`step${i}`, none, none, [], mod.block(null, own));
+      mod.addFunctionExport(`step${i}`, `step${i}`);
+      calls.push(mod.call(`step${i}`, [], none));
+    });
+    mod.addFunction('run', none, none, [], mod.block(null, calls));
+    mod.addFunctionExport('run', 'run');
+    if (!mod.validate()) throw new WasmCompileError('wasm target: internal: the generated module does not validate');
+    mod.optimize();
+    const code = mod.emitBinary().slice(); // a copy: the view points into binaryen's heap, freed by dispose()
+    const slot = (v: Value, name: string): TensorSlot => ({ name, shape: v.type.shape as number[], dtype: DTYPE_NAMES[v.type.elementType as keyof typeof DTYPE_NAMES], offset: addr(v) });
+    const nameOf = (attrs: ReadonlyMap<string, { kind: string; value?: unknown }> | undefined, i: number, what: string) => {
+      const n = attrs?.get('name');
+      return n?.kind === 'string' ? String(n.value) : `${what}_${i}`;
+    };
+    const inputs = f.args.map((a, i) => slot(a, nameOf(f.argAttrs[i], i, 'input')));
+    const outputs = f.returnValues.map((v, i) => slot(v, nameOf(f.resultAttrs[i], i, 'output')));
+    const fingerprint = fingerprintOf(code, { inputs, outputs });
+    return {
+      wasm: appendFingerprint(code, fingerprint),
+      manifest: {
+        inputs,
+        outputs,
+        memoryBytes: pages * PAGE_BYTES,
+        arenaBytes: plan.arenaEnd - plan.arenaStart,
+        scratchBytes: plan.top - plan.scratch,
+        weightBytes,
+        inPlace: plan.inPlace,
+        kernels: lc.steps.map((s) => ({ op: s.op.name, ...(s.op.loc ? { loc: s.op.loc } : {}), kernel: s.kernel, format: s.format, ...(s.schedule ? { schedule: s.schedule } : {}) })),
+        fingerprint,
+      },
+    };
+  } catch (e) {
+    throw binaryenError(e, weightBytes);
+  } finally {
+    mod.dispose();
+  }
 }

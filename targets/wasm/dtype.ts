@@ -3,7 +3,7 @@
 // reference interpreter computes in doubles and converts on store).
 import type { ElementType } from '../../src/ir/types.js';
 import { ELEMENT_TYPES } from '../../src/ir/types.js';
-import { binaryen, f64, i32, type Expr } from './emit.js';
+import { binaryen, f64, i32, i64, type Expr } from './emit.js';
 
 /** Manifest / loader names (those of onnxruntime-web's tensor types). */
 export const DTYPE_NAMES = {
@@ -34,7 +34,8 @@ export function loadF64(m: binaryen.Module, et: WasmElementType, addr: Expr): Ex
 
 /**
  * Stores an f64 as the element type the way the interpreter's fromF64 does: floats round, bool is
- * `v != 0 && !NaN`, integers truncate and wrap modulo their width (non-finite values become 0).
+ * `v != 0 && !NaN`, integers truncate toward zero and wrap modulo 2^width, exactly, whatever the
+ * magnitude (1e20 to int32 is 1e20 mod 2^32, as a typed array stores it); NaN and +-Inf become 0.
  */
 export function storeF64(m: binaryen.Module, et: WasmElementType, addr: Expr, v: Expr, tmp: number): Expr {
   const get = () => m.local.get(tmp, f64);
@@ -42,12 +43,7 @@ export function storeF64(m: binaryen.Module, et: WasmElementType, addr: Expr, v:
   if (et === 'f32') return m.f32.store(0, 4, addr, m.f32.demote(v));
   if (et === 'f64') return m.f64.store(0, 8, addr, v);
   if (et === 'bool') return m.block(null, [set, m.i32.store8(0, 1, addr, m.i32.and(m.f64.ne(get(), m.f64.const(0)), m.f64.eq(get(), get())))]);
-  // finite -> trunc to i64 (u64 above 2^63 through the unsigned conversion), else 0
-  const finite = m.f64.lt(m.f64.abs(get()), m.f64.const(Infinity));
-  const asI64 = et === 'u64'
-    ? m.select(m.f64.ge(get(), m.f64.const(2 ** 63)), m.i64.trunc_s_sat.f64(m.f64.sub(get(), m.f64.const(2 ** 64))), m.i64.trunc_s_sat.f64(get()))
-    : m.i64.trunc_s_sat.f64(get());
-  const bits = m.select(finite, asI64, i64const(m, 0n));
+  const bits = wrapToI64(m, tmp);
   const narrow = () => m.i32.wrap(bits);
   switch (et) {
     case 'i64': case 'u64': return m.block(null, [set, m.i64.store(0, 8, addr, bits)]);
@@ -56,6 +52,52 @@ export function storeF64(m: binaryen.Module, et: WasmElementType, addr: Expr, v:
     case 'i32': case 'u32': return m.block(null, [set, m.i32.store(0, 4, addr, narrow())]);
   }
 }
+
+/**
+ * The f64 in local `tmp` truncated and wrapped modulo 2^64 as i64 bits (narrower types keep the low
+ * bits, which is the same as wrapping modulo their width); NaN and +-Inf give 0. Below 2^63 in
+ * magnitude the saturating truncation is exact; above, v - 2^64 * floor(v / 2^64) is computed
+ * exactly in f64 (v is an integer there, and the result, under 2^64, keeps v's spacing), then
+ * moved into [-2^63, 2^63). May overwrite `tmp`.
+ */
+export function wrapToI64(m: binaryen.Module, tmp: number): Expr {
+  const get = () => m.local.get(tmp, f64);
+  const two64 = () => m.f64.const(2 ** 64);
+  const big = m.block(null, [
+    m.local.set(tmp, m.f64.sub(get(), m.f64.mul(two64(), m.f64.floor(m.f64.div(get(), two64()))))),
+    m.i64.trunc_s_sat.f64(m.if(m.f64.ge(get(), m.f64.const(2 ** 63)), m.f64.sub(get(), two64()), get())),
+  ], i64);
+  return m.if(m.i32.eqz(m.f64.lt(m.f64.abs(get()), m.f64.const(Infinity))), i64const(m, 0n),
+    m.if(m.f64.lt(m.f64.abs(get()), m.f64.const(2 ** 63)), m.i64.trunc_s_sat.f64(get()), big));
+}
+
+/** Loads one integer element as i64: signed types sign-extended, unsigned ones zero-extended (u64: its bits). */
+export function loadI64(m: binaryen.Module, et: WasmElementType, addr: Expr): Expr {
+  switch (et) {
+    case 'i8': return m.i64.load8_s(0, 1, addr);
+    case 'u8': case 'bool': return m.i64.load8_u(0, 1, addr);
+    case 'i16': return m.i64.load16_s(0, 2, addr);
+    case 'u16': return m.i64.load16_u(0, 2, addr);
+    case 'i32': return m.i64.load32_s(0, 4, addr);
+    case 'u32': return m.i64.load32_u(0, 4, addr);
+    case 'i64': case 'u64': return m.i64.load(0, 8, addr);
+    default: throw new Error(`internal: loadI64 of ${et}`);
+  }
+}
+
+/** Stores the low bits of an i64 as an integer element (wrapping modulo its width). */
+export function storeI64(m: binaryen.Module, et: WasmElementType, addr: Expr, v: Expr): Expr {
+  switch (et) {
+    case 'i8': case 'u8': return m.i64.store8(0, 1, addr, v);
+    case 'i16': case 'u16': return m.i64.store16(0, 2, addr, v);
+    case 'i32': case 'u32': return m.i64.store32(0, 4, addr, v);
+    case 'i64': case 'u64': return m.i64.store(0, 8, addr, v);
+    default: throw new Error(`internal: storeI64 of ${et}`);
+  }
+}
+
+/** Integer element types (bool excluded). */
+export const isIntType = (et: WasmElementType): boolean => et !== 'f32' && et !== 'f64' && et !== 'bool';
 
 /** Raw copy of one element (no conversion): load and store of the element's width. */
 export function copyElement(m: binaryen.Module, bytes: number, to: Expr, from: Expr): Expr {

@@ -56,11 +56,21 @@ export class FnBuilder {
 
 /** The text form of a module (`--emit wat`). */
 export function wasmToText(wasm: Uint8Array): string {
-  const m = binaryen.readBinary(wasm);
-  m.setFeatures(binaryen.Features.All);
-  const text = m.emitText();
-  m.dispose();
-  return text;
+  let m: binaryen.Module;
+  try {
+    m = binaryen.readBinary(wasm);
+  } catch (e) {
+    // binaryen throws C++ exceptions as plain objects: give their message
+    if (e instanceof Error) throw e;
+    const msg = (binaryen as unknown as { getExceptionMessage?: (x: unknown) => string[] }).getExceptionMessage?.(e);
+    throw new Error(`binaryen cannot read the module: ${msg ? msg.join(': ') : String(e)}`);
+  }
+  try {
+    m.setFeatures(binaryen.Features.All);
+    return m.emitText();
+  } finally {
+    m.dispose();
+  }
 }
 
 export { binaryen };

@@ -2,7 +2,7 @@
 // comparisons, where, clip and cast.
 import type { InterpretFn, OpContext } from '../../ir/opdef.js';
 import { Tensor } from '../../ir/tensor.js';
-import type { ElementType } from '../../ir/types.js';
+import { ELEMENT_TYPES, type ElementType } from '../../ir/types.js';
 import { broadcastIndex, broadcastShapes, fromF64, isFloat, toF64 } from '../numeric.js';
 
 /** A unary map; `f` gets the op context for attributes (read once, before the loop). */
@@ -22,8 +22,13 @@ export function broadcastKernel(f: (a: number, b: number, et: ElementType) => nu
     const shape = broadcastShapes(xs.map((x) => x.shape));
     const n = shape.reduce((a, b) => a * b, 1);
     const et = xs[0]!.elementType;
-    const vals = xs.map((x) => toF64(x));
     const maps = xs.map((x) => (x.shape.length === shape.length && x.shape.every((d, k) => d === shape[k]) ? undefined : broadcastIndex(x.shape, shape)));
+    const rt = resultType ?? c.op.results[0]!.type.elementType;
+    // Integer add/sub/mul/div/max/min are exact and wrap modulo the width (64-bit ones in BigInt):
+    // going through doubles would round int64 values past 2^53 and overflowing products.
+    const exact = finish ? undefined : EXACT_INT.get(f);
+    if (exact && isWrappingInt(rt) && xs.every((x) => x.elementType === rt)) return [exactIntKernel(exact, xs, maps, shape, rt)];
+    const vals = xs.map((x) => toF64(x));
     const out = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       let acc = vals[0]![maps[0] ? maps[0][i]! : i]!;
@@ -45,6 +50,35 @@ export const ARITH = {
   max: (a: number, b: number) => (Number.isNaN(a) || a >= b ? a : b),
   min: (a: number, b: number) => (Number.isNaN(a) || a <= b ? a : b),
 } as const;
+
+/** Exact integer forms of ARITH's ops (division truncates; by zero gives 0 as intDiv does). */
+const EXACT_INT = new Map<unknown, (a: bigint, b: bigint) => bigint>([
+  [ARITH.add, (a, b) => a + b],
+  [ARITH.sub, (a, b) => a - b],
+  [ARITH.mul, (a, b) => a * b],
+  [ARITH.div, (a, b) => (b === 0n ? 0n : a / b)],
+  [ARITH.max, (a, b) => (a >= b ? a : b)],
+  [ARITH.min, (a, b) => (a <= b ? a : b)],
+]);
+
+const isWrappingInt = (et: ElementType) => ELEMENT_TYPES[et].kind !== 'float' && et !== 'bool';
+
+/** Folds an exact integer op over broadcast inputs and wraps the result modulo 2^bits (two's complement for signed types). */
+function exactIntKernel(f: (a: bigint, b: bigint) => bigint, xs: readonly Tensor[], maps: readonly (Int32Array | undefined)[], shape: number[], et: ElementType): Tensor {
+  const out = Tensor.zeros(et, shape);
+  const bits = 8 * ELEMENT_TYPES[et].bytes;
+  const wrap = et.startsWith('u') ? (v: bigint) => BigInt.asUintN(bits, v) : (v: bigint) => BigInt.asIntN(bits, v);
+  const big = bits === 64;
+  const src = xs.map((x) => x.data as unknown as ArrayLike<number | bigint>);
+  const d = out.data as unknown as { [i: number]: number | bigint };
+  for (let i = 0; i < out.size; i++) {
+    let acc = BigInt(src[0]![maps[0] ? maps[0][i]! : i]!);
+    for (let k = 1; k < xs.length; k++) acc = f(acc, BigInt(src[k]![maps[k] ? maps[k]![i]! : i]!));
+    const w = wrap(acc);
+    d[i] = big ? w : Number(w);
+  }
+  return out;
+}
 
 export const COMPARE = {
   equal: (a: number, b: number) => (a === b ? 1 : 0),

@@ -2,9 +2,9 @@
 // is read at i, at element 0 (a scalar), or through a broadcast index table made at compile time.
 // All-f32 maps compute in f32 (SIMD when no input is broadcast through a table); everything else
 // computes in f64 and converts on store, as the reference interpreter does.
-import { binaryen, f32, f64, FnBuilder, i32, v128, type Expr } from '../emit.js';
+import { binaryen, f32, f64, FnBuilder, i32, i64, v128, type Expr } from '../emit.js';
 import { addMathFunctions } from './math.js';
-import { copyElement, elemBytes, loadF64, storeF64, type WasmElementType } from '../dtype.js';
+import { copyElement, elemBytes, i64const, loadF64, loadI64, storeF64, storeI64, type WasmElementType } from '../dtype.js';
 
 /** Math functions the loader provides (f64 -> f64, pow: (f64, f64) -> f64); exp and erf are wasm functions (kernels/math.ts). */
 export const HOST_MATH = ['log', 'tanh', 'pow'] as const;
@@ -62,6 +62,45 @@ function simdNum(m: binaryen.Module): Num {
   };
 }
 
+/**
+ * Exact integer arithmetic on i64 (wrapping, as two's complement does): what integer add, sub,
+ * mul, div, max and min compute when the inputs and the result have one integer type. Narrower
+ * types are sign- or zero-extended, so signed i64 operations give their low bits exactly;
+ * `unsigned` (u64) switches division and comparisons to their unsigned forms.
+ */
+export interface IntNum {
+  add(a: Expr, b: Expr): Expr; sub(a: Expr, b: Expr): Expr; mul(a: Expr, b: Expr): Expr;
+  /** Truncating division; by 0 gives 0, MIN / -1 wraps to MIN (the interpreter's rules), never a trap. */
+  div(a: () => Expr, b: () => Expr): Expr;
+  /** The largest / smallest of any number of operands (folded through a local). */
+  max(xs: (() => Expr)[]): Expr; min(xs: (() => Expr)[]): Expr;
+}
+
+/** `acc`: an i64 local the variadic max and min fold through. */
+export function intNum(m: binaryen.Module, unsigned: boolean, acc: number): IntNum {
+  const zero = () => i64const(m, 0n);
+  const one = () => i64const(m, 1n);
+  return {
+    add: m.i64.add, sub: m.i64.sub, mul: m.i64.mul,
+    div: (a, b) => {
+      if (unsigned) return m.select(m.i64.eqz(b()), zero(), m.i64.div_u(a(), m.select(m.i64.eqz(b()), one(), b())));
+      const minusOne = () => m.i64.eq(b(), i64const(m, -1n));
+      const safe = m.select(m.i32.or(m.i64.eqz(b()), minusOne()), one(), b());
+      return m.select(m.i64.eqz(b()), zero(), m.select(minusOne(), m.i64.sub(zero(), a()), m.i64.div_s(a(), safe)));
+    },
+    max: (xs) => extreme(unsigned ? m.i64.ge_u : m.i64.ge_s, xs),
+    min: (xs) => extreme(unsigned ? m.i64.le_u : m.i64.le_s, xs),
+  };
+  function extreme(keep: (a: Expr, b: Expr) => Expr, xs: (() => Expr)[]): Expr {
+    const a = () => m.local.get(acc, i64);
+    return m.block(null, [
+      m.local.set(acc, xs[0]!()),
+      ...xs.slice(1).map((x) => m.local.set(acc, m.select(keep(a(), x()), a(), x()))),
+      a(),
+    ], i64);
+  }
+}
+
 export interface MapInput {
   addr: number;
   et: WasmElementType;
@@ -77,6 +116,8 @@ export interface MapSpec {
   expr: (n: Num, x: (i: number) => Expr) => Expr;
   /** False when the expression needs host math or scalar-only operations. */
   simd: boolean;
+  /** Exact integer form (inputs and result of one integer type): computed on i64 instead of `expr`. */
+  intExpr?: (n: IntNum, x: (i: number) => Expr) => Expr;
 }
 
 export const computeType = (s: Pick<MapSpec, 'inputs' | 'out'>): 'f32' | 'f64' =>
@@ -101,6 +142,15 @@ export function mapKernel(mod: binaryen.Module, name: string, s: MapSpec): void 
     else store = storeF64(mod, s.out.et, outAddr, v, tmp);
     return [...loads, store];
   };
+  if (s.intExpr) {
+    const iv = s.inputs.map(() => fb.local(i64));
+    const n = intNum(mod, s.out.et === 'u64', fb.local(i64));
+    fb.finish(name, [fb.for(i, fb.c(0), fb.c(s.size), 1, [
+      ...s.inputs.map((x, k) => fb.set(iv[k]!, loadI64(mod, x.et, elemAddr(x, elemBytes(x.et))))),
+      storeI64(mod, s.out.et, fb.add(fb.c(s.out.addr), fb.mul(fb.get(i), fb.c(elemBytes(s.out.et)))), s.intExpr(n, (k) => fb.get(iv[k]!, i64))),
+    ])]);
+    return;
+  }
   const useSimd = t === 'f32' && s.out.et === 'f32' && s.simd && s.inputs.every((x) => typeof x.index !== 'number') && s.size >= 4;
   if (!useSimd) {
     fb.finish(name, [fb.for(i, fb.c(0), fb.c(s.size), 1, scalarBody(scalarNum(mod, t)))]);

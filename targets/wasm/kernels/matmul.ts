@@ -170,8 +170,10 @@ export function bsrMatmul(mod: binaryen.Module, name: string, p: BsrMatmul): voi
 
 export interface NmMatmul {
   x: number; y: number; bias?: number;
-  /** Per output, per group of m inputs, n kept values (f32) and their positions in the group (u8). */
+  /** Per output, per group of m inputs, n kept values (f32) and their positions in the group (unsigned, posBytes each). */
   vals: number; idx: number;
+  /** Bytes per position: 1 while m <= 256, else 2 (or 4). */
+  posBytes: 1 | 2 | 4;
   n: number; m: number;
   M: number; K: number; N: number;
   act: Activation;
@@ -187,19 +189,20 @@ export function nmMatmul(mod: binaryen.Module, name: string, p: NmMatmul): void 
   const G = p.K / p.m;
   const row = fb.local(i32), o = fb.local(i32), g = fb.local(i32), xg = fb.local(i32), vp = fb.local(i32), ip = fb.local(i32);
   const acc = Array.from({ length: p.n }, () => fb.local(f32));
+  const position = (t: number) => (p.posBytes === 1 ? mod.i32.load8_u(t, 1, fb.get(ip)) : p.posBytes === 2 ? mod.i32.load16_u(2 * t, 2, fb.get(ip)) : mod.i32.load(4 * t, 4, fb.get(ip)));
   const groupBody: Expr[] = acc.map((a, t) => fb.set(a, mod.f32.add(fb.get(a, f32), mod.f32.mul(
     mod.f32.load(t * 4, 4, fb.get(vp)),
-    mod.f32.load(0, 4, fb.at(fb.get(xg), mod.i32.load8_u(t, 1, fb.get(ip))))))));
+    mod.f32.load(0, 4, fb.at(fb.get(xg), position(t)))))));
   groupBody.push(
     fb.set(vp, fb.add(fb.get(vp), fb.c(4 * p.n))),
-    fb.set(ip, fb.add(fb.get(ip), fb.c(p.n))),
+    fb.set(ip, fb.add(fb.get(ip), fb.c(p.n * p.posBytes))),
     fb.set(xg, fb.add(fb.get(xg), fb.c(4 * p.m))),
   );
   const sum = acc.slice(1).reduce((e, a) => mod.f32.add(e, fb.get(a, f32)), fb.get(acc[0]!, f32));
   fb.finish(name, [fb.for(row, fb.c(0), fb.c(p.M), 1, [fb.for(o, fb.c(0), fb.c(p.N), 1, [
     ...acc.map((a, t) => fb.set(a, t === 0 && p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.get(o))) : mod.f32.const(0))),
     fb.set(vp, fb.at(fb.c(p.vals), fb.mul(fb.get(o), fb.c(G * p.n)))),
-    fb.set(ip, fb.add(fb.c(p.idx), fb.mul(fb.get(o), fb.c(G * p.n)))),
+    fb.set(ip, fb.add(fb.c(p.idx), fb.mul(fb.get(o), fb.c(G * p.n * p.posBytes)))),
     fb.set(xg, fb.at(fb.c(p.x), fb.mul(fb.get(row), fb.c(p.K)))),
     fb.for(g, fb.c(0), fb.c(G), 1, groupBody),
     mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(row), fb.c(p.N)), fb.get(o))), actScalar(mod, p.act, sum)),

@@ -6,10 +6,10 @@ import { getOpDef } from '../../../src/dialects/index.js';
 import { isFloat } from '../../../src/interp/numeric.js';
 import { constData } from '../../../src/pass/helpers.js';
 import type { Expr } from '../emit.js';
-import { mapKernel, selectKernel, type Num } from '../kernels/map.js';
+import { mapKernel, selectKernel, type IntNum, type Num } from '../kernels/map.js';
 import { ACTIVATIONS } from './activations.js';
 import { batchNormTrainKernel } from '../kernels/reduce.js';
-import { elemBytes } from '../dtype.js';
+import { elemBytes, isIntType } from '../dtype.js';
 import { describe, shapeOf, sizeOf, wasmType, WasmCompileError, type Lowering } from './context.js';
 
 type X = (i: number) => Expr;
@@ -73,6 +73,26 @@ const NARY: Record<string, MapOp> = {
 NARY['max'] = { simd: true, expr: fold((n, a, b) => n.max(a, b)) };
 NARY['min'] = { simd: true, expr: fold((n, a, b) => n.min(a, b)) };
 
+/**
+ * Integer arithmetic computed exactly on i64 and wrapped on store (the interpreter does the same
+ * with exact integers), so int64 values beyond 2^53 and overflowing products are not rounded
+ * through doubles.
+ */
+const foldInt = (f: (n: IntNum, a: Expr, b: Expr) => Expr) => (n: IntNum, x: X, arity: number): Expr => {
+  let acc = x(0);
+  for (let k = 1; k < arity; k++) acc = f(n, acc, x(k));
+  return acc;
+};
+const INT_OPS: Record<string, (n: IntNum, x: X, arity: number) => Expr> = {
+  add: foldInt((n, a, b) => n.add(a, b)),
+  sum: foldInt((n, a, b) => n.add(a, b)),
+  sub: (n, x) => n.sub(x(0), x(1)),
+  mul: foldInt((n, a, b) => n.mul(a, b)),
+  div: (n, x) => n.div(() => x(0), () => x(1)),
+  max: (n, x, arity) => n.max(Array.from({ length: arity }, (_, k) => () => x(k))),
+  min: (n, x, arity) => n.min(Array.from({ length: arity }, (_, k) => () => x(k))),
+};
+
 function lowerMap(def: MapOp, opName: string): Lowering {
   return (op, lc) => {
     const c = new OpContext(op, getOpDef(op.name)!);
@@ -120,6 +140,8 @@ function lowerMap(def: MapOp, opName: string): Lowering {
       lc.step({ op, kernel: 'select', format: 'dense', emit: (mod, name, addr) => selectKernel(mod, name, { cond: ref(cd, addr), a: ref(a, addr), b: ref(b, addr), y: addr(y), bytes: elemBytes(outEt), size: sizeOf(y) }) });
       return;
     }
+    const intFn = INT_OPS[opName];
+    const exactInt = intFn && isIntType(outEt) && inputs.every((x) => x.et === outEt);
     lc.step({
       op, kernel: opName === 'identity' || opName === 'dropout' ? 'copy' : opName, format: 'dense',
       ...(same ? { inPlace: same.v } : {}),
@@ -129,6 +151,7 @@ function lowerMap(def: MapOp, opName: string): Lowering {
         size: sizeOf(y),
         simd,
         expr: (n, x) => exprFn(n, x, c, arity),
+        ...(exactInt ? { intExpr: (n: IntNum, x: X) => intFn(n, x, arity) } : {}),
       }),
     });
   };

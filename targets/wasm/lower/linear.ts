@@ -15,9 +15,10 @@ import type { Activation } from '../kernels/activation.js';
 import { batchedScratch, bsrMatmul, csrMatmulBatched, sellGemv, denseGemv, denseMatmul, nm24Gemv, nm24Masks, nmMatmul } from '../kernels/matmul.js';
 import { convTransposeScatter, depthwiseConv, im2col, weightTimesCols } from '../kernels/conv.js';
 import { mapKernel, type Num } from '../kernels/map.js';
+import { typedConv, typedConvTranspose, typedMatmul, type TypedRef } from '../kernels/typed.js';
 import { ACTIVATIONS } from './activations.js';
 import { tableCopy } from '../kernels/movement.js';
-import { describe, shapeOf, sizeOf, WasmCompileError, type LowerContext, type Lowering } from './context.js';
+import { describe, shapeOf, sizeOf, wasmType, WasmCompileError, type LowerContext, type Lowering } from './context.js';
 
 
 /** The fused epilogue: relu and clip go into the kernels; the others run as a map after them. */
@@ -59,6 +60,12 @@ const lowerMatmul: Lowering = (op, lc) => {
   const alpha = gemm ? c.float('alpha') : 1, beta = gemm ? c.float('beta') : 1;
   const ep = epilogue(op, c);
   const cOperand = op.operands.length > 2 ? op.operand(2) : undefined;
+  // The f32 kernels read raw f32 bytes: any other element type, and empty products (K = 0: the
+  // result is beta * C alone), take the typed path, which converts each element as the interpreter does.
+  if (!allF32(op) || sizeOf(x) === 0 || sizeOf(wv) === 0 || sizeOf(y) === 0) {
+    lowerTypedMatmul(op, lc, { transA, transB, alpha, beta, ...(cOperand ? { cOperand } : {}), ep });
+    return;
+  }
   if (w && w.shape.length === 2 && !transA && x.type.rank >= 2) {
     const xs = shapeOf(x);
     const K = xs[xs.length - 1]!, M = sizeOf(x) / K;
@@ -86,6 +93,61 @@ const lowerMatmul: Lowering = (op, lc) => {
   }
   lowerRuntimeMatmul(op, lc, { transA, transB, alpha, beta, ...(cOperand ? { cOperand } : {}), ep });
 };
+
+/** Whether every operand and result of an op is f32 (what the f32 kernels read and write). */
+const allF32 = (op: Op): boolean => [...op.operands, ...op.results].every((v) => v.type.elementType === 'f32');
+
+const typedRef = (op: Op, v: Value, addr: (v: Value) => number): TypedRef => ({ addr: addr(v), et: wasmType(v, op) });
+
+/** The format a typed kernel reports: dense, with the IR's encoding when the weight had one (read densely). */
+const typedFormat = (op: Op, w: Value) => (op.name.startsWith('sparse.') && w.type.encoding ? `dense (stored #${w.type.encoding.kind}, read densely)` : 'dense');
+
+/**
+ * MatMul / Gemm in any element type (and empty products): one typed kernel over the operands as
+ * stored (a constant weight is read from its raw bytes), transposes as strides, batch broadcasting
+ * through a table, beta * C or the bias as the starting value, the epilogue in f64.
+ */
+function lowerTypedMatmul(op: Op, lc: LowerContext, g: { transA: boolean; transB: boolean; alpha: number; beta: number; cOperand?: Value; ep: ReturnType<typeof epilogue> }): void {
+  const a = op.operand(0), bv = op.operand(1), y = op.result(0);
+  let as = shapeOf(a), bs = shapeOf(bv);
+  if (as.length === 1) as = [1, as[0]!];
+  if (bs.length === 1) bs = [bs[0]!, 1];
+  const ar = as[as.length - 2]!, ac = as[as.length - 1]!, br = bs[bs.length - 2]!, bc = bs[bs.length - 1]!;
+  const M = g.transA ? ac : ar, K = g.transA ? ar : ac, N = g.transB ? br : bc;
+  if ((g.transB ? bc : br) !== K) throw new WasmCompileError(`wasm target: ${describe(op)}: inner dimensions ${K} and ${g.transB ? bc : br} differ`);
+  const batchA = as.slice(0, -2), batchB = bs.slice(0, -2);
+  const batch = broadcastShapes([batchA, batchB]);
+  const nb = prod(batch);
+  let table: number | undefined;
+  if (nb > 1) {
+    const ia = broadcastIndex(batchA, batch), ib = broadcastIndex(batchB, batch);
+    const pairs = new Int32Array(2 * nb);
+    for (let t = 0; t < nb; t++) { pairs[2 * t] = ia[t]!; pairs[2 * t + 1] = ib[t]!; }
+    table = lc.putI32(pairs);
+  }
+  // Gemm: beta * C broadcast to [M, N] (left out when beta is 0, as the interpreter does); MatMul: its bias per column.
+  const gemm = op.name.endsWith('.gemm');
+  const c = g.cOperand && (!gemm || g.beta !== 0) ? g.cOperand : undefined;
+  let si = 0, sj = 0;
+  if (c) {
+    const cs = shapeOf(c);
+    const [r, cc] = cs.length >= 2 ? cs.slice(-2) as [number, number] : [1, cs[0] ?? 1];
+    si = r === 1 ? 0 : cc;
+    sj = cc === 1 ? 0 : 1;
+  }
+  const act = epilogueExpr(g.ep);
+  lc.step({
+    op, kernel: 'matmul_typed', format: typedFormat(op, bv),
+    schedule: { compute: 'f64', loops: 'batch, row, column, k', ...(nb > 1 ? { batches: nb } : {}) },
+    emit: (mod, name, addr) => typedMatmul(mod, name, {
+      a: typedRef(op, a, addr), b: typedRef(op, bv, addr), y: typedRef(op, y, addr),
+      ...(c ? { init: { ...typedRef(op, c, addr), si, sj, scale: gemm ? g.beta : 1 } } : {}),
+      M, K, N, alpha: gemm ? g.alpha : 1,
+      aRow: g.transA ? 1 : ac, aCol: g.transA ? ac : 1, bRow: g.transB ? 1 : bc, bCol: g.transB ? bc : 1,
+      batches: nb, ...(table !== undefined ? { batchTable: table } : {}), act,
+    }),
+  });
+}
 
 interface ConstWeight { x: Value; y: Value; M: number; K: number; N: number; at: (k: number, n: number) => number; act: Activation; bias?: number }
 
@@ -118,7 +180,9 @@ function lowerConstWeight(op: Op, lc: LowerContext, p: ConstWeight, enc: Encodin
   }
   if (enc?.kind === 'nm' && enc.axis === (transB ? 1 : 0) && K % enc.m === 0) {
     const G = K / enc.m;
-    const vals = new Float32Array(N * G * enc.n), idx = new Uint8Array(N * G * enc.n);
+    // Positions within a group (0..m-1): one byte while m <= 256, else two or four (a Uint8Array would wrap them).
+    const posBytes: 1 | 2 | 4 = enc.m <= 256 ? 1 : enc.m <= 65536 ? 2 : 4;
+    const vals = new Float32Array(N * G * enc.n), idx = posBytes === 1 ? new Uint8Array(N * G * enc.n) : posBytes === 2 ? new Uint16Array(N * G * enc.n) : new Uint32Array(N * G * enc.n);
     let ok = true;
     for (let n = 0; n < N && ok; n++) for (let g = 0; g < G && ok; g++) {
       let t = 0;
@@ -170,10 +234,10 @@ function lowerConstWeight(op: Op, lc: LowerContext, p: ConstWeight, enc: Encodin
       return;
     }
     if (ok) {
-      const vl = lc.put(new Uint8Array(vals.buffer)), ix = lc.put(idx);
+      const vl = lc.put(new Uint8Array(vals.buffer)), ix = lc.put(new Uint8Array(idx.buffer));
       lc.step({
-        op, kernel: 'nm_matmul', format: `nm ${enc.n}:${enc.m} (u8 positions)`, schedule: { accumulators: enc.n },
-        emit: (mod, name, addr) => nmMatmul(mod, name, { x: addr(x), y: addr(y), ...b, vals: vl, idx: ix, n: enc.n, m: enc.m, M, K, N, act }),
+        op, kernel: 'nm_matmul', format: `nm ${enc.n}:${enc.m} (u${posBytes * 8} positions)`, schedule: { accumulators: enc.n },
+        emit: (mod, name, addr) => nmMatmul(mod, name, { x: addr(x), y: addr(y), ...b, vals: vl, idx: ix, posBytes, n: enc.n, m: enc.m, M, K, N, act }),
       });
       return;
     }
@@ -329,6 +393,19 @@ const lowerConv: Lowering = (op, lc) => {
   const biasAddr = (addr: (v: Value) => number) => (bias ? { bias: addr(bias) } : {});
   const sparse = op.name === 'sparse.conv';
   const first = lc.steps.length;
+  if (!allF32(op)) {
+    // Other element types: the typed kernel over the operands as stored (a constant weight's raw bytes).
+    const tbl = lc.putI32(im2colTable(op, xs, ys, kernelShape, geo));
+    const act = epilogueExpr(ep);
+    lc.step({
+      op, kernel: 'conv_typed', format: typedFormat(op, wv), schedule: { compute: 'f64', loops: 'n, channel, position, k (four at a time)' },
+      emit: (mod, name, addr) => typedConv(mod, name, {
+        x: typedRef(op, x, addr), w: typedRef(op, wv, addr), ...(bias ? { bias: typedRef(op, bias, addr) } : {}), y: typedRef(op, y, addr),
+        N, C, G, Mg, kVol, P, inPlane: prod(xs.slice(2)), table: tbl, act,
+      }),
+    });
+    return;
+  }
   if (xs.length === 4 && wt) {
     const [, , H, W] = xs as [number, number, number, number];
     const [, , OH, OW] = ys as [number, number, number, number];
@@ -374,26 +451,8 @@ const lowerConv: Lowering = (op, lc) => {
   } else {
     // Any rank, weight at run time or not: im2col through a table (all channels), then per group
     // the weight [Mg, CK] (the ONNX layout) times its columns.
-    const inSp = xs.slice(2), outSp = ys.slice(2), inPlane = prod(inSp);
-    if (C * kVol * P >= 1 << 24) throw new WasmCompileError(`wasm target: ${describe(op)}: the im2col table would be too large`);
-    const table = new Int32Array(C * kVol * P);
-    const kpos = new Array<number>(kernelShape.length), opos = new Array<number>(outSp.length);
-    for (let ch = 0; ch < C; ch++) for (let kk = 0; kk < kVol; kk++) {
-      let r = kk;
-      for (let d = kernelShape.length - 1; d >= 0; d--) { kpos[d] = r % kernelShape[d]!; r = Math.floor(r / kernelShape[d]!); }
-      for (let pp = 0; pp < P; pp++) {
-        let q = pp;
-        for (let d = outSp.length - 1; d >= 0; d--) { opos[d] = q % outSp[d]!; q = Math.floor(q / outSp[d]!); }
-        let idx = 0, inside = true;
-        for (let d = 0; d < inSp.length; d++) {
-          const i = opos[d]! * geo.strides[d]! - geo.pads[d]! + kpos[d]! * geo.dilations[d]!;
-          if (i < 0 || i >= inSp[d]!) { inside = false; break; }
-          idx = idx * inSp[d]! + i;
-        }
-        table[(ch * kVol + kk) * P + pp] = inside ? ch * inPlane + idx : -1;
-      }
-    }
-    const tbl = lc.putI32(table);
+    const inPlane = prod(xs.slice(2));
+    const tbl = lc.putI32(im2colTable(op, xs, ys, kernelShape, geo));
     const fill = new Uint8Array(4);
     lc.step({
       op, kernel: 'conv_table_im2col', format: 'dense', schedule: { lanes: 'f32x4 over positions', channelBlock: 4 }, scratch: 4 * C * kVol * P,
@@ -415,6 +474,30 @@ const lowerConv: Lowering = (op, lc) => {
   if (xs.length === 4 && wt) for (const s of lc.steps.slice(first)) s.packed = [wv];
   if (ep.post) postMap(op, lc, y, (n, v) => ep.post!(n, v));
 };
+
+/** For each (channel, kernel element) row and output position, the input element it reads (channel * plane + position), or -1 in the padding. */
+function im2colTable(op: Op, xs: readonly number[], ys: readonly number[], kernelShape: readonly number[], geo: { strides: number[]; pads: number[]; dilations: number[] }): Int32Array {
+  const C = xs[1]!, inSp = xs.slice(2), outSp = ys.slice(2), inPlane = prod(inSp), kVol = prod(kernelShape), P = prod(outSp);
+  if (C * kVol * P >= 1 << 24) throw new WasmCompileError(`wasm target: ${describe(op)}: the im2col table would be too large`);
+  const table = new Int32Array(C * kVol * P);
+  const kpos = new Array<number>(kernelShape.length), opos = new Array<number>(outSp.length);
+  for (let ch = 0; ch < C; ch++) for (let kk = 0; kk < kVol; kk++) {
+    let r = kk;
+    for (let d = kernelShape.length - 1; d >= 0; d--) { kpos[d] = r % kernelShape[d]!; r = Math.floor(r / kernelShape[d]!); }
+    for (let pp = 0; pp < P; pp++) {
+      let q = pp;
+      for (let d = outSp.length - 1; d >= 0; d--) { opos[d] = q % outSp[d]!; q = Math.floor(q / outSp[d]!); }
+      let idx = 0, inside = true;
+      for (let d = 0; d < inSp.length; d++) {
+        const i = opos[d]! * geo.strides[d]! - geo.pads[d]! + kpos[d]! * geo.dilations[d]!;
+        if (i < 0 || i >= inSp[d]!) { inside = false; break; }
+        idx = idx * inSp[d]! + i;
+      }
+      table[(ch * kVol + kk) * P + pp] = inside ? ch * inPlane + idx : -1;
+    }
+  }
+  return table;
+}
 
 const lowerConvTranspose: Lowering = (op, lc) => {
   const c = new OpContext(op, getOpDef(op.name)!);
@@ -440,6 +523,18 @@ const lowerConvTranspose: Lowering = (op, lc) => {
   const tbl = lc.putI32(table);
   const ep = epilogue(op, c);
   const bias = op.operands.length > 2 ? op.operand(2) : undefined;
+  if (!allF32(op)) {
+    // Other element types: f64 sums in scratch, in the interpreter's order, then converted.
+    const act = epilogueExpr(ep);
+    lc.step({
+      op, kernel: 'conv_transpose_typed', format: 'dense', schedule: { compute: 'f64', loops: 'n, channel, input channel, kernel, position' }, scratch: 8 * G * ws[1]! * Pout,
+      emit: (mod, name, addr, scratch) => typedConvTranspose(mod, name, {
+        x: typedRef(op, x, addr), w: typedRef(op, w, addr), ...(bias ? { bias: typedRef(op, bias, addr) } : {}), y: typedRef(op, y, addr),
+        N: xs[0]!, C: xs[1]!, G, Mg: ws[1]!, Pin, Pout, kVol, table: tbl, acc: scratch, act,
+      }),
+    });
+    return;
+  }
   lc.step({
     op, kernel: 'conv_transpose', format: 'dense', schedule: { loops: 'n, c, position, mo, kernel' },
     emit: (mod, name, addr) => convTransposeScatter(mod, name, { x: addr(x), w: addr(w), ...(bias ? { bias: addr(bias) } : {}), y: addr(y), N: xs[0]!, C: xs[1]!, G, Mg: ws[1]!, Pin, Pout, kVol, table: tbl }),
