@@ -1,8 +1,14 @@
 // Shared shape-inference rules for op tables: broadcasting, axes, convolution and pooling windows.
 import type { InferredType, OpContext } from '../ir/opdef.js';
 import type { Dim, ElementType, TensorType } from '../ir/types.js';
+import { elide } from '../util/limits.js';
 
 export type MaybeDim = Dim | undefined;
+
+/** A list (attribute values, a shape) as quoted in a message: `[1, 2, 3]`, elided when long. */
+export function list(values: readonly (MaybeDim | number)[]): string {
+  return `[${elide(values.map((d) => d ?? '?').join(', '))}]`;
+}
 
 export const result = (elementType: ElementType | undefined, shape: readonly MaybeDim[] | undefined): InferredType => ({ elementType, shape });
 export const sameAs = (t: TensorType): InferredType => ({ elementType: t.elementType, shape: t.shape });
@@ -28,7 +34,7 @@ export function broadcast(c: OpContext, shapes: readonly (readonly MaybeDim[])[]
       else if (typeof d === 'string') syms.add(d);
       else if (num === undefined) num = d;
       else if (num !== d) {
-        c.fail(`shapes ${shapes.map((x) => `[${x.map((y) => y ?? '?').join(', ')}]`).join(' and ')} do not broadcast (dim ${num} vs ${d})`);
+        c.fail(`shapes ${elide(shapes.map((x) => list(x)).join(' and '))} do not broadcast (dim ${num} vs ${d})`);
       }
     }
     if (num !== undefined) out.push(num);
@@ -92,7 +98,7 @@ export function windowAttrs(c: OpContext, spatial: number, kernel: number[]): Wi
   };
   const check = (name: string, v: number[], n: number, min: number) => {
     if (v.length !== n) c.fail(`attribute '${name}' has ${v.length} values, expected ${n} (for ${spatial} spatial dims)`);
-    if (v.some((x) => x < min)) c.fail(`attribute '${name}' values must be >= ${min}, got [${v.join(', ')}]`);
+    if (v.some((x) => x < min)) c.fail(`attribute '${name}' values must be >= ${min}, got ${list(v)}`);
   };
   check('kernel_shape', w.kernel, spatial, 1);
   check('strides', w.strides, spatial, 1);
@@ -101,15 +107,23 @@ export function windowAttrs(c: OpContext, spatial: number, kernel: number[]): Wi
   return w;
 }
 
-/** Output size of a sliding window along spatial dim i. */
-export function windowOut(w: Window, i: number, input: MaybeDim, ceil = false): MaybeDim {
+/**
+ * Output size of a sliding window along spatial dim i (input dim i + 2). A window larger than the
+ * padded input has no output position: that is an error, not a 0 or negative size.
+ */
+export function windowOut(c: OpContext, w: Window, i: number, input: MaybeDim, ceil = false): MaybeDim {
   if (typeof input !== 'number') return undefined;
   const s = w.strides[i]!, k = w.kernel[i]!, d = w.dilations[i]!;
   if (w.autoPad === 'SAME_UPPER' || w.autoPad === 'SAME_LOWER') return Math.ceil(input / s);
   const pb = w.autoPad === 'VALID' ? 0 : w.pads[i]!;
   const pe = w.autoPad === 'VALID' ? 0 : w.pads[i + w.kernel.length]!;
-  const span = input + pb + pe - ((k - 1) * d + 1);
-  if (span < 0) return 0;
+  const window = (k - 1) * d + 1;
+  const span = input + pb + pe - window;
+  if (span < 0) {
+    const win = d > 1 ? `the window of kernel_shape[${i}] = ${k} with dilation ${d} (${window})` : `kernel_shape[${i}] = ${k}`;
+    const padded = pb || pe ? `input dim ${i + 2} padded: ${input} + ${pb} + ${pe} = ${input + pb + pe}` : `input dim ${i + 2} (${input})`;
+    c.fail(`${win} is larger than ${padded}`);
+  }
   let out = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
   // A window that would start inside the end padding is dropped (ONNX ceil_mode rule).
   if (ceil && (out - 1) * s >= input + pb) out--;

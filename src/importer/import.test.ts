@@ -7,7 +7,7 @@ import { printModule } from '../ir/printer.js';
 import { Tensor } from '../ir/tensor.js';
 import { A, OnnxGraphBuilder } from '../onnx/build.js';
 import { onnx, OnnxError } from '../onnx/proto.js';
-import { UnsupportedError } from '../util/errors.js';
+import { InvalidModelError, UnsupportedError } from '../util/errors.js';
 import { importOnnx, importOnnxFile } from './import.js';
 
 const f32 = (shape: number[], v: number[]) => Tensor.from('f32', shape, v);
@@ -92,7 +92,7 @@ describe('ONNX importer', () => {
   });
 
   describe('malformed input gets one clear error', () => {
-    const cases: [string, () => Uint8Array, RegExp, typeof OnnxError | typeof UnsupportedError][] = [
+    const cases: [string, () => Uint8Array, RegExp, typeof OnnxError | typeof UnsupportedError | typeof InvalidModelError][] = [
       ['a truncated file', () => relu().model().slice(0, 30), /truncated or is not an ONNX model/, OnnxError],
       ['a file that is not ONNX', () => new TextEncoder().encode('hello, this is not a model\n'), /not an ONNX model/, OnnxError],
       ['an empty file', () => new Uint8Array(0), /the file is empty/, OnnxError],
@@ -109,7 +109,7 @@ describe('ONNX importer', () => {
         g.op('Conv', ['x', 'conv.weight'], {}, 'y');
         g.output('y', 'f32');
         return g.model();
-      }, /node 'Conv_0' \(Conv\): input 'conv.weight' is not produced by any node, initializer or graph input/, OnnxError],
+      }, /invalid model: node 'Conv_0' \(Conv\): input 'conv.weight' is not produced by any node, initializer or graph input/, InvalidModelError],
       ['a tensor whose size does not match its data', () => {
         const g = new OnnxGraphBuilder('g');
         g.input('x', 'f32', [3]);
@@ -125,14 +125,14 @@ describe('ONNX importer', () => {
         g.node('Relu', ['a'], {}, ['b']);
         g.output('b', 'f32');
         return g.model();
-      }, /the graph has a cycle through nodes 'Add_0' \(Add\) -> 'Relu_1' \(Relu\)/, OnnxError],
+      }, /invalid model: the graph has a cycle through nodes 'Add_0' \(Add\) -> 'Relu_1' \(Relu\)/, InvalidModelError],
       ['a wrong attribute kind', () => {
         const g = new OnnxGraphBuilder('g');
         g.input('x', 'f32', [3]);
         g.op('LeakyRelu', ['x'], { alpha: A.s('big') }, 'y');
         g.output('y', 'f32');
         return g.model();
-      }, /node 'LeakyRelu_0' \(LeakyRelu\): attribute 'alpha' must be float, got string/, OnnxError],
+      }, /invalid model: node 'LeakyRelu_0' \(LeakyRelu\): attribute 'alpha' must be float, got string/, InvalidModelError],
       ['shapes that do not fit the op', () => {
         const g = new OnnxGraphBuilder('g');
         g.input('a', 'f32', [2, 3]);
@@ -140,7 +140,7 @@ describe('ONNX importer', () => {
         g.op('MatMul', ['a', 'b'], {}, 'y');
         g.output('y', 'f32');
         return g.model();
-      }, /node 'MatMul_0' \(MatMul\): nn\.matmul: reduction dims of a and b differ: 3 vs 4/, OnnxError],
+      }, /invalid model: node 'MatMul_0' \(MatMul\): reduction dims of a and b differ: 3 vs 4/, InvalidModelError],
     ];
     it.each(cases)('%s', (_name, make, message, type) => {
       let err: unknown;

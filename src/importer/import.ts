@@ -8,11 +8,12 @@ import { str } from '../ir/attributes.js';
 import { Builder } from '../ir/builder.js';
 import { Func, Module, type Value } from '../ir/core.js';
 import type { Tensor } from '../ir/tensor.js';
-import { DYNAMIC, isValidDimName, TensorType, type Dim } from '../ir/types.js';
+import { DYNAMIC, ELEMENT_TYPES, isValidDimName, TensorType, type Dim } from '../ir/types.js';
 import { verify } from '../ir/verifier.js';
 import { decodeModel, dtypeName, elementTypeOf, OnnxError, tensorFromProto, toNumber, type GraphProto, type ModelProto, type NodeProto, type ValueInfoProto } from '../onnx/proto.js';
-import { UnsupportedError } from '../util/errors.js';
-import { NodeContext, NodeError, type ImportEnv } from './node-context.js';
+import { InvalidModelError, LimitError, UnsupportedError, UserError } from '../util/errors.js';
+import { checkTensorSize, elide, formatCount } from '../util/limits.js';
+import { NodeContext, type ImportEnv } from './node-context.js';
 import { CONVERTERS, SUPPORTED_ONNX_OPS } from './ops/index.js';
 import { pickVersion } from './registry.js';
 
@@ -58,7 +59,8 @@ export function importOnnxFile(path: string, opts: ImportOptions = {}): ImportRe
 export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportResult {
   const file = opts.file ?? '<model>';
   const model = decodeModel(bytes, file);
-  const opset = defaultOpset(model);
+  const invalid = (msg: string) => new InvalidModelError(`${file}: invalid model: ${msg}`);
+  const opset = defaultOpset(model, invalid);
   if (opset > MAX_OPSET) throw new UnsupportedError(`${file}: opset ${opset} is newer than the newest supported (${MAX_OPSET})`);
   for (const o of model.opsetImport ?? []) {
     if (o.domain && o.domain !== 'ai.onnx' && (model.graph?.node ?? []).some((n) => n.domain === o.domain)) {
@@ -66,6 +68,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
     }
   }
   const g = model.graph!;
+  checkSingleAssignment(g, invalid);
   const module = new Module();
   const func = module.addFunc(new Func(sanitizeFuncName(g.name)));
   const b = new Builder(func);
@@ -95,26 +98,31 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
     shapes.delete(name);
     values.set(name, func.addArgument(type, name, new Map([['name', str(name)]])));
   }
-  if (shapes.size) throw new OnnxError(`${file}: --shape names ${[...shapes.keys()].map((n) => `'${n}'`).join(', ')}, which ${shapes.size === 1 ? 'is not a graph input' : 'are not graph inputs'} (inputs: ${(g.input ?? []).filter((i) => !values.get(i.name ?? '')?.definingOp).map((i) => i.name).join(', ')})`);
+  if (shapes.size) throw new OnnxError(`${file}: --shape names ${[...shapes.keys()].map((n) => `'${n}'`).join(', ')}, which ${shapes.size === 1 ? 'is not a graph input' : 'are not graph inputs'} (inputs: ${elide((g.input ?? []).filter((i) => !values.get(i.name ?? '')?.definingOp).map((i) => i.name).join(', '))})`);
 
   const opTypes = new Map<string, number>();
   for (const node of topoSort(g, values, file)) {
     const opType = node.opType ?? '';
     opTypes.set(opType, (opTypes.get(opType) ?? 0) + 1);
-    const where = `${file}: node '${node.name || node.output?.[0] || '?'}' (${opType})`;
+    const node1 = `node '${elide(node.name || node.output?.[0] || '?')}' (${elide(opType)})`;
+    const where = `${file}: ${node1}`;
     if (node.domain && node.domain !== 'ai.onnx') throw new UnsupportedError(`${where}: domain '${node.domain}' is not supported`);
     const conv = CONVERTERS.get(opType);
-    if (!conv) throw new UnsupportedError(`${where}: op ${opType} is not supported (supported: ${SUPPORTED_ONNX_OPS.join(', ')})`);
+    if (!conv) throw new UnsupportedError(`${where}: op ${elide(opType)} is not supported (supported: ${SUPPORTED_ONNX_OPS.join(', ')})`);
     const variant = pickVersion(conv, opset);
     if (!variant) throw new UnsupportedError(`${where}: ${opType} has no converter for opset ${opset}`);
     let outs: readonly (Value | undefined)[];
     try {
       outs = variant.convert(new NodeContext(env, node, opset));
     } catch (e) {
+      // The node's name goes in front; the error keeps its kind (a sparsec bug stays internal).
+      if (e instanceof InvalidModelError) throw invalid(`${node1}: ${e.message}`);
       if (e instanceof UnsupportedError) throw new UnsupportedError(`${where}: ${e.message}`);
-      if (e instanceof NodeError || e instanceof OnnxError) throw new OnnxError(`${where}: ${e.message}`);
-      const msg = (e as Error).message ?? String(e);
-      throw new OnnxError(`${where}: ${msg.replace(/^cannot create /, '')}`);
+      if (e instanceof LimitError) throw new LimitError(`${where}: ${e.message}`);
+      if (e instanceof OnnxError) throw new OnnxError(`${where}: ${e.message}`);
+      if (e instanceof UserError) throw new UserError(`${where}: ${e.message}`);
+      if (e instanceof Error) e.message = `${where}: ${e.message}`;
+      throw e;
     }
     (node.output ?? []).forEach((name, i) => {
       if (!name) return;
@@ -130,19 +138,20 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
   for (const out of g.output ?? []) {
     const name = out.name ?? '';
     const v = values.get(name);
-    if (!v) throw new OnnxError(`${file}: graph output '${name}' is not produced by any node, initializer or input`);
+    if (!v) throw invalid(`graph output '${elide(name)}' is not produced by any node, initializer or input`);
     const declared = out.type?.tensorType?.elemType;
     if (out.type?.sequenceType || out.type?.mapType || out.type?.optionalType) throw new UnsupportedError(`${file}: output '${name}' has ${article(typeKind(out))} type (only tensors are supported)`);
     if (declared && elementTypeOf(declared, `${file}: output '${name}'`) !== v.type.elementType) {
-      throw new OnnxError(`${file}: graph output '${name}' is declared ${dtypeName(declared)}, the graph computes ${v.type.elementType}`);
+      throw invalid(`graph output '${elide(name)}' is declared ${dtypeName(declared)}, the graph computes ${v.type.elementType}`);
     }
     results.push(v);
     names.push(name);
   }
   b.ret(results, names);
   removeDeadOps(func);
+  // Every op was checked as it was made (a node's error names the node); what is left is sparsec's fault.
   const problems = verify(module);
-  if (problems.length) throw new OnnxError(`${file}: the imported IR does not verify (an importer bug): ${problems[0]!.message}`);
+  if (problems.length) throw new Error(`${file}: the imported IR does not verify (an importer bug): ${problems[0]!.message}`);
   return { module, opset, folded: env.folded, opTypes, inputNames };
 }
 
@@ -153,10 +162,47 @@ export function graphInputNames(path: string): string[] {
   return (m.graph?.input ?? []).map((i) => i.name ?? '').filter((n) => !inits.has(n));
 }
 
-function defaultOpset(m: ModelProto): number {
-  const o = (m.opsetImport ?? []).find((x) => !x.domain || x.domain === 'ai.onnx');
-  if (!o) return 1;
-  return toNumber(o.version);
+/** The opset of the default domain: ONNX requires a model to declare it (it fixes every op's meaning). */
+function defaultOpset(m: ModelProto, invalid: (msg: string) => Error): number {
+  const found = (m.opsetImport ?? []).filter((x) => !x.domain || x.domain === 'ai.onnx');
+  if (found.length === 0) {
+    throw invalid(`the model has no opset_import for the default ONNX domain, so the version of its ops is unknown (ONNX requires one, e.g. opset_import { domain: "", version: 17 })`);
+  }
+  if (found.length > 1) throw invalid(`opset_import lists the default ONNX domain ${found.length} times (versions ${elide(found.map((o) => toNumber(o.version)).join(', '))})`);
+  const v = toNumber(found[0]!.version);
+  if (!Number.isSafeInteger(v) || v < 1) throw invalid(`opset_import gives the default ONNX domain version ${v}; opset versions start at 1`);
+  return v;
+}
+
+/**
+ * ONNX graphs are in SSA form: each name is defined once, by an initializer, a graph input or one
+ * node output. (An initializer may also be listed as a graph input: old exports do, and it stays a
+ * constant.) Checked before anything is decoded, so the last definition cannot silently win.
+ */
+function checkSingleAssignment(g: GraphProto, invalid: (msg: string) => Error): void {
+  const defined = new Map<string, { what: string; node?: NodeProto }>();
+  const q = (name: string) => `'${elide(name)}'`;
+  for (const t of g.initializer ?? []) {
+    const name = t.name ?? '';
+    if (defined.has(name)) throw invalid(`initializer ${q(name)} is defined twice`);
+    defined.set(name, { what: `initializer ${q(name)}` });
+  }
+  const inputs = new Set<string>();
+  for (const i of g.input ?? []) {
+    const name = i.name ?? '';
+    if (inputs.has(name)) throw invalid(`graph input ${q(name)} is listed twice`);
+    inputs.add(name);
+    if (!defined.has(name)) defined.set(name, { what: `graph input ${q(name)}` });
+  }
+  for (const n of g.node ?? []) {
+    const node = `node ${q(n.name || n.output?.[0] || '?')} (${elide(n.opType ?? '')})`;
+    for (const o of n.output ?? []) {
+      if (!o) continue;
+      const before = defined.get(o);
+      if (before) throw invalid(`${node}: output ${q(o)} is already defined by ${before.node === n ? 'the same node' : before.what} (each name may be assigned once)`);
+      defined.set(o, { what: node, node: n });
+    }
+  }
 }
 
 function sanitizeFuncName(name: string | null | undefined): string {
@@ -175,14 +221,24 @@ function inputType(input: ValueInfoProto, override: readonly number[] | undefine
   const tt = input.type?.tensorType;
   if (!tt) throw new UnsupportedError(`${file}: input '${name}' has ${article(typeKind(input))} type (only tensors are supported)`);
   const et = elementTypeOf(tt.elemType, `${file}: input '${name}'`);
-  if (override) return new TensorType([...override], et);
-  if (!tt.shape) throw new OnnxError(`${file}: input '${name}' has no shape; give one with --shape ${name}=1x3x224x224`);
-  const dims: Dim[] = (tt.shape.dim ?? []).map((d) => {
-    if (d.dimValue !== null && d.dimValue !== undefined && toNumber(d.dimValue) > 0) return toNumber(d.dimValue);
+  const what = `${file}: input '${elide(name)}'`;
+  if (override) {
+    const bad = override.find((d) => !Number.isSafeInteger(d) || d < 0);
+    if (bad !== undefined) throw new OnnxError(`${what}: --shape dim ${bad} is not a size (an integer from 0 to 2^53)`);
+    checkTensorSize(override, ELEMENT_TYPES[et].bytes, what);
+    return new TensorType([...override], et);
+  }
+  if (!tt.shape) throw new OnnxError(`${what} has no shape; give one with --shape ${name}=1x3x224x224`);
+  const dims: Dim[] = (tt.shape.dim ?? []).map((d, i) => {
+    const value = d.dimValue !== null && d.dimValue !== undefined ? toNumber(d.dimValue) : undefined;
+    if (value !== undefined && value > Number.MAX_SAFE_INTEGER) throw new LimitError(`${what}: dim ${i} is ${formatCount(value)}, over the largest dim, 2^53`);
+    if (value !== undefined && value > 0) return value;
     if (d.dimParam && isValidDimName(d.dimParam)) return d.dimParam;
-    if (d.dimValue !== null && d.dimValue !== undefined && toNumber(d.dimValue) === 0 && !d.dimParam) return 0;
+    if (value === 0 && !d.dimParam) return 0;
     return DYNAMIC;
   });
+  // Its named dims may be anything; the static ones alone must fit the limits.
+  checkTensorSize(dims.map((d) => (typeof d === 'number' ? d : 1)), ELEMENT_TYPES[et].bytes, what);
   return new TensorType(dims, et);
 }
 
@@ -208,7 +264,7 @@ function topoSort(g: GraphProto, known: Map<string, Value>, file: string): NodeP
         if (p === undefined) continue; // reported by the converter as a missing input
         if (state[p] === 1) {
           const cycle = stack.slice(stack.findIndex(([j]) => j === p)).map(([j]) => `'${nodes[j]!.name || nodes[j]!.output?.[0]}' (${nodes[j]!.opType})`);
-          throw new OnnxError(`${file}: the graph has a cycle through nodes ${cycle.join(' -> ')}`);
+          throw new InvalidModelError(`${file}: invalid model: the graph has a cycle through nodes ${elide(cycle.join(' -> '), 400)}`);
         }
         if (state[p] === 0) {
           state[p] = 1;

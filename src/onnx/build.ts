@@ -64,11 +64,12 @@ export class OnnxGraphBuilder {
     return this.node(opType, inputs, attrs, output ? [output] : undefined)[0]!;
   }
 
-  model(opset = 17, irVersion = 8): Uint8Array {
+  /** The model's bytes; `opset` null leaves out opset_import (an invalid model, for tests). */
+  model(opset: number | null = 17, irVersion = 8): Uint8Array {
     const m = onnx.ModelProto.create({
       irVersion,
       producerName: 'sparsec',
-      opsetImport: [{ domain: '', version: opset }],
+      opsetImport: opset === null ? [] : [{ domain: '', version: opset }],
       graph: { name: this.name, node: this.nodes, input: this.inputs, output: this.outputs, initializer: this.initializers },
     });
     return onnx.ModelProto.encode(m).finish();

@@ -1,11 +1,12 @@
 // ONNX protobuf decoding and encoding (through onnx-proto / protobufjs), and the conversion between
 // TensorProto and the IR's Tensor: raw_data, the typed fields, and external data files.
 import { UserError } from '../util/errors.js';
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import onnxPkg from 'onnx-proto';
 import { Tensor } from '../ir/tensor.js';
 import { ELEMENT_TYPES, type ElementType } from '../ir/types.js';
+import { checkTensorSize, elide, formatCount } from '../util/limits.js';
 
 export const onnx = onnxPkg.onnx;
 export type ModelProto = onnxPkg.onnx.ModelProto;
@@ -58,9 +59,12 @@ export function elementTypeOf(code: number | null | undefined, what: string): El
   return t;
 }
 
+const DTYPE_CODES = new Map<ElementType, number>(Object.entries(ONNX_DTYPES).flatMap(([code, d]) => (d.type ? [[d.type, Number(code)] as const] : [])));
+
 export function onnxDtypeOf(t: ElementType): number {
-  for (const [code, d] of Object.entries(ONNX_DTYPES)) if (d.type === t) return Number(code);
-  throw new Error(`no ONNX data type for ${t}`);
+  const code = DTYPE_CODES.get(t);
+  if (code === undefined) throw new Error(`no ONNX data type for ${t}`);
+  return code;
 }
 
 function supportedDtypes(): string {
@@ -106,11 +110,14 @@ export function tensorFromProto(tp: TensorProto, src: TensorSource): Tensor {
   const what = src.what;
   const et = elementTypeOf(tp.dataType, what);
   const shape = (tp.dims ?? []).map((d) => toNumber(d));
-  if (shape.some((d) => d < 0 || !Number.isSafeInteger(d))) throw new OnnxError(`${what}: bad dims [${shape.join(', ')}]`);
+  const dimsText = () => elide(shape.map((d) => formatCount(d)).join(', '));
+  if (shape.some((d) => d < 0 || !Number.isSafeInteger(d))) throw new OnnxError(`${what}: bad dims [${dimsText()}] (each must be an integer from 0 to 2^53)`);
+  // Before anything is allocated or read: a shape over the limits is one LimitError.
+  checkTensorSize(shape, ELEMENT_TYPES[et].bytes, what);
   const count = shape.reduce((a, b) => a * b, 1);
   const bytesNeeded = count * ELEMENT_TYPES[et].bytes;
   const sizeError = (found: string) =>
-    new OnnxError(`${what}: declared shape [${shape.join(', ')}] of ${dtypeName(tp.dataType)} needs ${count} elements (${bytesNeeded} bytes), the data has ${found}`);
+    new OnnxError(`${what}: declared shape [${dimsText()}] of ${dtypeName(tp.dataType)} needs ${count} elements (${bytesNeeded} bytes), the data has ${found}`);
   if (tp.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
     const bytes = readExternal(tp, src, bytesNeeded);
     return Tensor.fromBytes(et, shape, bytes);
@@ -119,36 +126,21 @@ export function tensorFromProto(tp: TensorProto, src: TensorSource): Tensor {
     if (tp.rawData.byteLength !== bytesNeeded) throw sizeError(`${tp.rawData.byteLength} bytes`);
     return Tensor.fromBytes(et, shape, tp.rawData);
   }
-  const t = Tensor.zeros(et, shape);
-  const fill = (values: ArrayLike<unknown>, field: string, conv: (v: unknown) => number | bigint) => {
-    if (values.length !== count) throw sizeError(`${values.length} values in ${field}`);
-    const d = t.data as unknown as { [i: number]: number | bigint };
-    for (let i = 0; i < count; i++) d[i] = conv(values[i]);
-  };
   const num = (v: unknown) => toNumber(v as number);
   const big = (v: unknown) => toBigInt(v as number);
-  switch (et) {
-    case 'f32':
-      fill(tp.floatData ?? [], 'float_data', num);
-      break;
-    case 'f64':
-      fill(tp.doubleData ?? [], 'double_data', num);
-      break;
-    case 'i64':
-      fill(tp.int64Data ?? [], 'int64_data', big);
-      break;
-    case 'u64':
-      fill(tp.uint64Data ?? [], 'uint64_data', (v) => BigInt.asUintN(64, big(v)));
-      break;
-    case 'u32':
-      fill(tp.uint64Data ?? [], 'uint64_data', num);
-      break;
-    case 'bool':
-      fill(tp.int32Data ?? [], 'int32_data', (v) => (num(v) ? 1 : 0));
-      break;
-    default: // i32, i16, i8, u16, u8, f16 (as bits)
-      fill(tp.int32Data ?? [], 'int32_data', num);
-  }
+  const [values, field, conv]: [ArrayLike<unknown>, string, (v: unknown) => number | bigint] =
+    et === 'f32' ? [tp.floatData ?? [], 'float_data', num]
+    : et === 'f64' ? [tp.doubleData ?? [], 'double_data', num]
+    : et === 'i64' ? [tp.int64Data ?? [], 'int64_data', big]
+    : et === 'u64' ? [tp.uint64Data ?? [], 'uint64_data', (v) => BigInt.asUintN(64, big(v))]
+    : et === 'u32' ? [tp.uint64Data ?? [], 'uint64_data', num]
+    : et === 'bool' ? [tp.int32Data ?? [], 'int32_data', (v) => (num(v) ? 1 : 0)]
+    : [tp.int32Data ?? [], 'int32_data', num]; // i32, i16, i8, u16, u8, f16 (as bits)
+  // The count is checked before allocating, so a small file cannot declare a huge tensor.
+  if (values.length !== count) throw sizeError(`${values.length} values in ${field}`);
+  const t = Tensor.zeros(et, shape);
+  const d = t.data as unknown as { [i: number]: number | bigint };
+  for (let i = 0; i < count; i++) d[i] = conv(values[i]);
   return t;
 }
 
@@ -156,32 +148,55 @@ function readExternal(tp: TensorProto, src: TensorSource, bytesNeeded: number): 
   const kv = new Map((tp.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
   const location = kv.get('location');
   if (!location) throw new OnnxError(`${src.what}: external data without a 'location'`);
-  if (!src.baseDir) throw new OnnxError(`${src.what}: external data '${location}' needs the model's folder`);
+  const loc = elide(location);
+  if (!src.baseDir) throw new OnnxError(`${src.what}: external data '${loc}' needs the model's folder`);
   if (isAbsolute(location) || /^[a-zA-Z]:[\\/]/.test(location)) {
-    throw new OnnxError(`${src.what}: external data location '${location}' is absolute; it must be relative to the model's folder`);
+    throw new OnnxError(`${src.what}: external data location '${loc}' is absolute; it must be relative to the model's folder`);
   }
-  const base = realpathSync(src.baseDir);
+  let base: string;
+  try {
+    base = realpathSync(src.baseDir);
+  } catch (e) {
+    throw new OnnxError(`${src.what}: external data '${loc}': the model's folder '${src.baseDir}' cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
   const path = resolve(base, location);
   const inside = (p: string) => {
     const r = relative(base, p);
     return r !== '' && !r.startsWith('..' + sep) && r !== '..' && !isAbsolute(r);
   };
-  if (!inside(path)) throw new OnnxError(`${src.what}: external data location '${location}' escapes the model's folder`);
+  if (!inside(path)) throw new OnnxError(`${src.what}: external data location '${loc}' escapes the model's folder`);
   let real: string;
   try {
     real = realpathSync(path);
   } catch {
-    throw new OnnxError(`${src.what}: external data file '${location}' not found next to the model`);
+    throw new OnnxError(`${src.what}: external data file '${loc}' not found next to the model`);
   }
-  if (!inside(real)) throw new OnnxError(`${src.what}: external data location '${location}' escapes the model's folder (through a link)`);
+  if (!inside(real)) throw new OnnxError(`${src.what}: external data location '${loc}' escapes the model's folder (through a link)`);
   const offset = Number(kv.get('offset') ?? 0);
   const length = kv.has('length') ? Number(kv.get('length')) : bytesNeeded;
   if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) throw new OnnxError(`${src.what}: bad external data offset/length`);
-  const size = statSync(real).size;
-  if (offset + length > size) throw new OnnxError(`${src.what}: external data '${location}' has ${size} bytes, offset ${offset} + length ${length} is past its end`);
+  const st = statSync(real);
+  if (!st.isFile()) throw new OnnxError(`${src.what}: external data location '${loc}' is ${st.isDirectory() ? 'a directory' : 'not a regular file'}, not a data file`);
+  const size = st.size;
+  if (offset + length > size) throw new OnnxError(`${src.what}: external data '${loc}' has ${size} bytes, offset ${offset} + length ${length} is past its end`);
   if (length !== bytesNeeded) throw new OnnxError(`${src.what}: external data length ${length} does not match the ${bytesNeeded} bytes its shape needs`);
-  const buf = readFileSync(real);
-  return buf.subarray(offset, offset + length);
+  // Only the tensor's own bytes are read: one data file often holds every weight of the model.
+  const out = new Uint8Array(length);
+  let fd: number | undefined;
+  try {
+    fd = openSync(real, 'r');
+    for (let done = 0; done < length; ) {
+      const n = readSync(fd, out, done, length - done, offset + done);
+      if (n === 0) throw new OnnxError(`${src.what}: external data '${loc}' ended after ${offset + done} bytes, ${length - done} bytes short`);
+      done += n;
+    }
+  } catch (e) {
+    if (e instanceof OnnxError) throw e;
+    throw new OnnxError(`${src.what}: cannot read external data '${loc}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  return out;
 }
 
 /** A TensorProto holding t in raw_data. */
@@ -204,7 +219,10 @@ export function readTensorFile(path: string): { tensor: Tensor; name: string } {
   try {
     tp = onnx.TensorProto.decode(readFileSync(path));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new OnnxError(`${path}: no such file`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new OnnxError(`${path}: no such file`);
+    if (code === 'EISDIR') throw new OnnxError(`${path}: is a directory, not a TensorProto file`);
+    if (code) throw new OnnxError(`${path}: cannot read (${code})`);
     throw new OnnxError(`${path}: not a TensorProto file (${(e as Error).message})`);
   }
   return { tensor: tensorFromProto(tp, { what: path }), name: tp.name ?? '' };

@@ -1,6 +1,6 @@
 // nn dialect: ops with weights that contract a reduction axis: Conv, ConvTranspose, Gemm, MatMul.
 import type { AttrSpec, OpContext, OpDef } from '../../ir/opdef.js';
-import { broadcast, requireEqualDims, requireRank, result, windowAttrs, windowOut, type MaybeDim } from '../infer.js';
+import { broadcast, list, requireEqualDims, requireRank, result, sameElementType, windowAttrs, windowOut, type MaybeDim } from '../infer.js';
 import { opaqueMask } from '../../analysis/transfer.js';
 import { weightedMask } from '../../analysis/weighted.js';
 import { convKernel, convTransposeKernel, gemmKernel, matmulKernel } from '../../interp/kernels/linear.js';
@@ -77,7 +77,7 @@ export const LINEAR_OPS: OpDef[] = [
     infer: (c) => {
       const x = c.shape(0);
       const w = windowAttrs(c, spatial(c), c.ints('kernel_shape'));
-      return [result(c.elementType(0), [x[0], c.shape(1)[0], ...x.slice(2).map((d, i) => windowOut(w, i, d))])];
+      return [result(c.elementType(0), [x[0], c.shape(1)[0], ...x.slice(2).map((d, i) => windowOut(c, w, i, d))])];
     },
     example: '%y = nn.conv(%x, %w, %b) {pads = [1, 1, 1, 1], strides = [1, 1]} : tensor<1x64x56x56xf32>',
     interpret: convKernel,
@@ -109,15 +109,21 @@ export const LINEAR_OPS: OpDef[] = [
       const outC = typeof m === 'number' ? m * c.int('group') : undefined;
       if (c.hasAttr('output_shape')) {
         const os = c.ints('output_shape');
+        if (os.length !== n && os.length !== n + 2) c.fail(`output_shape has ${os.length} values, expected ${n} (one per spatial dim)`);
+        if (os.some((v) => v < 0)) c.fail(`output_shape values must be >= 0, got ${list(os)}`);
         return [result(c.elementType(0), [x[0], outC, ...os.slice(os.length - n)])];
       }
       const w = windowAttrs(c, n, c.ints('kernel_shape'));
       const op = c.ints('output_padding');
+      if (op.length !== n) c.fail(`attribute 'output_padding' has ${op.length} values, expected ${n} (for ${n} spatial dims)`);
+      if (op.some((v) => v < 0)) c.fail(`attribute 'output_padding' values must be >= 0, got ${list(op)}`);
       const dims = x.slice(2).map((d, i): MaybeDim => {
         if (typeof d !== 'number') return undefined;
         if (w.autoPad === 'SAME_UPPER' || w.autoPad === 'SAME_LOWER') return d * w.strides[i]!;
         const pads = w.autoPad === 'VALID' ? 0 : w.pads[i]! + w.pads[i + n]!;
-        return w.strides[i]! * (d - 1) + op[i]! + (w.kernel[i]! - 1) * w.dilations[i]! + 1 - pads;
+        const out = w.strides[i]! * (d - 1) + op[i]! + (w.kernel[i]! - 1) * w.dilations[i]! + 1 - pads;
+        if (out < 1) c.fail(`output dim ${i + 2} would be ${out}: pads ${w.pads[i]} + ${w.pads[i + n]} are larger than the unpadded output ${out + pads}`);
+        return out;
       });
       return [result(c.elementType(0), [x[0], outC, ...dims])];
     },
@@ -139,6 +145,7 @@ export const LINEAR_OPS: OpDef[] = [
       ...EPILOGUE_ATTRS,
     },
     verify: (c) => {
+      for (let i = 1; i < c.numOperands; i++) sameElementType(c, 0, i);
       verifyEpilogue(c);
       requireRank(c, 0, 2, 'rank 2');
       requireRank(c, 1, 2, 'rank 2');
@@ -167,6 +174,7 @@ export const LINEAR_OPS: OpDef[] = [
     results: [{ name: 'y', types: 'numeric' }],
     attrs: { ...EPILOGUE_ATTRS },
     verify: (c) => {
+      for (let i = 1; i < c.numOperands; i++) sameElementType(c, 0, i);
       if (c.rank(0) < 1 || c.rank(1) < 1) c.fail('operands must have rank >= 1');
       if (c.numOperands > 2) {
         requireRank(c, 2, 1, 'rank 1 (one bias per output column)');

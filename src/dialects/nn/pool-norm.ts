@@ -1,6 +1,6 @@
 // nn dialect: pooling, normalisation, softmax and dropout.
 import type { OpContext, OpDef } from '../../ir/opdef.js';
-import { normAxis, requireEqualDims, requireRank, result, sameAs, sameElementType, windowAttrs, windowOut } from '../infer.js';
+import { list, normAxis, requireEqualDims, requireRank, result, sameAs, sameElementType, windowAttrs, windowOut, type MaybeDim } from '../infer.js';
 import { WINDOW_ATTRS } from './linear.js';
 import { couplingMask, firstOperandMask, opaqueMask, perChannelMask, poolMask } from '../../analysis/transfer.js';
 import type { MaskTransfer } from '../../ir/opdef.js';
@@ -34,7 +34,7 @@ function pool(name: string, onnx: string, summary: string, extra: OpDef['attrs']
     infer: (c) => {
       const x = c.shape(0);
       const w = windowAttrs(c, spatial(c), c.ints('kernel_shape'));
-      const shape = [x[0], x[1], ...x.slice(2).map((d, i) => windowOut(w, i, d, c.int('ceil_mode') === 1))];
+      const shape = [x[0], x[1], ...x.slice(2).map((d, i) => windowOut(c, w, i, d, c.int('ceil_mode') === 1))];
       return [result(c.elementType(0), shape), result('i64', shape)].slice(0, c.op.results.length);
     },
     example: `%y = nn.${name}(%x) {kernel_shape = [3, 3], strides = [2, 2]} : tensor<1x64x56x56xf32>`,
@@ -81,6 +81,20 @@ function perChannel(c: OpContext, i: number, what: string): void {
   requireEqualDims(c, c.shape(i)[0], c.shape(0)[1], `${what} length must equal the channel count`);
 }
 
+/**
+ * Checks that layer norm's operand i (scale or bias) fits the normalized dims x.shape[axis:]: its
+ * shape, leading 1s dropped, must be those dims or their last few (it repeats along the others).
+ */
+function normalizedOperand(c: OpContext, i: number, what: string, normalized: readonly MaybeDim[], axis: number): void {
+  const s = c.shape(i);
+  let lead = 0;
+  while (lead < s.length && s[lead] === 1) lead++;
+  const tail = s.slice(lead);
+  const want = normalized.slice(normalized.length - tail.length);
+  const fits = s.length <= normalized.length && tail.every((d, k) => typeof d !== 'number' || typeof want[k] !== 'number' || d === want[k]);
+  if (!fits) c.fail(`${what} shape ${list(s)} does not fit the normalized dims ${list(normalized)} (x dims from axis ${axis} on)`);
+}
+
 export const POOL_NORM_OPS: OpDef[] = [
   pool('max_pool', 'MaxPool', 'Max over sliding windows; optional second result holds the flat indices of the maxima.', {
     storage_order: { type: 'int', default: 0, doc: 'index order of the indices result: 0 row major, 1 column major' },
@@ -107,6 +121,9 @@ export const POOL_NORM_OPS: OpDef[] = [
     verify: (c) => {
       requireRank(c, 0, (r) => r >= 2, 'rank >= 2 (N, C, ...)');
       ['scale', 'bias', 'mean', 'var'].forEach((w, k) => perChannel(c, k + 1, w));
+      // ONNX lets x, scale/bias and mean/var have three float types (T, T1, T2 since opset 15).
+      sameElementType(c, 1, 2);
+      sameElementType(c, 3, 4);
       if (c.op.results.length > 1 && c.int('training_mode') !== 1) c.fail('running_mean/running_var results need training_mode = 1');
     },
     infer: (c) => [sameAs(c.type(0)), sameAs(c.type(3)), sameAs(c.type(4))].slice(0, c.op.results.length),
@@ -123,6 +140,8 @@ export const POOL_NORM_OPS: OpDef[] = [
     attrs: { epsilon: { type: 'float', default: 1e-5, doc: 'added to the variance' } },
     verify: (c) => {
       requireRank(c, 0, (r) => r >= 3, 'rank >= 3 (N, C, spatial...)');
+      sameElementType(c, 0, 1);
+      sameElementType(c, 0, 2);
       perChannel(c, 1, 'scale');
       perChannel(c, 2, 'bias');
     },
@@ -143,8 +162,14 @@ export const POOL_NORM_OPS: OpDef[] = [
       stash_type: { type: 'int', default: 1, doc: 'ONNX element type of the statistics (1 = float)' },
     },
     verify: (c) => {
+      const a = normAxis(c, c.int('axis'), c.rank(0));
+      const normalized = c.shape(0).slice(a);
       sameElementType(c, 0, 1);
-      normAxis(c, c.int('axis'), c.rank(0));
+      normalizedOperand(c, 1, 'scale', normalized, a);
+      if (c.numOperands > 2) {
+        sameElementType(c, 0, 2);
+        normalizedOperand(c, 2, 'bias', normalized, a);
+      }
     },
     infer: (c) => {
       const a = normAxis(c, c.int('axis'), c.rank(0));

@@ -2,7 +2,7 @@
 // gather...). Shape operands that are constants give static result shapes; others leave them open.
 import type { OpContext, OpDef } from '../../ir/opdef.js';
 import type { Dim } from '../../ir/types.js';
-import { normAxis, product, productDim, requireRank, result, sameElementType, type MaybeDim } from '../infer.js';
+import { list, normAxis, product, productDim, requireRank, result, sameElementType, type MaybeDim } from '../infer.js';
 import { concatMask, movementMask, opaqueMask, padMask, splitMask } from '../../analysis/transfer.js';
 import type { ChannelMap } from '../../ir/opdef.js';
 import { concatKernel, constantKernel, constantOfShapeKernel, expandKernel, flattenKernel, gatherKernel, padKernel, reduceKernel, reshapeKernel, shapeKernel, sizeKernel, sliceKernel, splitKernel, squeezeKernel, tileKernel, transposeKernel, unsqueezeKernel } from '../../interp/kernels/shape.js';
@@ -79,7 +79,7 @@ function reshapeDims(c: OpContext, x: readonly MaybeDim[], spec: number[], allow
   const known = product(out.filter((_, i) => i !== infer));
   if (infer >= 0) {
     if (total !== undefined && known !== undefined) {
-      if (known === 0 || total % known !== 0) c.fail(`cannot reshape ${total} elements into [${spec.join(', ')}]`);
+      if (known === 0 || total % known !== 0) c.fail(`cannot reshape ${total} elements into ${list(spec)}`);
       out[infer] = total / known;
     } else if (known === 1 || (known !== undefined && x.length > 0 && total === undefined)) {
       // [N, 3, 4] -> [-1, 12] keeps N when the rest matches
@@ -87,7 +87,7 @@ function reshapeDims(c: OpContext, x: readonly MaybeDim[], spec: number[], allow
       if (rest !== undefined && known !== undefined && rest === known) out[infer] = x[0];
     }
   } else if (total !== undefined && known !== undefined && total !== known) {
-    c.fail(`cannot reshape ${total} elements into [${spec.join(', ')}] (${known} elements)`);
+    c.fail(`cannot reshape ${total} elements into ${list(spec)} (${known} elements)`);
   }
   return out;
 }
@@ -205,7 +205,7 @@ export const SHAPE_OPS: OpDef[] = [
     verify: (c) => {
       const p = c.ints('perm');
       const sorted = [...p].sort((a, b) => a - b);
-      if (p.length !== c.rank(0) || sorted.some((v, i) => v !== i)) c.fail(`perm [${p.join(', ')}] is not a permutation of 0..${c.rank(0) - 1}`);
+      if (p.length !== c.rank(0) || sorted.some((v, i) => v !== i)) c.fail(`perm ${list(p)} is not a permutation of 0..${c.rank(0) - 1}`);
     },
     infer: (c) => [result(c.elementType(0), c.ints('perm').map((i) => c.shape(0)[i]))],
     example: '%y = nn.transpose(%x) {perm = [0, 2, 3, 1]} : tensor<1x56x56x64xf32>',
@@ -258,6 +258,7 @@ export const SHAPE_OPS: OpDef[] = [
       const d = x[a];
       if (given) {
         if (given.length !== n) c.fail(`split has ${given.length} sizes but the op has ${n} results`);
+        if (given.some((v) => v < 0)) c.fail(`split sizes must be >= 0, got ${list(given)}`);
         const sum = given.reduce((p, q) => p + q, 0);
         if (typeof d === 'number' && sum !== d) c.fail(`split sizes sum to ${sum}, dim ${a} is ${d}`);
         sizes = given;
@@ -281,6 +282,10 @@ export const SHAPE_OPS: OpDef[] = [
     ],
     results: [{ name: 'y' }],
     attrs: {},
+    verify: (c) => {
+      // starts, ends, axes and steps share one index type (ONNX's Tind).
+      for (let i = 2; i < c.numOperands; i++) sameElementType(c, 1, i);
+    },
     infer: (c) => {
       const x = c.shape(0);
       const starts = ints(c, 1), ends = ints(c, 2);
@@ -318,7 +323,8 @@ export const SHAPE_OPS: OpDef[] = [
       const axes = ints(c, 1)?.map((a) => normAxis(c, a, x.length));
       if (!axes) return [result(c.elementType(0), undefined)];
       axes.forEach((a) => typeof x[a] === 'number' && x[a] !== 1 && c.fail(`dim ${a} has size ${x[a]}, only size-1 dims can be squeezed`));
-      return [result(c.elementType(0), x.filter((_, i) => !axes.includes(i)))];
+      const removed = new Set(axes);
+      return [result(c.elementType(0), x.filter((_, i) => !removed.has(i)))];
     },
     example: '%y = nn.squeeze(%x, %axes) : tensor<1x64xf32>',
     interpret: squeezeKernel,
@@ -337,10 +343,11 @@ export const SHAPE_OPS: OpDef[] = [
       if (!raw) return [result(c.elementType(0), undefined)];
       const r = x.length + raw.length;
       const axes = raw.map((a) => normAxis(c, a, r));
-      if (new Set(axes).size !== axes.length) c.fail(`axes [${raw.join(', ')}] repeat a position`);
+      const inserted = new Set(axes);
+      if (inserted.size !== axes.length) c.fail(`axes ${list(raw)} repeat a position`);
       const out: MaybeDim[] = [];
       let k = 0;
-      for (let i = 0; i < r; i++) out.push(axes.includes(i) ? 1 : x[k++]);
+      for (let i = 0; i < r; i++) out.push(inserted.has(i) ? 1 : x[k++]);
       return [result(c.elementType(0), out)];
     },
     example: '%y = nn.unsqueeze(%x, %axes) : tensor<1x64x1x1xf32>',
@@ -385,6 +392,16 @@ export const SHAPE_OPS: OpDef[] = [
     operands: [{ name: 'x' }, { name: 'indices', types: 'index' }],
     results: [{ name: 'y' }],
     attrs: { axis: { type: 'int', default: 0, doc: 'the axis indexed' } },
+    verify: (c) => {
+      // ONNX: an index outside [-d, d - 1] is an error; constant indices are checked here.
+      const d = c.shape(0)[normAxis(c, c.int('axis'), c.rank(0))];
+      const t = c.constant(1);
+      if (typeof d !== 'number' || !t) return;
+      for (let k = 0; k < t.size; k++) {
+        const j = Number(t.get(k));
+        if (j < -d || j >= d) c.fail(`index ${j} is out of range for axis ${c.int('axis')} of size ${d}`);
+      }
+    },
     infer: (c) => {
       const x = c.shape(0);
       const a = normAxis(c, c.int('axis'), x.length);
@@ -433,12 +450,16 @@ export const SHAPE_OPS: OpDef[] = [
     verify: (c) => {
       requireRank(c, 0, 1, 'rank 1');
       const v = c.raw('value');
-      if (v && !(v.kind === 'dense' && v.value.size === 1)) c.fail(`attribute 'value' must be a one-element tensor`);
+      if (v && !(v.kind === 'dense' && v.value.size === 1)) {
+        const got = v.kind === 'dense' ? `a tensor of ${v.value.size} elements, shape ${list(v.value.shape)}` : `a ${v.kind} attribute`;
+        c.fail(`attribute 'value' must be a one-element tensor, got ${got}`);
+      }
     },
     infer: (c) => {
       const v = c.raw('value');
       const et = v?.kind === 'dense' ? v.value.elementType : 'f32';
       const s = ints(c, 0);
+      if (s?.some((d) => d < 0)) c.fail(`shape values must be >= 0, got ${list(s)}`);
       const n = c.shape(0)[0];
       return [result(et, s ?? (typeof n === 'number' ? new Array<MaybeDim>(n).fill(undefined) : undefined))];
     },
@@ -456,6 +477,7 @@ export const SHAPE_OPS: OpDef[] = [
     infer: (c) => {
       const s = ints(c, 1);
       if (!s) return [result(c.elementType(0), undefined)];
+      if (s.some((d) => d < 0)) c.fail(`shape values must be >= 0, got ${list(s)}`);
       const x = c.shape(0);
       const r = Math.max(x.length, s.length);
       const out: MaybeDim[] = [];
@@ -484,7 +506,8 @@ export const SHAPE_OPS: OpDef[] = [
       const r = ints(c, 1);
       const x = c.shape(0);
       if (!r) return [result(c.elementType(0), x.map(() => undefined))];
-      if (r.length !== x.length) c.fail(`repeats has ${r.length} values, expected ${x.length}`);
+      if (r.length !== x.length) c.fail(`repeats has ${r.length} values, expected ${x.length} (one per dim of x)`);
+      if (r.some((v) => v < 0)) c.fail(`repeats must be >= 0, got ${list(r)}`);
       return [result(c.elementType(0), x.map((d, i) => (typeof d === 'number' ? d * r[i]! : r[i] === 1 ? d : undefined)))];
     },
     example: '%y = nn.tile(%x, %repeats) : tensor<2x64xf32>',
