@@ -368,9 +368,8 @@ describe('import takes time linear in the model', () => {
   }, 60_000);
 
   // The same value 100,000 times: the importer no longer adds and removes uses through a probe op,
-  // but the verifier's use-def check (src/ir/verifier.ts, `v.uses.some` per operand) is still
-  // quadratic in one value's uses by one op (8 s here). Enable when that is linear.
-  it.skip('a Sum of one input repeated 100,000 times', () => {
+  // and the verifier checks use-def chains per value (it scanned one value's uses per operand).
+  it('a Sum of one input repeated 100,000 times (was 24 s)', () => {
     const n = 100_000;
     const g = new OnnxGraphBuilder('g');
     g.input('x', 'f32', [1]);

@@ -89,7 +89,7 @@ export class Op {
   }
 
   setOperands(vs: readonly Value[]): void {
-    this._operands.forEach((v, i) => removeUse(v, this, i));
+    for (const v of new Set(this._operands)) removeUsesBy(v, this);
     this._operands = [...vs];
     this._operands.forEach((v, i) => v.uses.push({ owner: this, index: i }));
   }
@@ -120,8 +120,21 @@ export class Op {
 }
 
 function removeUse(v: Value, owner: Op, index: number): void {
-  const k = v.uses.findIndex((u) => u.owner === owner && u.index === index);
-  if (k >= 0) v.uses.splice(k, 1);
+  // From the end: the use most recently added is the likeliest to go (builders, rewrites).
+  for (let k = v.uses.length - 1; k >= 0; k--) {
+    const u = v.uses[k]!;
+    if (u.owner === owner && u.index === index) {
+      v.uses.splice(k, 1);
+      return;
+    }
+  }
+}
+
+/** Drops every use of v by owner in one pass (linear in v's uses, however many operands owner has). */
+function removeUsesBy(v: Value, owner: Op): void {
+  let w = 0;
+  for (const u of v.uses) if (u.owner !== owner) v.uses[w++] = u;
+  v.uses.length = w;
 }
 
 export class Block {

@@ -1,6 +1,6 @@
 // Tensor data: a static shape, an element type and a typed array. Constants hold one; the
 // reference interpreter computes with them. f16 is held as raw bits in a Uint16Array.
-import { checkTensorSize } from '../util/limits.js';
+import { checkTensorSize, elide } from '../util/limits.js';
 import { ELEMENT_TYPES, type ElementType, type TypedArray } from './types.js';
 
 export type Scalar = number | bigint | boolean;
@@ -17,7 +17,7 @@ export class Tensor {
 
   /** A tensor of zeros; a LimitError (before allocating) when the shape is over the size limits. */
   static zeros(elementType: ElementType, shape: readonly number[]): Tensor {
-    checkTensorSize(shape, ELEMENT_TYPES[elementType].bytes, `a tensor<${shape.join('x')}x${elementType}>`);
+    checkTensorSize(shape, ELEMENT_TYPES[elementType].bytes, `a tensor<${elide(shape.join('x'))}x${elementType}>`);
     const n = shape.reduce((a, b) => a * b, 1);
     return new Tensor(elementType, shape, new ELEMENT_TYPES[elementType].array(n));
   }

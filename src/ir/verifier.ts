@@ -10,6 +10,7 @@ import { printOp, valueName } from './printer.js';
 import { encodingViolation } from './sparse-data.js';
 import { DYNAMIC, printType, type TensorType } from './types.js';
 import { didYouMean } from '../util/suggest.js';
+import { elide } from '../util/limits.js';
 
 export interface Diagnostic {
   /** One line: where, which op, what is wrong. */
@@ -55,14 +56,15 @@ export function describeOp(op: Op): string {
   let where: string;
   if (op.pos) where = `${op.pos.line}:${op.pos.col}`;
   else {
-    const idx = op.parent ? op.parent.ops.indexOf(op) : -1;
+    let idx = -1;
+    if (op.parent) for (let p: Op | undefined = op; p; p = p.prev) idx++;
     where = `${f ? '@' + f.name : 'detached'} op #${idx}`;
   }
   return `${where}: ${op.name}${op.loc !== undefined ? ` ${JSON.stringify(op.loc)}` : ''}`;
 }
 
 function verifyFunc(f: Func, out: Diagnostic[]): void {
-  const report = (op: Op, msg: string) => out.push({ op, func: f, message: `${describeOp(op)}: ${msg}`, snippet: printOp(op) });
+  const report = (op: Op, msg: string) => out.push({ op, func: f, message: `${describeOp(op)}: ${msg}`, get snippet() { return printOp(op); } });
   const defined = new Set<Value>(f.args);
   const inFunc = new Set<Op>(f.body);
   const term = f.body.last;
@@ -73,11 +75,11 @@ function verifyFunc(f: Func, out: Diagnostic[]): void {
     out.push({ func: f, message: `${funcWhere(f)}: function @${f.name} has attribute lists that do not match its arguments/results` });
   }
   const funcReport = (msg: string) => out.push({ func: f, message: `${funcWhere(f)}: func @${f.name}: ${msg}` });
-  f.args.forEach((a, i) => {
-    checkType(a.type, `argument #${i} (${valueName(a)})`, funcReport);
-    checkUses(a, inFunc, f, out);
-  });
-  f.resultTypes.forEach((t, i) => checkType(t, `result #${i}`, funcReport));
+  f.args.forEach((a, i) => checkType(a.type, () => `argument #${i} (${valueName(a)})`, funcReport));
+  // How many operand slots read each value: with every use valid and none listed twice, equal
+  // counts mean each operand lists its use (checked once per value, linear in all uses).
+  const reads = new Map<Value, number>();
+  f.resultTypes.forEach((t, i) => checkType(t, () => `result #${i}`, funcReport));
   for (const op of f.body) {
     op.operands.forEach((v, i) => {
       if (!defined.has(v)) {
@@ -87,15 +89,14 @@ function verifyFunc(f: Func, out: Diagnostic[]): void {
           : `operand #${i} is not defined in @${f.name} (its producer ${d ? d.name + ' was erased or belongs elsewhere' : 'is another block'})`;
         report(op, msg);
       }
-      if (!v.uses.some((u) => u.owner === op && u.index === i)) report(op, `use-def chain broken: operand #${i} (${valueName(v)}) does not list this op as a user`);
+      reads.set(v, (reads.get(v) ?? 0) + 1);
     });
     if (op.name === 'return' && op !== term) report(op, "'return' must be the last op of the function");
     verifyOp(op, (msg) => report(op, msg));
-    for (const r of op.results) {
-      defined.add(r);
-      checkUses(r, inFunc, f, out);
-    }
+    for (const r of op.results) defined.add(r);
   }
+  for (const a of f.args) checkUses(a, reads.get(a) ?? 0, inFunc, f, out, report);
+  for (const op of f.body) for (const r of op.results) checkUses(r, reads.get(r) ?? 0, inFunc, f, out, report);
   if (term?.name === 'return') {
     const rv = term.operands;
     if (rv.length !== f.resultTypes.length) report(term, `returns ${rv.length} value(s), the signature of @${f.name} declares ${f.resultTypes.length}`);
@@ -106,17 +107,36 @@ function verifyFunc(f: Func, out: Diagnostic[]): void {
   }
 }
 
-function checkUses(v: Value, inFunc: Set<Op>, f: Func, out: Diagnostic[]): void {
+/** v's uses are exactly the operand slots that read it (`reads` of them in the function). */
+function checkUses(v: Value, reads: number, inFunc: Set<Op>, f: Func, out: Diagnostic[], report: (op: Op, msg: string) => void): void {
+  const seen = new Map<Op, Set<number>>();
+  let valid = 0;
   for (const u of v.uses) {
     if (!inFunc.has(u.owner) || u.owner.operands[u.index] !== v) {
       out.push({ func: f, message: `@${f.name}: use-def chain broken: ${valueName(v)} lists a use by ${u.owner.name} (operand #${u.index}) that ${inFunc.has(u.owner) ? 'reads another value' : 'is not in the function'}` });
+      continue;
     }
+    let at = seen.get(u.owner);
+    if (!at) seen.set(u.owner, (at = new Set()));
+    if (at.has(u.index)) {
+      out.push({ func: f, message: `@${f.name}: use-def chain broken: ${valueName(v)} lists its use by ${u.owner.name} (operand #${u.index}) twice` });
+      continue;
+    }
+    at.add(u.index);
+    valid++;
+  }
+  if (valid === reads) return;
+  // Some operand reads v without a use listed: find it (only on this error path).
+  for (const op of f.body) {
+    op.operands.forEach((x, i) => {
+      if (x === v && !seen.get(op)?.has(i)) report(op, `use-def chain broken: operand #${i} (${valueName(v)}) does not list this op as a user`);
+    });
   }
 }
 
 /** Checks one op against its definition. */
 export function verifyOp(op: Op, report: (msg: string) => void): void {
-  for (const r of op.results) checkType(r.type, `result #${r.index}`, report);
+  for (const r of op.results) checkType(r.type, () => `result #${r.index}`, report);
   const def = getOpDef(op.name);
   if (!def) {
     report(`unknown op '${op.name}'${suggest(op.name)}`);
@@ -134,7 +154,7 @@ export function verifyOp(op: Op, report: (msg: string) => void): void {
   for (const [name, a] of op.attrs) {
     const spec = def.attrs[name];
     if (!spec && name.startsWith('analysis.')) continue; // results of analyses, on any op
-    if (!spec) report(`unknown attribute '${name}'; ${op.name} accepts ${Object.keys(def.attrs).sort().join(', ') || 'no attributes'}`);
+    if (!spec) report(`unknown attribute '${elide(name)}'; ${op.name} accepts ${Object.keys(def.attrs).sort().join(', ') || 'no attributes'}`);
     else {
       const why = attrMismatch(a, spec);
       if (why) report(`attribute '${name}' ${why}`);
@@ -175,30 +195,34 @@ function checkArity(op: Op, def: OpDef, report: (msg: string) => void): boolean 
   return ok;
 }
 
+/** Whether an attribute value has the kind its spec declares (an int is accepted as a float). */
+function attrHasKind(a: Attr, type: AttrSpec['type']): boolean {
+  const arrayOf = (...kinds: Attr['kind'][]) => a.kind === 'array' && a.value.every((x) => kinds.includes(x.kind));
+  switch (type) {
+    case 'int': return a.kind === 'int';
+    case 'float': return a.kind === 'float' || a.kind === 'int';
+    case 'bool': return a.kind === 'bool';
+    case 'string': return a.kind === 'string';
+    case 'ints': return arrayOf('int');
+    case 'floats': return arrayOf('float', 'int');
+    case 'strings': return arrayOf('string');
+    case 'type': return a.kind === 'type';
+    case 'tensor': return a.kind === 'dense' || a.kind === 'elided';
+    case 'encoding': return a.kind === 'encoding';
+  }
+}
+
 function attrMismatch(a: Attr, spec: AttrSpec): string | undefined {
-  const arrayOf = (kinds: Attr['kind'][]) => a.kind === 'array' && a.value.every((x) => kinds.includes(x.kind));
-  const ok: Record<AttrSpec['type'], () => boolean> = {
-    int: () => a.kind === 'int',
-    float: () => a.kind === 'float' || a.kind === 'int',
-    bool: () => a.kind === 'bool',
-    string: () => a.kind === 'string',
-    ints: () => arrayOf(['int']),
-    floats: () => arrayOf(['float', 'int']),
-    strings: () => arrayOf(['string']),
-    type: () => a.kind === 'type',
-    tensor: () => a.kind === 'dense' || a.kind === 'elided',
-    encoding: () => a.kind === 'encoding',
-  };
-  if (!ok[spec.type]()) return `must be ${spec.type === 'ints' ? 'an array of integers' : spec.type === 'floats' ? 'an array of floats' : `of kind ${spec.type}`}, got ${a.kind}`;
-  if (spec.oneOf && a.kind === 'string' && !spec.oneOf.includes(a.value)) return `is "${a.value}", expected one of ${spec.oneOf.map((s) => `"${s}"`).join(', ')}`;
+  if (!attrHasKind(a, spec.type)) return `must be ${spec.type === 'ints' ? 'an array of integers' : spec.type === 'floats' ? 'an array of floats' : `of kind ${spec.type}`}, got ${a.kind}`;
+  if (spec.oneOf && a.kind === 'string' && !spec.oneOf.includes(a.value)) return `is "${elide(a.value)}", expected one of ${spec.oneOf.map((s) => `"${s}"`).join(', ')}`;
   return undefined;
 }
 
 /** A type's dims (integers from 0 to 2^53 - 1, so they print and parse back exactly) and its encoding. */
-function checkType(t: TensorType, what: string, report: (msg: string) => void): void {
+function checkType(t: TensorType, what: () => string, report: (msg: string) => void): void {
   const bad = t.shape.find((d) => typeof d === 'number' && !(Number.isSafeInteger(d) && d >= 0));
-  if (bad !== undefined) report(`${what} has dim ${bad}; static dims must be integers from 0 to ${Number.MAX_SAFE_INTEGER}`);
-  checkEncoding(t, what, report);
+  if (bad !== undefined) report(`${what()} has dim ${bad}; static dims must be integers from 0 to ${Number.MAX_SAFE_INTEGER}`);
+  if (t.encoding) checkEncoding(t, what(), report);
 }
 
 function checkEncoding(t: TensorType, what: string, report: (msg: string) => void): void {
@@ -225,7 +249,7 @@ function checkInferred(op: Op, inferred: ReturnType<NonNullable<OpDef['infer']>>
     const want = `tensor<${[...dims, inf.elementType ?? '?'].join('x')}>`;
     const bad = (inf.elementType !== undefined && inf.elementType !== t.elementType) ||
       (inf.shape !== undefined && (inf.shape.length !== t.rank || inf.shape.some((d, k) => d !== undefined && t.shape[k] !== DYNAMIC && d !== t.shape[k])));
-    if (bad) report(`result #${i} (${valueName(r)}) has type ${printType(t)}, expected ${want} from its operands and attributes`);
+    if (bad) report(`result #${i} (${valueName(r)}) has type ${elide(printType(t))}, expected ${elide(want)} from its operands and attributes`);
   });
 }
 
