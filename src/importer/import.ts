@@ -12,6 +12,7 @@ import { DYNAMIC, ELEMENT_TYPES, isValidDimName, TensorType, type Dim } from '..
 import { verify } from '../ir/verifier.js';
 import { decodeModel, dtypeName, elementTypeOf, OnnxError, tensorFromProto, toNumber, type GraphProto, type ModelProto, type NodeProto, type ValueInfoProto } from '../onnx/proto.js';
 import { InvalidModelError, LimitError, UnsupportedError, UserError } from '../util/errors.js';
+import { didYouMean } from '../util/suggest.js';
 import { checkTensorSize, elide, formatCount } from '../util/limits.js';
 import { NodeContext, type ImportEnv } from './node-context.js';
 import { CONVERTERS, SUPPORTED_ONNX_OPS } from './ops/index.js';
@@ -64,7 +65,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
   if (opset > MAX_OPSET) throw new UnsupportedError(`${file}: opset ${opset} is newer than the newest supported (${MAX_OPSET})`);
   for (const o of model.opsetImport ?? []) {
     if (o.domain && o.domain !== 'ai.onnx' && (model.graph?.node ?? []).some((n) => n.domain === o.domain)) {
-      throw new UnsupportedError(`${file}: operator domain '${o.domain}' is not supported (only the default ONNX domain)`);
+      throw new UnsupportedError(`${file}: operator domain '${elide(o.domain)}' is not supported (only the default ONNX domain)`);
     }
   }
   const g = model.graph!;
@@ -78,7 +79,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
   // Initializers first: they are constants, even when also listed as graph inputs (old exports).
   for (const init of g.initializer ?? []) {
     const name = init.name ?? '';
-    const t = tensorFromProto(init, { what: `${file}: initializer '${name}'`, ...(opts.baseDir ? { baseDir: opts.baseDir } : {}) });
+    const t = tensorFromProto(init, { what: `${file}: initializer '${elide(name)}'`, ...(opts.baseDir ? { baseDir: opts.baseDir } : {}) });
     values.set(name, b.constant(t, { name }));
   }
   if ((g.sparseInitializer?.length ?? 0) > 0) throw new UnsupportedError(`${file}: sparse_initializer is not supported`);
@@ -98,7 +99,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
     shapes.delete(name);
     values.set(name, func.addArgument(type, name, new Map([['name', str(name)]])));
   }
-  if (shapes.size) throw new OnnxError(`${file}: --shape names ${[...shapes.keys()].map((n) => `'${n}'`).join(', ')}, which ${shapes.size === 1 ? 'is not a graph input' : 'are not graph inputs'} (inputs: ${elide((g.input ?? []).filter((i) => !values.get(i.name ?? '')?.definingOp).map((i) => i.name).join(', '))})`);
+  if (shapes.size) throw new OnnxError(`${file}: --shape names ${[...shapes.keys()].map((n) => `'${elide(n)}'`).join(', ')}, which ${shapes.size === 1 ? 'is not a graph input' : 'are not graph inputs'} (inputs: ${elide((g.input ?? []).filter((i) => !values.get(i.name ?? '')?.definingOp).map((i) => i.name).join(', '))})`);
 
   const opTypes = new Map<string, number>();
   for (const node of topoSort(g, values, file)) {
@@ -106,9 +107,9 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
     opTypes.set(opType, (opTypes.get(opType) ?? 0) + 1);
     const node1 = `node '${elide(node.name || node.output?.[0] || '?')}' (${elide(opType)})`;
     const where = `${file}: ${node1}`;
-    if (node.domain && node.domain !== 'ai.onnx') throw new UnsupportedError(`${where}: domain '${node.domain}' is not supported`);
+    if (node.domain && node.domain !== 'ai.onnx') throw new UnsupportedError(`${where}: domain '${elide(node.domain)}' is not supported`);
     const conv = CONVERTERS.get(opType);
-    if (!conv) throw new UnsupportedError(`${where}: op ${elide(opType)} is not supported (supported: ${SUPPORTED_ONNX_OPS.join(', ')})`);
+    if (!conv) throw new UnsupportedError(`${where}: op ${elide(opType)} is not supported${didYouMean(opType, SUPPORTED_ONNX_OPS, 2)} (docs/importer.md lists the ${SUPPORTED_ONNX_OPS.length} supported ops)`);
     const variant = pickVersion(conv, opset);
     if (!variant) throw new UnsupportedError(`${where}: ${opType} has no converter for opset ${opset}`);
     let outs: readonly (Value | undefined)[];
@@ -127,7 +128,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
     (node.output ?? []).forEach((name, i) => {
       if (!name) return;
       const v = outs[i];
-      if (!v) throw new UnsupportedError(`${where}: output #${i} ('${name}') is not supported`);
+      if (!v) throw new UnsupportedError(`${where}: output #${i} ('${elide(name)}') is not supported`);
       if (!v.name) v.name = name;
       values.set(name, v);
     });
@@ -140,8 +141,8 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
     const v = values.get(name);
     if (!v) throw invalid(`graph output '${elide(name)}' is not produced by any node, initializer or input`);
     const declared = out.type?.tensorType?.elemType;
-    if (out.type?.sequenceType || out.type?.mapType || out.type?.optionalType) throw new UnsupportedError(`${file}: output '${name}' has ${article(typeKind(out))} type (only tensors are supported)`);
-    if (declared && elementTypeOf(declared, `${file}: output '${name}'`) !== v.type.elementType) {
+    if (out.type?.sequenceType || out.type?.mapType || out.type?.optionalType) throw new UnsupportedError(`${file}: output '${elide(name)}' has ${article(typeKind(out))} type (only tensors are supported)`);
+    if (declared && elementTypeOf(declared, `${file}: output '${elide(name)}'`) !== v.type.elementType) {
       throw invalid(`graph output '${elide(name)}' is declared ${dtypeName(declared)}, the graph computes ${v.type.elementType}`);
     }
     results.push(v);
@@ -219,8 +220,8 @@ function typeKind(v: ValueInfoProto): string {
 function inputType(input: ValueInfoProto, override: readonly number[] | undefined, file: string): TensorType {
   const name = input.name ?? '';
   const tt = input.type?.tensorType;
-  if (!tt) throw new UnsupportedError(`${file}: input '${name}' has ${article(typeKind(input))} type (only tensors are supported)`);
-  const et = elementTypeOf(tt.elemType, `${file}: input '${name}'`);
+  if (!tt) throw new UnsupportedError(`${file}: input '${elide(name)}' has ${article(typeKind(input))} type (only tensors are supported)`);
+  const et = elementTypeOf(tt.elemType, `${file}: input '${elide(name)}'`);
   const what = `${file}: input '${elide(name)}'`;
   if (override) {
     const bad = override.find((d) => !Number.isSafeInteger(d) || d < 0);
@@ -263,7 +264,7 @@ function topoSort(g: GraphProto, known: Map<string, Value>, file: string): NodeP
         const p = producer.get(name);
         if (p === undefined) continue; // reported by the converter as a missing input
         if (state[p] === 1) {
-          const cycle = stack.slice(stack.findIndex(([j]) => j === p)).map(([j]) => `'${nodes[j]!.name || nodes[j]!.output?.[0]}' (${nodes[j]!.opType})`);
+          const cycle = stack.slice(stack.findIndex(([j]) => j === p)).map(([j]) => `'${elide(nodes[j]!.name || nodes[j]!.output?.[0] || '?')}' (${nodes[j]!.opType})`);
           throw new InvalidModelError(`${file}: invalid model: the graph has a cycle through nodes ${elide(cycle.join(' -> '), 400)}`);
         }
         if (state[p] === 0) {

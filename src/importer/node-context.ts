@@ -11,7 +11,7 @@ import { DYNAMIC, ELEMENT_TYPES, TensorType, type ElementType } from '../ir/type
 import { verifyOp } from '../ir/verifier.js';
 import { toNumber, tensorFromProto, type AttributeProto, type NodeProto } from '../onnx/proto.js';
 import { InvalidModelError, LimitError, UnsupportedError } from '../util/errors.js';
-import { checkTensorSize, formatCount } from '../util/limits.js';
+import { checkTensorSize, formatCount, elide } from '../util/limits.js';
 
 export { UnsupportedError };
 
@@ -60,7 +60,7 @@ export class NodeContext {
     const name = this.node.input?.[i];
     if (!name) return undefined;
     const v = this.env.lookup(name);
-    if (!v) throw new NodeError(`input '${name}' is not produced by any node, initializer or graph input`);
+    if (!v) throw new NodeError(`input '${elide(name)}' is not produced by any node, initializer or graph input`);
     return v;
   }
   need(i: number, what = `input #${i}`): Value {
@@ -98,7 +98,7 @@ export class NodeContext {
     if (!a) return undefined;
     // Old models may leave `type` unset; infer it from the field that is filled.
     const t = a.type || inferAttrType(a);
-    if (t !== kind) throw new NodeError(`attribute '${name}' must be ${ATTR_KIND[kind]}, got ${ATTR_KIND[t ?? 0] ?? 'unknown'}`);
+    if (t !== kind) throw new NodeError(`attribute '${elide(name)}' must be ${ATTR_KIND[kind]}, got ${ATTR_KIND[t ?? 0] ?? 'unknown'}`);
     return a;
   }
   int(name: string, def?: number): number {
@@ -128,10 +128,10 @@ export class NodeContext {
   }
   tensor(name: string): Tensor | undefined {
     const a = this.get(name, 4);
-    return a?.t ? tensorFromProto(a.t, { what: `attribute '${name}'`, ...(this.env.baseDir ? { baseDir: this.env.baseDir } : {}) }) : undefined;
+    return a?.t ? tensorFromProto(a.t, { what: `attribute '${elide(name)}'`, ...(this.env.baseDir ? { baseDir: this.env.baseDir } : {}) }) : undefined;
   }
   private missing(name: string): never {
-    throw new NodeError(`attribute '${name}' is required`);
+    throw new NodeError(`attribute '${elide(name)}' is required`);
   }
 
   // ---- building ----

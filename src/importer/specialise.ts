@@ -1,6 +1,7 @@
 // Importing a model for given input data: when a result's rank depends on an input's value
 // (Unsqueeze axes fed as a graph input, say), the integer inputs are bound to their values and
 // become constants, as compilers specialise shape inputs.
+import { elide } from '../util/limits.js';
 import type { Tensor } from '../ir/tensor.js';
 import { graphInputNames, importOnnxFile, type ImportOptions, type ImportResult } from './import.js';
 
@@ -51,7 +52,7 @@ export function importForData(path: string, inputs: () => readonly NamedTensor[]
 export function orderInputs(argNames: readonly string[], inputs: readonly NamedTensor[]): Tensor[] {
   return argNames.map((n, i) => {
     const t = inputs.find((x) => x.name === n)?.tensor;
-    if (!t) throw new Error(`no data for input #${i} '${n}' (data has ${inputs.map((x) => `'${x.name}'`).join(', ') || 'nothing'})`);
+    if (!t) throw new Error(`no data for input #${i} '${elide(n)}' (data has ${inputs.map((x) => `'${elide(x.name)}'`).join(', ') || 'nothing'})`);
     return t;
   });
 }

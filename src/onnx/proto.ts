@@ -149,36 +149,36 @@ function readExternal(tp: TensorProto, src: TensorSource, bytesNeeded: number): 
   const location = kv.get('location');
   if (!location) throw new OnnxError(`${src.what}: external data without a 'location'`);
   const loc = elide(location);
-  if (!src.baseDir) throw new OnnxError(`${src.what}: external data '${loc}' needs the model's folder`);
+  if (!src.baseDir) throw new OnnxError(`${src.what}: external data '${elide(loc)}' needs the model's folder`);
   if (isAbsolute(location) || /^[a-zA-Z]:[\\/]/.test(location)) {
-    throw new OnnxError(`${src.what}: external data location '${loc}' is absolute; it must be relative to the model's folder`);
+    throw new OnnxError(`${src.what}: external data location '${elide(loc)}' is absolute; it must be relative to the model's folder`);
   }
   let base: string;
   try {
     base = realpathSync(src.baseDir);
   } catch (e) {
-    throw new OnnxError(`${src.what}: external data '${loc}': the model's folder '${src.baseDir}' cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new OnnxError(`${src.what}: external data '${elide(loc)}': the model's folder '${src.baseDir}' cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   const path = resolve(base, location);
   const inside = (p: string) => {
     const r = relative(base, p);
     return r !== '' && !r.startsWith('..' + sep) && r !== '..' && !isAbsolute(r);
   };
-  if (!inside(path)) throw new OnnxError(`${src.what}: external data location '${loc}' escapes the model's folder`);
+  if (!inside(path)) throw new OnnxError(`${src.what}: external data location '${elide(loc)}' escapes the model's folder`);
   let real: string;
   try {
     real = realpathSync(path);
   } catch {
-    throw new OnnxError(`${src.what}: external data file '${loc}' not found next to the model`);
+    throw new OnnxError(`${src.what}: external data file '${elide(loc)}' not found next to the model`);
   }
-  if (!inside(real)) throw new OnnxError(`${src.what}: external data location '${loc}' escapes the model's folder (through a link)`);
+  if (!inside(real)) throw new OnnxError(`${src.what}: external data location '${elide(loc)}' escapes the model's folder (through a link)`);
   const offset = Number(kv.get('offset') ?? 0);
   const length = kv.has('length') ? Number(kv.get('length')) : bytesNeeded;
   if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) throw new OnnxError(`${src.what}: bad external data offset/length`);
   const st = statSync(real);
-  if (!st.isFile()) throw new OnnxError(`${src.what}: external data location '${loc}' is ${st.isDirectory() ? 'a directory' : 'not a regular file'}, not a data file`);
+  if (!st.isFile()) throw new OnnxError(`${src.what}: external data location '${elide(loc)}' is ${st.isDirectory() ? 'a directory' : 'not a regular file'}, not a data file`);
   const size = st.size;
-  if (offset + length > size) throw new OnnxError(`${src.what}: external data '${loc}' has ${size} bytes, offset ${offset} + length ${length} is past its end`);
+  if (offset + length > size) throw new OnnxError(`${src.what}: external data '${elide(loc)}' has ${size} bytes, offset ${offset} + length ${length} is past its end`);
   if (length !== bytesNeeded) throw new OnnxError(`${src.what}: external data length ${length} does not match the ${bytesNeeded} bytes its shape needs`);
   // Only the tensor's own bytes are read: one data file often holds every weight of the model.
   const out = new Uint8Array(length);
@@ -187,12 +187,12 @@ function readExternal(tp: TensorProto, src: TensorSource, bytesNeeded: number): 
     fd = openSync(real, 'r');
     for (let done = 0; done < length; ) {
       const n = readSync(fd, out, done, length - done, offset + done);
-      if (n === 0) throw new OnnxError(`${src.what}: external data '${loc}' ended after ${offset + done} bytes, ${length - done} bytes short`);
+      if (n === 0) throw new OnnxError(`${src.what}: external data '${elide(loc)}' ended after ${offset + done} bytes, ${length - done} bytes short`);
       done += n;
     }
   } catch (e) {
     if (e instanceof OnnxError) throw e;
-    throw new OnnxError(`${src.what}: cannot read external data '${loc}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new OnnxError(`${src.what}: cannot read external data '${elide(loc)}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   } finally {
     if (fd !== undefined) closeSync(fd);
   }

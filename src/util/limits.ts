@@ -32,8 +32,13 @@ export function checkTensorSize(shape: readonly number[], bytesPerElement: numbe
   }
 }
 
-/** A long text cut to its start and end, with the number of characters left out. */
-export function elide(text: string, max = MAX_QUOTED_CHARS): string {
+/**
+ * Text quoted in a message: control characters escaped (so a message stays one line) and, when
+ * long, cut to its start and end with the number of characters left out.
+ */
+export function elide(raw: string, max = MAX_QUOTED_CHARS): string {
+  // eslint-disable-next-line no-control-regex
+  const text = raw.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
   if (text.length <= max) return text;
   const keep = Math.floor((max - 20) / 2);
   return `${text.slice(0, keep)} ...(${text.length - 2 * keep} chars)... ${text.slice(-keep)}`;

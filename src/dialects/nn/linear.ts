@@ -149,6 +149,7 @@ export const LINEAR_OPS: OpDef[] = [
       verifyEpilogue(c);
       requireRank(c, 0, 2, 'rank 2');
       requireRank(c, 1, 2, 'rank 2');
+      for (const t of ['transA', 'transB']) if (c.int(t) !== 0 && c.int(t) !== 1) c.fail(`${t} must be 0 or 1, got ${c.int(t)}`);
       const [, ka] = c.int('transA') ? [...c.shape(0)].reverse() : c.shape(0);
       const [kb] = c.int('transB') ? [...c.shape(1)].reverse() : c.shape(1);
       requireEqualDims(c, ka, kb, 'reduction dims of a and b differ');

@@ -52,7 +52,9 @@ export const LINEAR_POOL_NORM_CONVERTERS: OpConverter[] = [
     let cc = c.input(2);
     const beta = c.float('beta', 1);
     if (cc && beta === 0) cc = undefined;
-    return [c.op1('nn.gemm', [c.need(0), c.need(1), cc], pass(c, { alpha: 'float', beta: 'float', transA: 'int', transB: 'int' }))];
+    // ONNX (as onnxruntime reads it) transposes for any nonzero transA/transB; the IR holds 0 or 1.
+    const trans = Object.fromEntries(['transA', 'transB'].filter((t) => c.has(t)).map((t) => [t, int(c.int(t) !== 0 ? 1 : 0)]));
+    return [c.op1('nn.gemm', [c.need(0), c.need(1), cc], { ...pass(c, { alpha: 'float', beta: 'float' }), ...trans })];
   }),
   converter('MatMul', (c) => [c.op1('nn.matmul', [c.need(0), c.need(1)])]),
   converter('MaxPool', (c) => {
