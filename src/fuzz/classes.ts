@@ -20,7 +20,7 @@ import { compileWasm } from '../../targets/wasm/compile.js';
 import { instantiate } from '../../targets/wasm/runtime.js';
 import { pick, randomNet } from './gen-net.js';
 import { mutateBytes, mutateModel, mutateText } from './mutate.js';
-import { classifyError, compareOutputs, decodeInputs, encodeInputs, type CaseInput, type CaseResult } from './verdict.js';
+import { classifyError, compareOutputs, decodeInputs, encodeInputs, holdsNonFinite, type CaseInput, type CaseResult } from './verdict.js';
 
 /** Pipelines a compiled case runs before lowering (never a lossy option such as nm-layout{force}). */
 export const PIPELINES = [
@@ -64,13 +64,14 @@ export async function checkModule(module: Module, inputs: readonly Tensor[], pip
   if ('end' in passes) return end(passes.end);
   const after = await stage('interpret after passes', () => interpret(m, inputs));
   if ('end' in after) return end(after.end);
-  const bad = compareOutputs(after.ok, want.ok, `pipeline '${pipeline}' changed the results`);
+  const nonFinite = holdsNonFinite(module, inputs);
+  const bad = compareOutputs(after.ok, want.ok, `pipeline '${pipeline}' changed the results`, nonFinite);
   if (bad) return end({ verdict: 'wrong-output', stage: 'passes', detail: bad });
   const compiled = await stage('compile', () => compileWasm(m.funcs[0]!));
   if ('end' in compiled) return end(compiled.end);
   const got = await stage('run compiled', async () => (await instantiate(compiled.ok.wasm, compiled.ok.manifest)).run(inputs));
   if ('end' in got) return end(got.end);
-  const wrong = compareOutputs(got.ok, want.ok, 'compiled wasm differs from the interpreter');
+  const wrong = compareOutputs(got.ok, want.ok, 'compiled wasm differs from the interpreter', nonFinite);
   if (wrong) return end({ verdict: 'wrong-output', stage: 'run compiled', detail: wrong });
   return { verdict: 'ok', detail, input };
 }

@@ -1,5 +1,6 @@
 // What a fuzz case ended in, and the rule that tells a clear error (the input's fault, said in one
 // line) from an internal one (a sparsec bug). Time and memory limits are the driver's (driver.ts).
+import type { Module } from '../ir/core.js';
 import { Tensor } from '../ir/tensor.js';
 import { ELEMENT_TYPES } from '../ir/types.js';
 import { compareTensors, describeMismatch } from '../interp/compare.js';
@@ -66,11 +67,12 @@ export function classifyError(e: unknown, stage: string): CaseResult {
 /**
  * Compares results: integers and bools exactly, floats elementwise within 1e-4 relative to the
  * element plus 1e-4 of the output's largest magnitude (summation order differs between kernels).
- * Where the reference is NaN or infinite, any value is accepted: sparse kernels and channel
- * elimination give a pruned weight's product as exactly 0, also when it meets an Inf or NaN
- * activation (docs/sparsity.md), and a kernel may saturate to Inf in a different order.
+ * Where the reference is NaN or infinite, any value is accepted (a kernel may overflow in another
+ * order). With `nonFinite` (the model or its inputs hold Inf or NaN), a NaN or Inf result is
+ * accepted anywhere too: whether a zero weight's product with a NaN counts is left to the kernel
+ * (sparse and reference kernels skip zeros, dense SIMD kernels multiply; docs/sparsity.md).
  */
-export function compareOutputs(got: readonly Tensor[], want: readonly Tensor[], what: string): string | undefined {
+export function compareOutputs(got: readonly Tensor[], want: readonly Tensor[], what: string, nonFinite = false): string | undefined {
   if (got.length !== want.length) return `${what}: ${got.length} outputs, expected ${want.length}`;
   for (let i = 0; i < want.length; i++) {
     let w = want[i]!, gt = got[i]!;
@@ -80,7 +82,8 @@ export function compareOutputs(got: readonly Tensor[], want: readonly Tensor[], 
         const x = Math.abs(Number(w.get(k)));
         if (Number.isFinite(x)) scale = Math.max(scale, x);
       }
-      [w, gt] = [finiteOnly(w, w), finiteOnly(gt, w)];
+      const keep = nonFinite ? (k: number) => Number.isFinite(Number(w.get(k))) && Number.isFinite(Number(gt.get(k))) : (k: number) => Number.isFinite(Number(w.get(k)));
+      [w, gt] = [zeroWhere(w, keep), zeroWhere(gt, keep)];
     }
     const c = compareTensors(gt, w, { rtol: 1e-4, atol: 1e-6 + 1e-4 * scale });
     if (!c.ok) return `${what}: output #${i}: ${describeMismatch(c.mismatch!, w.shape)}`;
@@ -88,11 +91,22 @@ export function compareOutputs(got: readonly Tensor[], want: readonly Tensor[], 
   return undefined;
 }
 
-/** t with every element where the reference is not finite set to 0. */
-function finiteOnly(t: Tensor, ref: Tensor): Tensor {
+/** t with every element not kept set to 0. */
+function zeroWhere(t: Tensor, keep: (k: number) => boolean): Tensor {
   const out = Tensor.fromBytes(t.elementType, t.shape, t.bytes().slice());
-  for (let k = 0; k < ref.size; k++) if (!Number.isFinite(Number(ref.get(k)))) out.set(k, 0);
+  for (let k = 0; k < t.size; k++) if (!keep(k)) out.set(k, 0);
   return out;
+}
+
+/** Whether any float constant of the module or any input holds Inf or NaN. */
+export function holdsNonFinite(m: Module, inputs: readonly Tensor[]): boolean {
+  const bad = (t: Tensor) => ELEMENT_TYPES[t.elementType].kind === 'float' && Array.prototype.some.call(t.data, (x: number) => !Number.isFinite(x));
+  if (inputs.some(bad)) return true;
+  for (const op of m.walk()) {
+    const v = op.attrs.get('value');
+    if (op.name === 'nn.constant' && v?.kind === 'dense' && bad(v.value)) return true;
+  }
+  return false;
 }
 
 export function encodeInputs(ts: readonly Tensor[]): [string, number[], string][] {

@@ -1,6 +1,7 @@
 // A pull lexer for the textual IR. Tokens are read on demand so that the parser can switch to
 // character-level reading inside `tensor<...>` (where `1x3xf32` is one shape, not three tokens).
 import { UserError } from '../util/errors.js';
+import { elide } from '../util/limits.js';
 export type TokenKind = 'ident' | 'value' | 'symbol' | 'hash' | 'number' | 'string' | 'punct' | 'eof';
 
 export interface Token {
@@ -20,7 +21,7 @@ export class ParseError extends UserError {
     readonly found: string,
     readonly file?: string,
   ) {
-    super(`${file ? file + ':' : ''}${line}:${col}: expected ${expected}, found ${found}`);
+    super(`${file ? file + ':' : ''}${line}:${col}: expected ${expected}, found ${elide(found, 200)}`);
     this.name = 'ParseError';
   }
 }
@@ -62,13 +63,14 @@ export class Lexer {
   describe(t: Token): string {
     if (t.kind === 'eof') return 'end of input';
     const raw = this.text.slice(t.start, Math.min(t.end, t.start + 40));
-    return `'${raw}${t.end - t.start > 40 ? '...' : ''}'`;
+    return `'${elide(raw)}${t.end - t.start > 40 ? '...' : ''}'`;
   }
 
   private describeAt(offset: number): string {
     if (offset >= this.text.length) return 'end of input';
     const m = /^\S{1,20}/.exec(this.text.slice(offset, offset + 20));
-    return m ? `'${m[0]}'` : `'${this.text[offset]}'`;
+    const c = this.text[offset]!;
+    return m ? `'${m[0]}'` : c === '\n' || c === '\r' ? 'end of line' : `'${elide(c)}'`;
   }
 
   peek(): Token {
