@@ -11,23 +11,22 @@ import { Builder } from '../src/ir/builder.js';
 import { planElimination } from '../src/analysis/elimination.js';
 import { definePass } from '../src/pass/define.js';
 import { constValue } from '../src/pass/helpers.js';
-import { fromF64, toF64 } from '../src/interp/numeric.js';
+import { fromF64, gatherElements, toF64 } from '../src/interp/numeric.js';
 
 const keepOf = (n: number, removed: readonly number[] = []): number[] => {
   const r = new Set(removed);
   return [...Array(n).keys()].filter((i) => !r.has(i));
 };
 
-/** t with only the indices `keep` along `axis`. */
+/** t with only the indices `keep` along `axis` (elements copied as they are, so exact for every type). */
 function take(t: Tensor, axis: number, keep: readonly number[]): Tensor {
-  const v = toF64(t);
-  const len = t.shape[axis]!, inner = t.shape.slice(axis + 1).reduce((a, b) => a * b, 1), outer = v.length / (len * inner) || 0;
-  const out = new Float64Array(outer * keep.length * inner);
+  const len = t.shape[axis]!, inner = t.shape.slice(axis + 1).reduce((a, b) => a * b, 1), outer = t.size / (len * inner) || 0;
+  const map = new Int32Array(outer * keep.length * inner);
   let k = 0;
-  for (let o = 0; o < outer; o++) for (const j of keep) for (let i = 0; i < inner; i++) out[k++] = v[(o * len + j) * inner + i]!;
+  for (let o = 0; o < outer; o++) for (const j of keep) for (let i = 0; i < inner; i++) map[k++] = (o * len + j) * inner + i;
   const shape = [...t.shape];
   shape[axis] = keep.length;
-  return fromF64(t.elementType, shape, out);
+  return gatherElements(t, shape, map);
 }
 
 /** Model size and work: constant elements, and multiply-adds of conv/gemm/matmul (symbolic dims as 1). */
@@ -69,30 +68,34 @@ function eliminate(f: Func, stat: (k: string, n?: number) => void): void {
       const rIn = R(x), rOut = R(res);
       if (!rIn.length && !rOut.length) continue;
       const w = constValue(op.operand(1))!;
-      const xFacts = info.get(x)!.facts;
+      const xInfo = info.get(x)!;
+      // Used constant input channels fold into the bias (the plan checked that this op can absorb
+      // them exactly); dead ones only reach dead outputs and go without a trace.
+      const folded = rIn.filter((ch) => xInfo.facts[ch]!.k === 'C' && xInfo.used[ch]);
+      const factOf = (ch: number) => { const f = xInfo.facts[ch]!; return f.k === 'C' ? f.v : 0; };
       if (op.name === 'nn.conv') {
         const [M, Cg] = w.shape as [number, number];
         const g = c.int('group');
         const per = w.size / (M * Cg);
-        const wv = toF64(w);
-        const bias = op.operands.length > 2 ? Float64Array.from(toF64(constValue(op.operand(2))!)) : new Float64Array(M);
-        if (g === 1) {
-          for (const ci of rIn) {
-            const fact = xFacts[ci]!;
-            if (fact.k !== 'C') continue;
+        const keepM = keepOf(M, rOut);
+        let nw = take(w, 0, keepM);
+        if (g === 1) nw = take(nw, 1, keepOf(Cg, rIn));
+        setConst(1, nw);
+        const b0 = op.operands.length > 2 ? constValue(op.operand(2))! : undefined;
+        if (folded.length && g === 1) {
+          const wv = toF64(w);
+          const bias = b0 ? Float64Array.from(toF64(b0)) : new Float64Array(M);
+          for (const ci of folded) {
             for (let m = 0; m < M; m++) {
               let s = 0;
               for (let j = 0; j < per; j++) s += wv[(m * Cg + ci) * per + j]!;
-              bias[m]! += fact.v * s;
+              bias[m]! += factOf(ci) * s;
             }
           }
-        }
-        let nw = take(w, 0, keepOf(M, rOut));
-        if (g === 1) nw = take(nw, 1, keepOf(Cg, rIn));
-        const nb = take(fromF64(w.elementType, [M], bias), 0, keepOf(M, rOut));
-        setConst(1, nw);
-        if (op.operands.length > 2) setConst(2, nb);
-        else if (bias.some((x0) => x0 !== 0)) op.setOperands([...op.operands, b.constant(nb)]);
+          const nb = take(fromF64(w.elementType, [M], bias), 0, keepM);
+          if (b0) setConst(2, nb);
+          else op.setOperands([...op.operands, b.constant(nb)]);
+        } else if (b0 && rOut.length) setConst(2, take(b0, 0, keepM));
         if (g > 1) op.setAttr('group', int(g - rIn.length / Cg));
       } else {
         const transB = op.name === 'nn.gemm' && c.int('transB') === 1;
@@ -100,39 +103,47 @@ function eliminate(f: Func, stat: (k: string, n?: number) => void): void {
         const beta = op.name === 'nn.gemm' ? c.float('beta') : 1;
         const [r0, r1] = w.shape as [number, number];
         const N = transB ? r0 : r1, K = transB ? r1 : r0;
-        const wv = toF64(w);
-        const cc = op.operands.length > 2 ? constValue(op.operand(2)) : undefined;
-        const bias = new Float64Array(N);
-        if (cc) {
-          const cv = toF64(cc);
-          for (let n = 0; n < N; n++) bias[n] = beta * cv[cc.size === 1 ? 0 : n]!;
-        }
-        let absorbed = false;
-        for (const k of rIn) {
-          const fact = xFacts[k]!;
-          if (fact.k !== 'C') continue;
-          absorbed = true;
-          for (let n = 0; n < N; n++) bias[n]! += alpha * fact.v * (transB ? wv[n * K + k]! : wv[k * N + n]!);
-        }
         const keepN = keepOf(N, rOut), keepK = keepOf(K, rIn);
         setConst(1, transB ? take(take(w, 0, keepN), 1, keepK) : take(take(w, 0, keepK), 1, keepN));
-        const nb = take(fromF64(w.elementType, [N], bias), 0, keepN);
-        if (cc || absorbed) {
-          if (op.operands.length > 2) setConst(2, nb);
+        const cc = op.operands.length > 2 ? constValue(op.operand(2)) : undefined;
+        if (folded.length) {
+          // Only per-column biases absorb constants (the plan checked): the new bias is
+          // beta * C + alpha * sum_k v_k * w[k, :], one value per kept column, and beta becomes 1.
+          const wv = toF64(w);
+          const bias = new Float64Array(N);
+          if (cc) {
+            const cv = toF64(cc);
+            for (let n = 0; n < N; n++) bias[n] = beta * cv[cc.size === 1 ? 0 : n]!;
+          }
+          for (const k of folded) for (let n = 0; n < N; n++) bias[n]! += alpha * factOf(k) * (transB ? wv[n * K + k]! : wv[k * N + n]!);
+          const nb = take(fromF64(w.elementType, [N], bias), 0, keepN);
+          if (cc) setConst(2, nb);
           else op.setOperands([...op.operands, b.constant(nb)]);
           if (op.name === 'nn.gemm') op.setAttr('beta', { kind: 'float', value: 1 });
+        } else if (cc && rOut.length && cc.shape.length > 0 && cc.shape[cc.shape.length - 1] === N && N > 1) {
+          // C keeps its shape (a [M, N] C stays one row per M) and loses the removed columns.
+          setConst(2, take(cc, cc.shape.length - 1, keepN));
         }
       }
       continue;
     }
     const rRes = R(res);
     const maps = getOpDef(op.name)?.mask?.map?.(c) ?? [];
+    const dropped: number[] = [];
     op.operands.forEach((v, i) => {
       const m = maps[i];
       const t = constValue(v);
-      if (!t || !m) return;
-      if (m.kind === 'same' && rRes.length && t.shape[m.axis] === channels(res)) setConst(i, take(t, m.axis, keepOf(channels(res), rRes)));
+      if (!t || !m || !rRes.length) return;
+      if (m.kind === 'same' && t.shape[m.axis] === channels(res)) setConst(i, take(t, m.axis, keepOf(channels(res), rRes)));
+      if (m.kind === 'offset') {
+        // A constant concat member loses the removed channels of its range, or leaves the concat.
+        const n = t.shape[1]!;
+        const gone = rRes.filter((r) => r >= m.offset && r < m.offset + n).map((r) => r - m.offset);
+        if (gone.length === n) dropped.push(i);
+        else if (gone.length) setConst(i, take(t, 1, keepOf(n, gone)));
+      }
     });
+    if (dropped.length) op.setOperands(op.operands.filter((_, i) => !dropped.includes(i)));
     if (op.name === 'nn.reshape' && rRes.length) {
       const spec = constValue(op.operand(1));
       if (spec && Number(spec.get(1)) !== -1) {

@@ -5,7 +5,8 @@ import { getOpDef } from '../src/dialects/index.js';
 import type { Op } from '../src/ir/core.js';
 import { OpContext } from '../src/ir/opdef.js';
 import { definePass } from '../src/pass/define.js';
-import { activationOf, constValue, hasOneUse } from '../src/pass/helpers.js';
+import { activationOf, constValue, contractionBound, F64_EXACT_INT, hasOneUse, maxAbs } from '../src/pass/helpers.js';
+import { intRange } from '../src/ir/types.js';
 import { applyPatterns, pattern, type Pattern } from '../src/pass/rewrite.js';
 import { toF64 } from '../src/interp/numeric.js';
 
@@ -31,13 +32,32 @@ function epilogueOf(op: Op): { activation: string; params: number[] } | undefine
   return undefined;
 }
 
+/**
+ * Integer producers: the interpreter applies a fused activation to the f64 sum before wrapping it
+ * to the element type, an activation op after (relu(2^31) is 2^31, wrapped -2^31; relu(wrapped) is
+ * 0). Fusing is exact only when the sum provably stays exact and inside the type's range.
+ */
+function staysInRange(p: Op): boolean {
+  const r = intRange(p.results[0]!.type.elementType);
+  if (!r) return true;
+  const bias = p.operands.length > 2 ? constValue(p.operand(2)) : undefined;
+  if (p.operands.length > 2 && !bias) return false;
+  const c = new OpContext(p, getOpDef(p.name)!);
+  const [alpha, beta] = p.name === 'nn.gemm' ? [c.float('alpha'), c.float('beta')] : [1, 1];
+  const bound = (bias ? Math.abs(beta) * maxAbs(bias) : 0) + contractionBound(p);
+  // Unsigned operands give a sum >= 0 unless a Gemm scale is negative.
+  const unsigned = p.operands.every((v) => intRange(v.type.elementType)?.min === 0n);
+  const lowest = unsigned && alpha >= 0 && beta >= 0 ? 0 : -bound;
+  return bound < F64_EXACT_INT && bound <= Number(r.max) && lowest >= Number(r.min);
+}
+
 function patternsFor(allowed: readonly string[]): Pattern[] {
   const names: Record<string, string> = { relu: 'nn.relu', clip: 'nn.clip', leaky_relu: 'nn.leaky_relu', sigmoid: 'nn.sigmoid', hard_swish: 'nn.hard_swish', gelu: 'nn.gelu' };
   return allowed.map((a) =>
     pattern(names[a]!, (act, rw) => {
       const x = act.operand(0);
       const p = x.definingOp;
-      if (!p || !PRODUCERS.includes(p.name) || !hasOneUse(x) || activationOf(p) !== 'none') return false;
+      if (!p || !PRODUCERS.includes(p.name) || !hasOneUse(x) || activationOf(p) !== 'none' || !staysInRange(p)) return false;
       if (!act.result(0).type.equals(x.type)) return false;
       const e = epilogueOf(act);
       if (!e) return false;

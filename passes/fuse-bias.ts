@@ -3,22 +3,40 @@
 import type { Op, Value } from '../src/ir/core.js';
 import { getOpDef } from '../src/dialects/index.js';
 import { OpContext } from '../src/ir/opdef.js';
-import type { Tensor } from '../src/ir/tensor.js';
+import { Tensor } from '../src/ir/tensor.js';
+import { ELEMENT_TYPES, isInteger } from '../src/ir/types.js';
 import { definePass } from '../src/pass/define.js';
-import { activationOf, constValue, hasOneUse, isStatic } from '../src/pass/helpers.js';
+import { activationOf, constValue, exactIntAccumulation, hasOneUse, isStatic, maxAbs } from '../src/pass/helpers.js';
 import { applyPatterns, pattern } from '../src/pass/rewrite.js';
-import { fromF64, toF64 } from '../src/interp/numeric.js';
+import { fromF64, gatherElements, toF64 } from '../src/interp/numeric.js';
 
-/** The bias vector (length n) when c broadcasts onto `shape` only along `axis`, else undefined. */
-function alongAxis(c: Tensor, shape: readonly number[], axis: number): Float64Array | undefined {
+/** The bias vector (length n, c's element type, values copied exactly) when c broadcasts onto `shape` only along `axis`, else undefined. */
+function alongAxis(c: Tensor, shape: readonly number[], axis: number): Tensor | undefined {
   if (c.shape.length > shape.length) return undefined;
   const padded = [...new Array<number>(shape.length - c.shape.length).fill(1), ...c.shape];
   if (padded.some((d, i) => d !== 1 && i !== axis)) return undefined;
   const n = shape[axis]!;
-  const v = toF64(c);
-  if (padded[axis] === n) return Float64Array.from(v);
-  if (padded[axis] === 1) return new Float64Array(n).fill(v[0]!);
+  if (padded[axis] === n) return gatherElements(c, [n], Int32Array.from({ length: n }, (_, i) => i));
+  if (padded[axis] === 1) return gatherElements(c, [n], new Int32Array(n));
   return undefined;
+}
+
+/**
+ * vec + scale * old, stored in vec's element type: floats in f64 (rounded once); integers exactly,
+ * wrapping modulo the type's width as the interpreter's integer Add does (undefined when the scale
+ * of an integer old bias is not an integer).
+ */
+function sumBias(vec: Tensor, old: Tensor | undefined, scale: number): Tensor | undefined {
+  const et = vec.elementType;
+  if (!isInteger(et)) {
+    const v = toF64(vec), o = old ? toF64(old) : undefined;
+    return fromF64(et, [vec.size], o ? v.map((x, i) => x + scale * o[i]!) : v);
+  }
+  if (old && !Number.isInteger(scale)) return undefined;
+  const bits = 8 * ELEMENT_TYPES[et].bytes;
+  const wrap = ELEMENT_TYPES[et].kind === 'uint' ? (x: bigint) => BigInt.asUintN(bits, x) : (x: bigint) => BigInt.asIntN(bits, x);
+  const big = (t: Tensor, i: number) => BigInt(t.get(i) as number | bigint);
+  return Tensor.from(et, [vec.size], Array.from({ length: vec.size }, (_, i) => wrap(big(vec, i) + (old ? BigInt(scale) * big(old, i) : 0n))));
 }
 
 const fuse = pattern('nn.add', (add, rw) => {
@@ -37,13 +55,16 @@ const fuse = pattern('nn.add', (add, rw) => {
     if (p.name === 'nn.gemm') scaleOld = new OpContext(p, getOpDef('nn.gemm')!).float('beta');
     const old = p.operands.length > 2 ? constValue(p.operand(2)) : undefined;
     if (p.operands.length > 2 && !old) continue;
-    let sum = vec;
-    if (old) {
-      const ov = alongAxis(old, y.type.shape, axis);
-      if (!ov) continue;
-      sum = vec.map((v, i) => v + scaleOld * ov[i]!);
-    }
-    const bias = rw.constant(add, fromF64(c.elementType, [sum.length], sum), { name: `${p.operand(1).name ?? 'w'}_bias` });
+    const ov = old ? alongAxis(old, y.type.shape, axis) : undefined;
+    if (old && !ov) continue;
+    if (ov && ov.elementType !== vec.elementType) continue;
+    const sum = sumBias(vec, ov, scaleOld);
+    if (!sum) continue;
+    // Integer types: the interpreter sums the producer's products and bias in f64 and wraps once,
+    // while the Add wraps exactly; the two agree only while the sums stay exact (and Gemm's alpha
+    // and beta are integers). 64-bit types never qualify (their range is past 2^53).
+    if (!exactIntAccumulation(p, Math.max(ov ? Math.abs(scaleOld) * maxAbs(ov) : 0, maxAbs(sum)))) continue;
+    const bias = rw.constant(add, sum, { name: `${p.operand(1).name ?? 'w'}_bias` });
     const attrs = Object.fromEntries(p.attrs);
     if (p.name === 'nn.gemm') attrs['beta'] = { kind: 'float', value: 1 };
     const op: Op = rw.create(add, p.name, [p.operand(0), p.operand(1), bias as Value], attrs, { types: [out] });

@@ -9,7 +9,8 @@ import { OpContext, type ChannelMap, type MaskInputs } from '../ir/opdef.js';
 import { analyzeChannels, type ChannelInfo } from './channels.js';
 import { opaqueMask } from './transfer.js';
 import { weightView } from './weighted.js';
-import { constValue } from '../pass/helpers.js';
+import { constValue, exactIntAccumulation, intMagnitude, maxAbs } from '../pass/helpers.js';
+import { isInteger } from '../ir/types.js';
 
 export interface EliminationPlan {
   info: Map<Value, ChannelInfo>;
@@ -18,8 +19,17 @@ export interface EliminationPlan {
 }
 
 
-/** Whether a weighted op can fold a constant input channel into its bias exactly. */
+/**
+ * Whether a weighted op can fold a constant input channel into its bias exactly. For integer
+ * element types the folded bias (computed in f64, then wrapped to the type) and the remaining
+ * products must stay exact in the interpreter's f64 accumulation (see exactIntAccumulation).
+ */
 function canAbsorbConstant(op: Op, c: OpContext): boolean {
+  const et = op.results[0]!.type.elementType;
+  const bias = op.operands.length > 2 ? constValue(op.operand(2)) : undefined;
+  if (op.operands.length > 2 && !bias) return false;
+  const scale = op.name === 'nn.gemm' ? Math.abs(c.float('beta')) : 1;
+  if (isInteger(et) && !exactIntAccumulation(op, Math.max(bias ? scale * maxAbs(bias) : 0, intMagnitude(et)!))) return false;
   if (op.name === 'nn.conv') {
     // Padding would mix zeros into a constant channel at the borders: only without padding.
     const pads = c.hasAttr('pads') ? c.ints('pads') : [];
@@ -27,9 +37,8 @@ function canAbsorbConstant(op: Op, c: OpContext): boolean {
     return c.int('group') === 1 && pads.every((p) => p === 0) && (auto === 'NOTSET' || auto === 'VALID');
   }
   if (op.name === 'nn.gemm' || op.name === 'nn.matmul') {
-    if (op.operands.length < 3) return true;
-    const cc = constValue(op.operand(2));
-    return !!cc && (cc.shape.length < 2 || cc.shape[0] === 1);
+    // Only a bias that is the same for every row (a per-column C) can take a per-column constant.
+    return !bias || bias.shape.length < 2 || bias.shape[0] === 1;
   }
   return false;
 }
@@ -103,8 +112,18 @@ export function planElimination(f: Func): EliminationPlan {
       const m = maps[i] ?? ({ kind: 'opaque' } as ChannelMap);
       const vid = ids.get(v);
       if (vid === undefined) {
-        // A constant operand: sliced along with the result when it carries channels; anything else is opaque.
-        if (m.kind === 'opaque' && constValue(v) && v.type.rank >= 2 && v.type.shape[1] !== 1) blockAll(res!);
+        // An operand without facts of its own (a constant, or a value without a static channel
+        // axis). The rewrite shrinks only dense constants, and only along a 'same' axis or within
+        // a concat member's range; broadcast operands stay as they are. Where such an operand
+        // carries result channels any other way, the result keeps all of its channels.
+        const t = constValue(v);
+        switch (m.kind) {
+          case 'uniform': break;
+          case 'same': if (!t && v.type.shape[m.axis] !== 1) blockAll(res!); break;
+          case 'offset': if (!t) blockAll(res!); break;
+          case 'opaque': if (t && v.type.rank >= 2 && v.type.shape[1] !== 1) blockAll(res!); break;
+          default: blockAll(res!);
+        }
         return;
       }
       const n = info.get(v)!.facts.length;

@@ -2,11 +2,21 @@
 // slots. A channel is a slice along axis 1; facts hold for every input of the function.
 import type { ChannelFact, ChannelMap, MaskInputs, MaskTransfer, OpContext } from '../ir/opdef.js';
 import { Tensor } from '../ir/tensor.js';
-import { toF64 } from '../interp/numeric.js';
+import { fromF64, toF64 } from '../interp/numeric.js';
+import { isInteger, type ElementType } from '../ir/types.js';
 
 export const LIVE: ChannelFact = { k: 'L' };
 export const ZERO: ChannelFact = { k: 'Z' };
 export const konst = (v: number): ChannelFact => (v === 0 && !Object.is(v, -0) ? ZERO : Object.is(v, -0) ? ZERO : { k: 'C', v });
+
+/**
+ * The fact for a channel holding v in element type et. A fact's value must be exact: an integer
+ * past 2^53 (only 64-bit types hold one) has no exact double, so such a channel is live.
+ */
+export const factOf = (et: ElementType, v: number): ChannelFact => (isInteger(et) && !Number.isSafeInteger(v) ? LIVE : konst(v));
+
+/** x as the interpreter stores it in element type et (floats rounded, integers truncated and wrapped). */
+export const storedAs = (et: ElementType, x: number): number => Number(fromF64(et, [1], [x]).get(0));
 
 const resultChannels = (c: OpContext, i = 0): number | undefined => {
   const t = c.op.results[i]?.type;
@@ -38,7 +48,7 @@ function computeConstFacts(t: Tensor, axis: number): ChannelFact[] {
       if (first === undefined) first = x;
       else if (x !== first && !(Number.isNaN(x) && Number.isNaN(first))) { same = false; break; }
     }
-    out.push(same && first !== undefined ? konst(first) : first === undefined ? ZERO : LIVE);
+    out.push(same && first !== undefined ? factOf(t.elementType, first) : first === undefined ? ZERO : LIVE);
   }
   return out;
 }
@@ -47,7 +57,7 @@ function computeConstFacts(t: Tensor, axis: number): ChannelFact[] {
 function uniformFact(t: Tensor | undefined, f: readonly ChannelFact[] | undefined): ChannelFact {
   if (t) {
     const v = toF64(t);
-    return v.every((x) => x === v[0]) ? konst(v[0] ?? 0) : LIVE;
+    return v.every((x) => x === v[0]) ? factOf(t.elementType, v[0] ?? 0) : LIVE;
   }
   if (f && f.length === 1) return f[0]!;
   return LIVE;
@@ -98,7 +108,7 @@ export function pointwise(mapOf: (c: OpContext) => ChannelMap[]): MaskTransfer {
         try {
           const ops = fs.map((f, i) => scalar(f, c.op.operands[i]!.type.elementType, c.op.operands[i]!.type.rank)!);
           const y = def.interpret(c, ops)[0]!;
-          out.push(konst(Number(y.get(0))));
+          out.push(factOf(y.elementType, Number(y.get(0))));
         } catch {
           out.push(LIVE);
         }

@@ -6,7 +6,7 @@ import type { ChannelFact, ChannelMap, MaskInputs, MaskTransfer, OpContext } fro
 import { Tensor } from '../ir/tensor.js';
 import { applyEpilogue } from '../interp/kernels/linear.js';
 import { toF64 } from '../interp/numeric.js';
-import { constFacts, konst, LIVE, opaqueMask } from './transfer.js';
+import { constFacts, factOf, LIVE, opaqueMask, storedAs } from './transfer.js';
 
 /** A weight as seen from channels: output m reads input channel c when some weight between them is nonzero. */
 export interface WeightView {
@@ -92,7 +92,9 @@ export const weightedMask: MaskTransfer = {
       if (nonZeroIn.some((ch) => view.reads(m, ch))) out.push(LIVE);
       else {
         const b = view.base[m];
-        out.push(b === undefined ? LIVE : konst(epilogueConst(c, b)));
+        // The value the op stores: rounded, or truncated and wrapped, to its element type.
+        const et = c.op.results[0]!.type.elementType;
+        out.push(b === undefined ? LIVE : factOf(et, storedAs(et, epilogueConst(c, b))));
       }
     }
     return [out];
