@@ -22,6 +22,7 @@ Runs seeded fuzz cases round-robin over the input classes until the time or coun
   --out DIR       where findings are written (default .tmp/fuzz)
   --replay FILE   run one saved finding again and print its verdict
   --verbose       print every case's verdict
+  --save-all      write every case to --out, not only failures (to add a fixed finding to src/fuzz/corpus/)
 Exit code 1 when any case ends in ${FAILURES.join(', ')}.
 `;
 
@@ -93,7 +94,7 @@ async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       minutes: { type: 'string' }, count: { type: 'string' }, seed: { type: 'string' }, class: { type: 'string' },
-      verbose: { type: 'boolean', short: 'v' }, 'timeout-s': { type: 'string' }, 'memory-mb': { type: 'string' }, out: { type: 'string' }, replay: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      verbose: { type: 'boolean', short: 'v' }, 'save-all': { type: 'boolean' }, 'timeout-s': { type: 'string' }, 'memory-mb': { type: 'string' }, out: { type: 'string' }, replay: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
@@ -137,10 +138,10 @@ async function main(): Promise<number> {
       peakRss = Math.max(peakRss, reply.rss);
       if ((slowest.get(cls)?.ms ?? -1) < reply.ms) slowest.set(cls, { ms: reply.ms, seed });
       if (values.verbose) process.stderr.write(`  ${cls} ${seed} ${v} ${(reply.ms / 1000).toFixed(2)} s: ${reply.result.detail.slice(0, 240)}\n`);
+      const file = join(out, `${cls}-${seed}.json`);
+      if (FAILURES.includes(v) || values['save-all']) writeFileSync(file, JSON.stringify({ class: cls, seed, ...reply.result }, null, 1) + '\n');
       if (FAILURES.includes(v)) {
         failures++;
-        const file = join(out, `${cls}-${seed}.json`);
-        writeFileSync(file, JSON.stringify({ class: cls, seed, ...reply.result }, null, 1) + '\n');
         process.stderr.write(`  ${v}: ${cls} seed ${seed}: ${reply.result.detail.slice(0, 300)}\n    (saved to ${file}; rerun: npm run fuzz -- --replay ${file})\n`);
       }
       if (total % 50 === 0) process.stderr.write(`  ${total} cases, ${failures} failures, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);

@@ -2,7 +2,7 @@
 // checked rather than fast: inputs are checked against the signature, every result against its
 // declared type, and tensors are dropped after their last use so large models fit in memory.
 import { getOpDef } from '../dialects/index.js';
-import type { Func, Module, Value } from '../ir/core.js';
+import type { Func, Module, Op, Value } from '../ir/core.js';
 import { OpContext, OpError } from '../ir/opdef.js';
 import type { Tensor } from '../ir/tensor.js';
 import { DYNAMIC, printType, type TensorType } from '../ir/types.js';
@@ -16,6 +16,8 @@ export class InterpError extends UserError {
 export interface InterpretOptions {
   /** Called after each op with its index, the op count and the op name (for progress). */
   onOp?: (index: number, total: number, name: string) => void;
+  /** Called with each op's results once they are checked (to inspect intermediate values). */
+  onResults?: (op: Op, results: readonly Tensor[]) => void;
 }
 
 /**
@@ -83,6 +85,7 @@ export function interpret(target: Func | Module, inputs: readonly Tensor[], opts
       checkAgainstType(results[i]!, r.type, dims, () => `${describeOp(op)}: result #${i}`);
       env.set(r, results[i]!);
     });
+    opts.onResults?.(op, results);
     for (const v of op.operands) if (lastUse.get(v) === k && !returned.has(v)) env.delete(v);
     opts.onOp?.(k, ops.length, op.name);
   }

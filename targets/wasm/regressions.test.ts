@@ -217,6 +217,20 @@ describe('casts and integer wrap-around agree with the interpreter (issue 11)', 
     }
   });
 
+  it('integer to integer casts are exact and wrap, 64-bit included (u64 2^64-1 to i64 is -1, was 0 through f64)', async () => {
+    const vals = [0n, 1n, -1n, 127n, -128n, 255n, 65535n, -32769n, 2n ** 31n, -(2n ** 31n) - 1n, 2n ** 53n + 1n, 2n ** 63n - 1n, -(2n ** 63n), 123456789012345678n];
+    for (const from of INT_TYPES) {
+      const bits = 8 * ELEMENT_TYPES[from].bytes;
+      const xs = vals.map((v) => (from.startsWith('u') ? BigInt.asUintN(bits, v) : BigInt.asIntN(bits, v)));
+      for (const to of INT_TYPES) {
+        const { module, func, b } = Builder.func();
+        const x = func.addArgument(new TensorType([xs.length], from), 'x');
+        b.ret([b.op('nn.cast', [x], { to: { kind: 'type', value: to } })]);
+        await same(module, [Tensor.from(from, [xs.length], (is64(from) ? xs : xs.map(Number)) as number[] | bigint[])]);
+      }
+    }
+  });
+
   it('integer add, sub, mul, div, max, min are exact and wrap (int64 near 2^63, u64, int32 products), with broadcasting', async () => {
     const big = [2n ** 63n - 1n, -(2n ** 63n), 2n ** 62n + 1n, -(2n ** 62n) - 3n, 123456789012345678n, -1n, 0n, 1n, 3n, 2n ** 53n + 1n];
     const r = rng(11);

@@ -125,10 +125,16 @@ export const clipKernel: InterpretFn = (c, [x, lo, hi]) => {
 export const castKernel: InterpretFn = (c, [x]) => {
   const to = c.op.results[0]!.type.elementType;
   if (to === x!.elementType) return [x!];
-  const big = (d: unknown) => d instanceof BigInt64Array || d instanceof BigUint64Array;
-  if (big(x!.data) && (to === 'i64' || to === 'u64')) {
+  const from = ELEMENT_TYPES[x!.elementType], into = ELEMENT_TYPES[to];
+  if ((from.kind === 'int' || from.kind === 'uint') && (into.kind === 'int' || into.kind === 'uint')) {
+    // Integer to integer: exact, wrapping modulo 2^width (64-bit values never pass through doubles).
     const out = Tensor.zeros(to, x!.shape);
-    for (let i = 0; i < x!.size; i++) out.data[i] = to === 'u64' ? BigInt.asUintN(64, x!.data[i] as bigint) : BigInt.asIntN(64, x!.data[i] as bigint);
+    const bits = into.bytes * 8, wide = into.bytes === 8;
+    for (let i = 0; i < x!.size; i++) {
+      const v = BigInt(x!.data[i]!);
+      const w = into.kind === 'uint' ? BigInt.asUintN(bits, v) : BigInt.asIntN(bits, v);
+      out.data[i] = wide ? w : Number(w);
+    }
     return [out];
   }
   return [fromF64(to, x!.shape, toF64(x!))];

@@ -140,8 +140,9 @@ function lowerMap(def: MapOp, opName: string): Lowering {
       lc.step({ op, kernel: 'select', format: 'dense', emit: (mod, name, addr) => selectKernel(mod, name, { cond: ref(cd, addr), a: ref(a, addr), b: ref(b, addr), y: addr(y), bytes: elemBytes(outEt), size: sizeOf(y) }) });
       return;
     }
-    const intFn = INT_OPS[opName];
-    const exactInt = intFn && isIntType(outEt) && inputs.every((x) => x.et === outEt);
+    // Integer to integer casts (any widths) are exact too: sign- or zero-extended to i64, wrapped on store.
+    const intFn = INT_OPS[opName] ?? (opName === 'cast' && inputs.every((x) => isIntType(x.et)) ? (_n: IntNum, x: X) => x(0) : undefined);
+    const exactInt = intFn && isIntType(outEt) && inputs.every((x) => x.et === outEt || opName === 'cast');
     lc.step({
       op, kernel: opName === 'identity' || opName === 'dropout' ? 'copy' : opName, format: 'dense',
       ...(same ? { inPlace: same.v } : {}),
