@@ -82,3 +82,14 @@ describe('linear time on long chains and wide ops', () => {
     expect(performance.now() - t0).toBeLessThan(20_000);
   });
 });
+
+describe('tensors with no elements', () => {
+  it('print as dense<> and parse back, however large their other dims (was: a [2^40, 0] constant printed 2^40 empty lists and aborted Node)', async () => {
+    const t = 'tensor<1099511627776x0xu16>';
+    const text = fn(`%x: tensor<1x0xu16>) -> (${t}`, `    %k = nn.constant dense<> : ${t}\n    %s = nn.sub(%x, %k) : ${t}\n    return %s`);
+    const r = await run(['opt', '-'], text);
+    expect(r).toEqual({ code: 0, out: text, err: '' });
+    const bad = await run(['opt', '-'], fn(') -> (tensor<2xf32>', '    %k = nn.constant dense<> : tensor<2xf32>\n    return %k'));
+    expect(bad.err).toBe('sparsec: error: <stdin>:3:22: expected 2 values for tensor<2xf32>, found dense<>, which holds none\n');
+  });
+});

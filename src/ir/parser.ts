@@ -39,7 +39,7 @@ export function parseAttr(text: string): Attr {
 }
 
 type Literal =
-  | { kind: 'dense'; body: Nested; start: number }
+  | { kind: 'dense'; body: Nested | 'empty'; start: number }
   | { kind: 'resource'; name: string; start: number }
   | { kind: 'elided'; count: number; nnz: number; hash: string; start: number };
 type Nested = Token | Nested[];
@@ -387,7 +387,11 @@ class Parser {
     const t = this.expectKind('ident', 'dense<...>, dense_resource<...> or dense_elided<...>');
     this.expect('<');
     let lit: Literal;
-    if (t.text === 'dense') lit = { kind: 'dense', body: this.nested(), start: t.start };
+    if (t.text === 'dense') {
+      // `dense<>`: a tensor with no elements (however large its other dims).
+      const p = this.lx.peek();
+      lit = { kind: 'dense', body: p.kind === 'punct' && p.text === '>' ? 'empty' : this.nested(), start: t.start };
+    }
     else if (t.text === 'dense_resource') lit = { kind: 'resource', name: this.name(), start: t.start };
     else if (t.text === 'dense_elided') {
       const field = (k: string) => {
@@ -451,6 +455,10 @@ class Parser {
       throw e;
     }
     const t = Tensor.zeros(type.elementType, shape);
+    if (lit.body === 'empty') {
+      if (count !== 0) throw this.lx.error(lit.start, `${count} values for ${type}`, 'dense<>, which holds none');
+      return { kind: 'dense', value: t };
+    }
     if (!Array.isArray(lit.body)) {
       const v = this.scalar(lit.body, type.elementType);
       for (let i = 0; i < count; i++) t.set(i, v);

@@ -183,8 +183,9 @@ function elidedLiteral(shape: readonly number[], nnz: number, hash: string): str
   return `dense_elided<count = ${count}, nnz = ${nnz}, hash = "${hash}">`;
 }
 
-/** The body of `dense<...>`: a splat scalar, or nested lists following the shape. */
+/** The body of `dense<...>`: empty for no elements, a splat scalar, or nested lists following the shape. */
 export function denseBody(t: Tensor): string {
+  if (t.size === 0) return '';
   if (t.shape.length === 0 || (t.size > 1 && t.isSplat())) return formatScalar(t.get(0), t.elementType);
   let k = 0;
   const level = (d: number): string => {
