@@ -20,6 +20,7 @@ import { compileWasm } from '../../targets/wasm/compile.js';
 import { instantiate } from '../../targets/wasm/runtime.js';
 import { pick, randomNet } from './gen-net.js';
 import { mutateBytes, mutateModel, mutateText } from './mutate.js';
+import { runLoaderCase } from './loader-class.js';
 import { classifyError, compareOutputs, decodeInputs, encodeInputs, nonFiniteIn, type CaseInput, type CaseResult } from './verdict.js';
 
 /** Pipelines a compiled case runs before lowering (never a lossy option such as nm-layout{force}). */
@@ -185,6 +186,11 @@ export const FUZZ_CLASSES: readonly FuzzClass[] = [
       const { text, how } = r() < 0.7 ? mutateText(r, valid) : { text: valid, how: 'unchanged' };
       return checkIr(printModule(randomModule(Math.floor(r() * 2 ** 31) + 1)), text, `pipeline '${text}' (${how})`);
     },
+  },
+  {
+    name: 'loader',
+    summary: "a random net compiled and written as sparsec compile writes it, its model.mjs given bad sources (damaged, another model's or no model.wasm) or bad feeds: one clear Error, or the interpreter's results",
+    run: runLoaderCase,
   },
 ];
 

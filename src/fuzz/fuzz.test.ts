@@ -8,7 +8,7 @@ import { runCase } from './run-case.js';
 import { FAILURES, type CaseInput } from './verdict.js';
 
 /** Cases per class in `npm test` (the seeds are fixed, so a failure here is reproducible). */
-const CASES: Record<string, number> = { net: 120, 'onnx-mutant': 80, 'onnx-invalid': 120, 'ir-mutant': 300, pipeline: 150 };
+const CASES: Record<string, number> = { net: 120, 'onnx-mutant': 80, 'onnx-invalid': 120, 'ir-mutant': 300, pipeline: 150, loader: 40 };
 
 describe('fuzz: fixed seeds', () => {
   for (const c of FUZZ_CLASSES) {

@@ -68,7 +68,7 @@ describe('generated loader (model.mjs) in Node', () => {
     expect(Array.from(m.run({ x, y })['sum']!)).toEqual(Array.from(want.data as Int8Array));
     expect(() => m.run({ x: new Float32Array(60), y })).toThrow("input 'x': expected Int8Array (int8) of 60 values (shape [3, 4, 5]), got Float32Array");
     expect(() => m.run({ x: new Int8Array(59), y })).toThrow("input 'x': expected 60 values (shape [3, 4, 5]), got 59");
-    expect(() => m.run({ x, y, z: x })).toThrow("unknown input 'z' (inputs: x, y)");
+    expect(() => m.run({ x, y, z: x })).toThrow('unknown input "z" (inputs: x, y)');
     const types = readFileSync(join(dir, 'model.d.ts'), 'utf8');
     expect(types).toContain('"x": Int8Array;');
     expect(types).toContain('/** int8, shape [3, 4, 5] (60 values) */');

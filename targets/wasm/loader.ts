@@ -19,6 +19,12 @@ const IO = ${JSON.stringify(io)};
 const FINGERPRINT = ${JSON.stringify(manifest.fingerprint)};
 const ARRAYS = { ${Object.entries(ARRAYS).map(([k, v]) => `${k}: ${v}`).join(', ')} };
 
+/** A name from the caller, quoted on one line and cut when long. */
+function quote(name) {
+  const q = JSON.stringify(name);
+  return q.length > 80 ? \`\${q.slice(0, 60)}..." (\${name.length} characters)\` : q;
+}
+
 function show(v) {
   if (v === undefined) return 'nothing';
   if (v === null) return 'null';
@@ -32,7 +38,11 @@ async function bytesOf(source) {
   const url = source === undefined ? new URL('./model.wasm', import.meta.url) : source instanceof URL ? source : new URL(source, import.meta.url);
   if (url.protocol === 'file:') {
     const { readFile } = await import('node:fs/promises');
-    return readFile(url);
+    try {
+      return await readFile(url);
+    } catch (e) {
+      throw new Error(\`cannot read model.wasm at \${url.pathname}: \${e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a folder' : e.message}\`);
+    }
   }
   const r = await fetch(url);
   if (!r.ok) throw new Error(\`cannot fetch \${url}: \${r.status}\`);
@@ -64,7 +74,7 @@ export async function load(source) {
     run(feeds) {
       const expected = () => IO.inputs.map((i) => \`\${JSON.stringify(i.name)}: \${ARRAYS[i.dtype].name}\`).join(', ');
       if (feeds === null || typeof feeds !== 'object' || Array.isArray(feeds)) throw new Error(\`run() takes an object with one typed array per input ({ \${expected()} }), got \${show(feeds)}\`);
-      for (const name of Object.keys(feeds)) if (!IO.inputs.some((i) => i.name === name)) throw new Error(\`unknown input '\${name}' (inputs: \${IO.inputs.map((i) => i.name).join(', ')})\`);
+      for (const name of Object.keys(feeds)) if (!IO.inputs.some((i) => i.name === name)) throw new Error(\`unknown input \${quote(name)} (inputs: \${IO.inputs.map((i) => i.name).join(', ')})\`);
       for (const slot of IO.inputs) {
         const data = feeds[slot.name];
         const A = ARRAYS[slot.dtype];
