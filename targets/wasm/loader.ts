@@ -82,7 +82,13 @@ export async function load(source) {
         if (data.length !== size(slot)) throw new Error(\`input '\${slot.name}': expected \${size(slot)} values (shape [\${slot.shape.join(', ')}]), got \${data.length}\`);
         new A(memory.buffer, slot.offset, data.length).set(data);
       }
-      instance.exports.run();
+      try {
+        instance.exports.run();
+      } catch (e) {
+        // Code sparsec generates does not trap: a damaged model.wasm (the fingerprint is not a checksum), or a sparsec bug.
+        if (e instanceof WebAssembly.RuntimeError) throw new Error(\`model.wasm trapped while running (\${e.message}): the file is damaged, or this is a sparsec bug (please report it)\`);
+        throw e;
+      }
       const out = {};
       for (const slot of IO.outputs) out[slot.name] = new ARRAYS[slot.dtype](memory.buffer, slot.offset, size(slot)).slice();
       return out;
