@@ -18,7 +18,7 @@ import { randomModule } from '../testing/random-module.js';
 import { rng } from '../util/random.js';
 import { compileWasm } from '../../targets/wasm/compile.js';
 import { instantiate } from '../../targets/wasm/runtime.js';
-import { pick, randomNet } from './gen-net.js';
+import { pick, randomNet, type Rng } from './gen-net.js';
 import { mutateBytes, mutateModel, mutateText } from './mutate.js';
 import { runLoaderCase } from './loader-class.js';
 import { classifyError, compareOutputs, decodeInputs, encodeInputs, nonFiniteIn, type CaseInput, type CaseResult } from './verdict.js';
@@ -108,6 +108,14 @@ function importStatic(bytes: Uint8Array): Module {
   return importOnnx(bytes, { file: 'fuzz.onnx', shapes }).module;
 }
 
+/** A random net (with probability `pNet`) or an example model, mutated, then checked like any model. */
+function checkMutant(seed: number, pNet: number, mutate: (r: Rng, b: Uint8Array) => { bytes: Uint8Array; how: string }, what: string): Promise<CaseResult> {
+  const r = rng(seed);
+  const example = r() < pNet ? undefined : pick(r, SEED_MODELS);
+  const { bytes, how } = mutate(r, example ? seedModel(example) : randomNet(r).model);
+  return checkOnnx(bytes, pick(r, PIPELINES), undefined, `${what} (${how})`, example);
+}
+
 const SEED_MODELS = ['mlp-sparse90.onnx', 'mlp-2of4.onnx', 'resnet-pruned.onnx', 'squeezenet-pruned.onnx'];
 const modelCache = new Map<string, Uint8Array>();
 function seedModel(name: string): Uint8Array {
@@ -150,22 +158,12 @@ export const FUZZ_CLASSES: readonly FuzzClass[] = [
   {
     name: 'onnx-mutant',
     summary: 'random nets and the example models with bytes flipped, cut, duplicated or inserted: a clear error or a correct result',
-    async run(seed) {
-      const r = rng(seed);
-      const example = r() < 0.5 ? undefined : pick(r, SEED_MODELS);
-      const { bytes, how } = mutateBytes(r, example ? seedModel(example) : randomNet(r).model);
-      return checkOnnx(bytes, pick(r, PIPELINES), undefined, `mutated ONNX (${how})`, example);
-    },
+    run: (seed) => checkMutant(seed, 0.5, mutateBytes, 'mutated ONNX'),
   },
   {
     name: 'onnx-invalid',
     summary: 'models that decode but break ONNX rules (duplicate names, bad attributes and dims, wrong types, missing opset, cycles): a clear error or a correct result',
-    async run(seed) {
-      const r = rng(seed);
-      const example = r() < 0.6 ? undefined : pick(r, SEED_MODELS);
-      const { bytes, how } = mutateModel(r, example ? seedModel(example) : randomNet(r).model);
-      return checkOnnx(bytes, pick(r, PIPELINES), undefined, `invalid ONNX (${how})`, example);
-    },
+    run: (seed) => checkMutant(seed, 0.6, mutateModel, 'invalid ONNX'),
   },
   {
     name: 'ir-mutant',

@@ -12,7 +12,7 @@ import { interpret } from '../interp/interpret.js';
 import { rng } from '../util/random.js';
 import { compileWasm, type Manifest } from '../../targets/wasm/compile.js';
 import { loaderSource } from '../../targets/wasm/loader.js';
-import { DTYPE_NAMES } from '../../targets/wasm/dtype.js';
+import { ELEMENT_OF } from '../../targets/wasm/runtime.js';
 import { pick, randomNet, type Rng } from './gen-net.js';
 import { mutateBytes } from './mutate.js';
 import { compareOutputs, type CaseResult } from './verdict.js';
@@ -80,7 +80,7 @@ export async function runLoaderCase(seed: number): Promise<CaseResult> {
       how = 'run(the right inputs)';
       use = async () => {
         const out = (await load()).run(Object.fromEntries(a.manifest.inputs.map((s, i) => [s.name, typedArrayOf(a.inputs[i]!)])));
-        return a.manifest.outputs.map((s) => Tensor.from(elementOf(s.dtype), s.shape, Array.from(out[s.name]!)));
+        return a.manifest.outputs.map((s) => Tensor.from(ELEMENT_OF[s.dtype], s.shape, Array.from(out[s.name]!)));
       };
     }
     let result: unknown;
@@ -115,8 +115,4 @@ function describeFeeds(f: unknown): string {
   if (f === null || typeof f !== 'object') return String(typeof f === 'string' ? JSON.stringify(f) : f);
   if (Array.isArray(f)) return '[]';
   return `{ ${Object.entries(f).map(([k, v]) => `${JSON.stringify(k.length > 20 ? k.slice(0, 20) + '...' : k)}: ${v === null ? 'null' : (v as object)?.constructor?.name ?? typeof v}`).join(', ')} }`;
-}
-
-function elementOf(dtype: string): keyof typeof DTYPE_NAMES {
-  return (Object.entries(DTYPE_NAMES).find(([, n]) => n === dtype)?.[0] ?? 'f32') as keyof typeof DTYPE_NAMES;
 }

@@ -14,7 +14,8 @@ export function hostMath(): Record<string, (x: number, y: number) => number> {
   return { log: Math.log, tanh: Math.tanh, pow: Math.pow };
 }
 
-const ELEMENT_OF = Object.fromEntries(Object.entries(DTYPE_NAMES).map(([et, n]) => [n, et])) as Record<DtypeName, ElementType>;
+/** The IR element type of each loader dtype name. */
+export const ELEMENT_OF = Object.fromEntries(Object.entries(DTYPE_NAMES).map(([et, n]) => [n, et])) as Record<DtypeName, ElementType>;
 
 /** A compiled model that cannot be loaded or run as given: a bad manifest, a module that is not sparsec's or not the manifest's, wrong inputs. */
 export class ModelLoadError extends UserError {
