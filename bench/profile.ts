@@ -5,7 +5,7 @@ import { runPipeline } from '../src/pass/manager.js';
 import { parsePipeline } from '../src/pass/pipeline.js';
 import { passRegistry } from '../src/pass/registry.js';
 import { rng } from '../src/util/random.js';
-import { DEFAULT_COMPILE_PIPELINE } from '../src/cli/compile.js';
+import { DEFAULT_COMPILE_PIPELINE } from '../src/cli/pipelines.js';
 import { compileWasm } from '../targets/wasm/compile.js';
 import { hostMath } from '../targets/wasm/runtime.js';
 import { BENCH_CASES } from './models.js';

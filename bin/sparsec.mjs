@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// The sparsec command: runs the TypeScript sources directly through tsx (no build step).
-import { register } from 'tsx/esm/api';
+// The sparsec command. Runs the JavaScript build in dist/ (`npm run build`; `npm install` and `npm pack`
+// build it), so that it starts in plain Node: each command loads only what it needs.
+import { existsSync } from 'node:fs';
 
-register();
-// After tsx, so that it runs first: `import 'sparsec'` in user pass files means this copy.
-const { registerSelfResolve } = await import('../src/cli/self-resolve.ts');
-registerSelfResolve();
-const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const main = new URL('../dist/src/cli/main.js', import.meta.url);
+if (!existsSync(main)) {
+  process.stderr.write(`sparsec: error: sparsec is not built (no ${main.pathname}); run npm run build in ${new URL('..', import.meta.url).pathname}\n`);
+  process.exit(1);
+}
+const cli = await import(main.href);
+process.exitCode = await cli.main(process.argv.slice(2));

@@ -11,7 +11,7 @@ import * as ortWeb from 'onnxruntime-web';
 import { runPipeline } from '../src/pass/manager.js';
 import { parsePipeline } from '../src/pass/pipeline.js';
 import { passRegistry } from '../src/pass/registry.js';
-import { DEFAULT_COMPILE_PIPELINE } from '../src/cli/compile.js';
+import { DEFAULT_COMPILE_PIPELINE } from '../src/cli/pipelines.js';
 import { compileWasm } from '../targets/wasm/compile.js';
 import { instantiate } from '../targets/wasm/runtime.js';
 

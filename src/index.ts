@@ -10,5 +10,6 @@ export { definePass, isPass, type Pass, type PassContext, type PassOptionSpec, t
 export { pattern, applyPatterns, applyPatternsGreedily, Rewriter, type Pattern } from './pass/rewrite.js';
 export { parsePipeline, printPipeline, PipelineError, type PipelineEntry } from './pass/pipeline.js';
 export { runPipeline, PassError, type PassRecord, type RunPipelineOptions } from './pass/manager.js';
+export { passRegistry, loadPassFile, PassLoadError } from './pass/registry.js';
 export { constValue, hasOneUse, isStatic } from './pass/helpers.js';
 export { checkPassSemantics, type SemanticsReport } from './pass/semantics.js';

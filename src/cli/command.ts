@@ -36,8 +36,17 @@ export interface Command {
   readonly options: Readonly<Record<string, OptionSpec>>;
   /** Min and max number of positional arguments. */
   readonly positionals: readonly [number, number];
-  run(args: ParsedArgs, io: Io): Promise<number> | number;
+  /** Help that needs the implementation loaded (e.g. the ops a target supports); shown by `--help`. */
+  moreHelp?(): Promise<string>;
+  /**
+   * Loads the command's implementation: its module, and only then what it needs (the importer, the
+   * passes, binaryen), so that other commands and `--help` do not pay for them.
+   */
+  load(): Promise<CommandRun>;
 }
+
+/** What a command does with its parsed arguments; returns the exit code. */
+export type CommandRun = (args: ParsedArgs, io: Io) => Promise<number>;
 
 /** A mistake by the user: printed as one line, exit code 1. */
 export class CliError extends UserError {}
@@ -100,9 +109,10 @@ export function parseArgs(cmd: Command, argv: readonly string[]): ParsedArgs {
   return { positionals, options };
 }
 
-export function commandHelp(cmd: Command): string {
+export async function commandHelp(cmd: Command): Promise<string> {
   const lines = [`Usage: sparsec ${cmd.name} ${cmd.usage}`, '', cmd.summary];
   if (cmd.description) lines.push('', cmd.description);
+  if (cmd.moreHelp) lines.push('', await cmd.moreHelp());
   lines.push('', 'Options:');
   const specs = { ...cmd.options, ...GLOBAL_OPTIONS };
   const rows = Object.entries(specs).map(([n, s]) => [`${s.short ? `-${s.short}, ` : '    '}--${n}${s.type !== 'boolean' ? ` ${s.arg ?? s.type.toUpperCase()}` : ''}`, s.help] as const);

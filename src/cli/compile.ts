@@ -1,61 +1,84 @@
 // `sparsec compile`: model in, a folder with model.wasm, model.mjs (loader), model.d.ts and
 // manifest.json out.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { importOnnxFile } from '../importer/import.js';
+import { graphInputs, importOnnxFile, type InputSignature } from '../importer/import.js';
 import { parseModule } from '../ir/parser.js';
 import { verifyOrThrow } from '../ir/verifier.js';
 import { runPipeline } from '../pass/manager.js';
 import { parsePipeline } from '../pass/pipeline.js';
-import { compileWasm, SUPPORTED_WASM_OPS } from '../../targets/wasm/compile.js';
+import { compileWasm } from '../../targets/wasm/compile.js';
 import { wasmToText } from '../../targets/wasm/emit.js';
 import { loaderSource, typesSource } from '../../targets/wasm/loader.js';
-import { CliError, type Command } from './command.js';
-import { parseShapes } from './import.js';
-import { loadRegistry, readInput } from './opt.js';
+import { CliError, type Io, type ParsedArgs } from './command.js';
+import { readInput } from './io.js';
+import { loadRegistry } from './opt.js';
+import { listOption, parseShapes } from './options.js';
+import { DEFAULT_COMPILE_PIPELINE } from './pipelines.js';
 
-export const DEFAULT_COMPILE_PIPELINE = 'canonicalize,fold-batchnorm,mask-propagation,channel-elimination,fuse-bias,fuse-activation{ops=relu+clip},nm-layout,sparsify{max-density=0.55}';
+export async function runCompile(args: ParsedArgs, io: Io): Promise<number> {
+  const out = args.options['output'] as string | undefined;
+  if (!out) throw new CliError('compile needs -o DIR');
+  const emit = args.options['emit'];
+  if (emit !== undefined && emit !== 'wat') throw new CliError(`--emit takes 'wat', got '${String(emit)}'`);
+  const file = args.positionals[0]!;
+  const shapes = parseShapes(listOption(args, 'shape'));
+  let module;
+  if (file.endsWith('.onnx')) {
+    const path = resolve(io.cwd, file);
+    module = importOnnxFile(path, { shapes, dims: staticDims(graphInputs(path), shapes, io) }).module;
+  } else {
+    module = parseModule(readInput(file, io), { file });
+    verifyOrThrow(module, file);
+  }
+  const registry = await loadRegistry(listOption(args, 'load-pass'), io);
+  const pipeline = (args.options['pipeline'] as string | undefined) ?? DEFAULT_COMPILE_PIPELINE;
+  runPipeline(module, parsePipeline(pipeline, registry), { log: io.err });
+  const { wasm, manifest } = compileWasm(module.funcs[0]!);
+  const full = { ...manifest, pipeline, source: file };
+  writeAll(resolve(io.cwd, out), {
+    'model.wasm': wasm,
+    'manifest.json': JSON.stringify(full, null, 2) + '\n',
+    'model.mjs': loaderSource(full),
+    'model.d.ts': typesSource(full),
+    ...(emit === 'wat' ? { 'model.wat': wasmToText(wasm) } : {}),
+  });
+  const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
+  io.out(`wrote ${out}/model.wasm (${kb(wasm.byteLength)}), model.mjs, model.d.ts, manifest.json: ${manifest.kernels.length} kernels (${[...new Set(manifest.kernels.map((k) => k.kernel))].join(', ')}), weights ${kb(manifest.weightBytes)}, activation arena ${kb(manifest.arenaBytes)}\n`);
+  return 0;
+}
 
-export const compileCommand: Command = {
-  name: 'compile',
-  summary: 'Compile a model to WebAssembly SIMD (model.wasm, model.mjs, model.d.ts, manifest.json).',
-  usage: '<model.onnx | file.ir> -o DIR [-p pipeline] [--shape name=dims] [--emit wat]',
-  description: `Runs the pass pipeline (default: ${DEFAULT_COMPILE_PIPELINE}), then lowers to one wasm module with a static memory plan. Shapes must be static: fix named dims with --shape. Element types: f32, f64, signed and unsigned 8-64-bit integers, bool. Ops: ${SUPPORTED_WASM_OPS.join(', ')}.`,
-  positionals: [1, 1],
-  options: {
-    output: { type: 'string', short: 'o', arg: 'DIR', help: 'output folder' },
-    pipeline: { type: 'string', short: 'p', arg: 'PIPELINE', help: 'passes to run before lowering' },
-    shape: { type: 'string', arg: 'NAME=DIMS', multiple: true, help: 'static shape for an input (repeatable)' },
-    emit: { type: 'string', arg: 'wat', help: 'also write model.wat (the text form)' },
-    'load-pass': { type: 'string', arg: 'FILE', multiple: true, help: 'load passes from a file (repeatable)' },
-  },
-  async run(args, io) {
-    const out = args.options['output'] as string | undefined;
-    if (!out) throw new CliError('compile needs -o DIR');
-    const file = args.positionals[0]!;
-    const shapes = parseShapes((args.options['shape'] as string[] | undefined) ?? []);
-    let module;
-    if (file.endsWith('.onnx')) module = importOnnxFile(resolve(io.cwd, file), { shapes }).module;
-    else {
-      module = parseModule(readInput(file, io), { file });
-      verifyOrThrow(module, file);
-    }
-    const registry = await loadRegistry((args.options['load-pass'] as string[] | undefined) ?? [], io);
-    const pipeline = (args.options['pipeline'] as string | undefined) ?? DEFAULT_COMPILE_PIPELINE;
-    runPipeline(module, parsePipeline(pipeline, registry), { log: io.err });
-    const { wasm, manifest } = compileWasm(module.funcs[0]!);
-    const dir = resolve(io.cwd, out);
+/**
+ * Sizes for the named dims of the model's inputs, which the wasm target needs static. A named leading
+ * dim (the batch) becomes 1, with a note; any other named or unknown dim of an input that --shape does
+ * not fix is an error listing them all.
+ */
+export function staticDims(inputs: readonly InputSignature[], shapes: Readonly<Record<string, readonly number[]>>, io: Io): Record<string, number> {
+  const free = inputs.filter((i) => !shapes[i.name] && i.dims);
+  const batch = [...new Set(free.map((i) => i.dims![0]).filter((d): d is string => typeof d === 'string'))];
+  const open = free.filter((i) => i.dims!.some((d, axis) => d === null || (typeof d === 'string' && !(axis === 0 || batch.includes(d)))));
+  const show = (i: InputSignature) => `'${i.name}' [${i.dims!.map((d) => d ?? '?').join(', ')}]`;
+  if (open.length) {
+    const example = (i: InputSignature) => `--shape ${i.name}=${i.dims!.map((d) => (typeof d === 'number' ? d : d !== null && batch.includes(d) ? 1 : `<${d ?? 'size'}>`)).join('x')}`;
+    throw new CliError(`the wasm target needs static shapes: give ${open.map(example).join(' ')} with sizes for the named or unknown dims of ${open.length === 1 ? 'input' : 'inputs'} ${open.map(show).join(', ')} (a leading named dim is the batch and defaults to 1)`);
+  }
+  if (batch.length) {
+    const withBatch = free.filter((i) => typeof i.dims![0] === 'string');
+    const other = (i: InputSignature) => `--shape ${i.name}=${i.dims!.map((d, axis) => (axis === 0 ? 8 : d)).join('x')}`;
+    io.err(`note: batch size 1 for ${withBatch.map(show).join(', ')} (named leading dim ${batch.join(', ')}); choose another with ${other(withBatch[0]!)}\n`);
+  }
+  return Object.fromEntries(batch.map((d) => [d, 1]));
+}
+
+/** Writes every file of the output folder, or none: each goes to a temporary name first. */
+function writeAll(dir: string, files: Record<string, Uint8Array | string>): void {
+  const tmp = `.tmp-${process.pid}`;
+  try {
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'model.wasm'), wasm);
-    const full = { ...manifest, pipeline, source: file };
-    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(full, null, 2) + '\n');
-    writeFileSync(join(dir, 'model.mjs'), loaderSource(full));
-    writeFileSync(join(dir, 'model.d.ts'), typesSource(full));
-    if (args.options['emit'] === 'wat') {
-      writeFileSync(join(dir, 'model.wat'), wasmToText(wasm));
-    } else if (args.options['emit'] !== undefined) throw new CliError(`--emit takes 'wat', got '${String(args.options['emit'])}'`);
-    const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
-    io.out(`wrote ${out}/model.wasm (${kb(wasm.byteLength)}), model.mjs, model.d.ts, manifest.json: ${manifest.kernels.length} kernels (${[...new Set(manifest.kernels.map((k) => k.kernel))].join(', ')}), weights ${kb(manifest.weightBytes)}, activation arena ${kb(manifest.arenaBytes)}\n`);
-    return 0;
-  },
-};
+    for (const [name, data] of Object.entries(files)) writeFileSync(join(dir, name + tmp), data);
+    for (const name of Object.keys(files)) renameSync(join(dir, name + tmp), join(dir, name));
+  } catch (e) {
+    for (const name of Object.keys(files)) rmSync(join(dir, name + tmp), { force: true });
+    throw new CliError(`cannot write the output folder '${dir}': ${(e as Error).message}`);
+  }
+}

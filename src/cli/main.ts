@@ -3,23 +3,23 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { elide } from '../util/limits.js';
-import { PassError } from '../pass/manager.js';
-import { CliError, commandHelp, parseArgs, type Command, type Io } from './command.js';
-import { optCommand } from './opt.js';
-import { importCommand } from './import.js';
-import { runCommand } from './run.js';
-import { conformanceCommand } from './conformance.js';
-import { passesCommand } from './passes.js';
-import { analyzeCommand } from './analyze.js';
-import { compileCommand } from './compile.js';
+import { PassError } from '../pass/pass-error.js';
+import { CliError, commandHelp, parseArgs, type Io } from './command.js';
+import { COMMANDS } from './commands.js';
 import { didYouMean } from '../util/suggest.js';
 
-/** Every command, in the order help lists them. */
-export const COMMANDS: readonly Command[] = [importCommand, optCommand, passesCommand, analyzeCommand, compileCommand, runCommand, conformanceCommand];
-
+/** sparsec's version, from its package.json (found from here: src/cli in the sources, dist/src/cli when built). */
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  for (let dir = new URL('.', import.meta.url); dir.pathname !== '/'; dir = new URL('..', dir)) {
+    let pkg: { name?: string; version?: string };
+    try {
+      pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as typeof pkg;
+    } catch {
+      continue;
+    }
+    if (pkg.name === 'sparsec' && pkg.version) return pkg.version;
+  }
+  throw new Error(`no package.json of sparsec above ${import.meta.url}`);
 }
 
 export function mainHelp(): string {
@@ -55,7 +55,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     const [first, ...rest] = argv;
     if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
       const target = first === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
-      io.out(target ? commandHelp(target) : mainHelp());
+      io.out(target ? await commandHelp(target) : mainHelp());
       return 0;
     }
     if (first === '--version' || first === '-V') {
@@ -69,10 +69,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     }
     const args = parseArgs(cmd, rest);
     if (args.options['help']) {
-      io.out(commandHelp(cmd));
+      io.out(await commandHelp(cmd));
       return 0;
     }
-    return await cmd.run(args, io);
+    const run = await cmd.load();
+    return await run(args, io);
   } catch (e) {
     io.err(`sparsec: error: ${errorLine(e)}\n`);
     if (debug && e instanceof Error && e.stack) io.err(`${e.stack}\n`);

@@ -1,8 +1,9 @@
 // `sparsec passes`: every pass (built-in and loaded) with its summary and options.
 import type { Pass } from '../pass/define.js';
-import type { Command } from './command.js';
+import type { Io, ParsedArgs } from './command.js';
 import { optionRange } from '../pass/define.js';
 import { loadRegistry } from './opt.js';
+import { listOption } from './options.js';
 
 export function describePass(p: Pass): string {
   const lines = [`${p.name}  ${p.summary}`];
@@ -13,18 +14,8 @@ export function describePass(p: Pass): string {
   return lines.join('\n');
 }
 
-export const passesCommand: Command = {
-  name: 'passes',
-  summary: 'List the passes with their summaries and options.',
-  usage: '[--load-pass FILE]',
-  description: 'Lists the built-in passes, those named by sparsec.config.ts, and those loaded with --load-pass. Use them in `sparsec opt -p "a,b{option=value}"`.',
-  positionals: [0, 0],
-  options: {
-    'load-pass': { type: 'string', arg: 'FILE', multiple: true, help: 'also load passes from this file (repeatable)' },
-  },
-  async run(args, io) {
-    const registry = await loadRegistry((args.options['load-pass'] as string[] | undefined) ?? [], io);
-    for (const p of registry.values()) io.out(describePass(p) + '\n');
-    return 0;
-  },
-};
+export async function runPasses(args: ParsedArgs, io: Io): Promise<number> {
+  const registry = await loadRegistry(listOption(args, 'load-pass'), io);
+  for (const p of registry.values()) io.out(describePass(p) + '\n');
+  return 0;
+}

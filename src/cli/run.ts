@@ -9,104 +9,82 @@ import { verifyOrThrow } from '../ir/verifier.js';
 import { compareTensors, describeMismatch } from '../interp/compare.js';
 import { interpret } from '../interp/interpret.js';
 import { encodeTensor } from '../onnx/proto.js';
-import { CliError, type Command } from './command.js';
+import { CliError, type Io, type ParsedArgs } from './command.js';
 import { instantiate, type CompiledModel } from '../../targets/wasm/runtime.js';
-import { readInput } from './opt.js';
+import { readInput } from './io.js';
+import { tolerance } from './options.js';
 
-export function tolerance(opts: Record<string, unknown>, defaults: { rtol: number; atol: number }): { rtol: number; atol: number } {
-  const get = (k: 'rtol' | 'atol') => {
-    const v = opts[k];
-    if (v === undefined) return defaults[k];
-    if (typeof v !== 'number' || !(v >= 0)) throw new CliError(`--${k} needs a non-negative number, got ${String(v)}`);
-    return v;
-  };
-  return { rtol: get('rtol'), atol: get('atol') };
-}
 
-export const runCommand: Command = {
-  name: 'run',
-  summary: 'Run a model or IR file in the reference interpreter.',
-  usage: '<model.onnx | file.ir | compiled dir> --data DIR [--out DIR] [--check] [--rtol r --atol a]',
-  description: 'Reads input_N.pb from the data folder, runs the model (the reference interpreter for .onnx and .ir, the compiled wasm for a folder written by sparsec compile), writes output_N.pb to --out, and with --check compares with the output_N.pb in the data folder (exit code 1 on a mismatch).',
-  positionals: [1, 1],
-  options: {
-    data: { type: 'string', arg: 'DIR', help: 'folder with input_0.pb, input_1.pb, ... (and output_N.pb for --check)' },
-    out: { type: 'string', arg: 'DIR', help: 'write output_N.pb files here' },
-    check: { type: 'boolean', help: 'compare with the output_N.pb files in the data folder' },
-    rtol: { type: 'number', arg: 'R', help: 'relative tolerance for --check (default 1e-3)' },
-    atol: { type: 'number', arg: 'A', help: 'absolute tolerance for --check (default 1e-7)' },
-  },
-  async run(args, io) {
-    const file = args.positionals[0]!;
-    const data = args.options['data'] as string | undefined;
-    if (!data) throw new CliError('run needs --data DIR (a folder with input_N.pb files)');
-    const dir = resolve(io.cwd, data);
+export async function runRun(args: ParsedArgs, io: Io): Promise<number> {
+  const file = args.positionals[0]!;
+  const data = args.options['data'] as string | undefined;
+  if (!data) throw new CliError('run needs --data DIR (a folder with input_N.pb files)');
+  const dir = resolve(io.cwd, data);
+  try {
+    readdirSync(dir);
+  } catch {
+    throw new CliError(`cannot read the data folder '${data}'`);
+  }
+  const tol = tolerance(args.options, { rtol: 1e-3, atol: 1e-7 });
+  const rawInputs = readTensors(dir, 'input');
+  let f: Func | undefined;
+  let inputs = rawInputs;
+  let compiled: CompiledModel | undefined;
+  const asDir = resolve(io.cwd, file);
+  if (existsSync(join(asDir, 'manifest.json')) && existsSync(join(asDir, 'model.wasm'))) {
+    let manifest: unknown;
     try {
-      readdirSync(dir);
-    } catch {
-      throw new CliError(`cannot read the data folder '${data}'`);
-    }
-    const tol = tolerance(args.options, { rtol: 1e-3, atol: 1e-7 });
-    const rawInputs = readTensors(dir, 'input');
-    let f: Func | undefined;
-    let inputs = rawInputs;
-    let compiled: CompiledModel | undefined;
-    const asDir = resolve(io.cwd, file);
-    if (existsSync(join(asDir, 'manifest.json')) && existsSync(join(asDir, 'model.wasm'))) {
-      let manifest: unknown;
-      try {
-        manifest = JSON.parse(readFileSync(join(asDir, 'manifest.json'), 'utf8'));
-      } catch (e) {
-        throw new CliError(`cannot read ${join(file, 'manifest.json')}: ${(e as Error).message}`);
-      }
-      // instantiate checks the manifest's fields and that model.wasm is the one it describes
-      compiled = await instantiate(new Uint8Array(readFileSync(join(asDir, 'model.wasm'))), manifest);
-    } else if (file.endsWith('.onnx')) {
-      const path = resolve(io.cwd, file);
-      const r = importForData(path, () => rawInputs);
-      inputs = nameInputs(r.inputNames, rawInputs);
-      if (r.specialised.length) io.err(`note: specialised on the values of ${r.specialised.join(', ')}\n`);
-      f = r.module.funcs[0]!;
-    } else {
-      const m = parseModule(readInput(file, io), { file });
-      verifyOrThrow(m, file);
-      f = m.func('main') ?? m.funcs[0]!;
-    }
-    const fn = f;
-    const argNames = compiled ? compiled.manifest.inputs.map((i) => i.name) : fn!.args.map((a, i) => {
-      const n = fn!.argAttrs[i]?.get('name');
-      return n?.kind === 'string' ? n.value : a.name ?? `input_${i}`;
-    });
-    const named = inputs.map((x, i) => ({ name: x.name || argNames[i] || '', tensor: x.tensor }));
-    let ordered;
-    try {
-      ordered = orderInputs(argNames, named);
+      manifest = JSON.parse(readFileSync(join(asDir, 'manifest.json'), 'utf8'));
     } catch (e) {
-      throw new CliError((e as Error).message);
+      throw new CliError(`cannot read ${join(file, 'manifest.json')}: ${(e as Error).message}`);
     }
-    const t0 = performance.now();
-    const outs = compiled ? compiled.run(ordered) : interpret(fn!, ordered);
-    const ms = performance.now() - t0;
-    const outNames = compiled ? compiled.manifest.outputs.map((o) => o.name) : fn!.resultAttrs.map((a, i) => { const n = a.get('name'); return n?.kind === 'string' ? n.value : `output_${i}`; });
-    const outDir = args.options['out'] as string | undefined;
-    if (outDir) mkdirSync(resolve(io.cwd, outDir), { recursive: true });
-    outs.forEach((t, i) => {
-      io.out(`output #${i} '${outNames[i]}': ${t.elementType}[${t.shape.join('x')}]\n`);
-      if (outDir) writeFileSync(join(resolve(io.cwd, outDir), `output_${i}.pb`), encodeTensor(t, outNames[i]));
-    });
-    io.out(`ran in ${(ms / 1000).toFixed(2)} s${outDir ? `; wrote ${outs.length} output file(s) to ${outDir}` : ''}\n`);
-    if (!args.options['check']) return 0;
-    const want = readTensors(dir, 'output');
-    if (want.length !== outs.length) throw new CliError(`the model has ${outs.length} output(s), the data folder has ${want.length} output_N.pb file(s)`);
-    let failed = 0;
-    outs.forEach((t, i) => {
-      const c = compareTensors(t, want[i]!.tensor, tol);
-      if (c.ok) io.out(`check output #${i} '${outNames[i]}': ok (max abs error ${c.maxAbsError.toExponential(2)}, max rel error ${c.maxRelError.toExponential(2)})\n`);
-      else {
-        failed++;
-        io.err(`sparsec: error: output #${i} '${outNames[i]}' does not match: ${describeMismatch(c.mismatch!, want[i]!.tensor.shape)}\n`);
-      }
-    });
-    return failed ? 1 : 0;
-  },
-};
+    // instantiate checks the manifest's fields and that model.wasm is the one it describes
+    compiled = await instantiate(new Uint8Array(readFileSync(join(asDir, 'model.wasm'))), manifest);
+  } else if (file.endsWith('.onnx')) {
+    const path = resolve(io.cwd, file);
+    const r = importForData(path, () => rawInputs);
+    inputs = nameInputs(r.inputNames, rawInputs);
+    if (r.specialised.length) io.err(`note: specialised on the values of ${r.specialised.join(', ')}\n`);
+    f = r.module.funcs[0]!;
+  } else {
+    const m = parseModule(readInput(file, io), { file });
+    verifyOrThrow(m, file);
+    f = m.func('main') ?? m.funcs[0]!;
+  }
+  const fn = f;
+  const argNames = compiled ? compiled.manifest.inputs.map((i) => i.name) : fn!.args.map((a, i) => {
+    const n = fn!.argAttrs[i]?.get('name');
+    return n?.kind === 'string' ? n.value : a.name ?? `input_${i}`;
+  });
+  const named = inputs.map((x, i) => ({ name: x.name || argNames[i] || '', tensor: x.tensor }));
+  let ordered;
+  try {
+    ordered = orderInputs(argNames, named);
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+  const t0 = performance.now();
+  const outs = compiled ? compiled.run(ordered) : interpret(fn!, ordered);
+  const ms = performance.now() - t0;
+  const outNames = compiled ? compiled.manifest.outputs.map((o) => o.name) : fn!.resultAttrs.map((a, i) => { const n = a.get('name'); return n?.kind === 'string' ? n.value : `output_${i}`; });
+  const outDir = args.options['out'] as string | undefined;
+  if (outDir) mkdirSync(resolve(io.cwd, outDir), { recursive: true });
+  outs.forEach((t, i) => {
+    io.out(`output #${i} '${outNames[i]}': ${t.elementType}[${t.shape.join('x')}]\n`);
+    if (outDir) writeFileSync(join(resolve(io.cwd, outDir), `output_${i}.pb`), encodeTensor(t, outNames[i]));
+  });
+  io.out(`ran in ${(ms / 1000).toFixed(2)} s${outDir ? `; wrote ${outs.length} output file(s) to ${outDir}` : ''}\n`);
+  if (!args.options['check']) return 0;
+  const want = readTensors(dir, 'output');
+  if (want.length !== outs.length) throw new CliError(`the model has ${outs.length} output(s), the data folder has ${want.length} output_N.pb file(s)`);
+  let failed = 0;
+  outs.forEach((t, i) => {
+    const c = compareTensors(t, want[i]!.tensor, tol);
+    if (c.ok) io.out(`check output #${i} '${outNames[i]}': ok (max abs error ${c.maxAbsError.toExponential(2)}, max rel error ${c.maxRelError.toExponential(2)})\n`);
+    else {
+      failed++;
+      io.err(`sparsec: error: output #${i} '${outNames[i]}' does not match: ${describeMismatch(c.mismatch!, want[i]!.tensor.shape)}\n`);
+    }
+  });
+  return failed ? 1 : 0;
+}

@@ -24,6 +24,8 @@ export const MAX_OPSET = 25;
 export interface ImportOptions {
   /** Static shapes for inputs, by input name (replaces the model's dims). */
   shapes?: Record<string, readonly number[]>;
+  /** Sizes for named dims of inputs (dim_param, e.g. { N: 1 }), wherever they occur; `shapes` wins. */
+  dims?: Readonly<Record<string, number>>;
   /** Name of the file, for messages. */
   file?: string;
   /** Folder external data is read from (the model's folder). */
@@ -47,14 +49,16 @@ export interface ImportResult {
 }
 
 export function importOnnxFile(path: string, opts: ImportOptions = {}): ImportResult {
-  let bytes: Uint8Array;
+  return importOnnx(readModelFile(path), { file: path, baseDir: dirname(path), ...opts });
+}
+
+function readModelFile(path: string): Uint8Array {
   try {
-    bytes = readFileSync(path);
+    return readFileSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new OnnxError(`cannot read '${path}': ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new OnnxError(`cannot read '${path}': ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message}`);
   }
-  return importOnnx(bytes, { file: path, baseDir: dirname(path), ...opts });
 }
 
 export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportResult {
@@ -95,7 +99,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
       values.set(name, b.constant(bound, { name }));
       continue;
     }
-    const type = inputType(input, shapes.get(name), file);
+    const type = inputType(input, shapes.get(name), file, opts.dims ?? {});
     shapes.delete(name);
     values.set(name, func.addArgument(type, name, new Map([['name', str(name)]])));
   }
@@ -158,9 +162,24 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportR
 
 /** The names of a model's real graph inputs (not initializers), in order. */
 export function graphInputNames(path: string): string[] {
-  const m = decodeModel(readFileSync(path), path);
+  return graphInputs(path).map((i) => i.name);
+}
+
+/** A graph input as the file declares it: dims are sizes, names (dim_param) or null (unknown); null dims when it has no shape. */
+export interface InputSignature {
+  name: string;
+  dims: (number | string | null)[] | null;
+}
+
+/** The graph's real inputs (not initializers), in order, read without importing the model. */
+export function graphInputs(path: string): InputSignature[] {
+  const m = decodeModel(readModelFile(path), path);
   const inits = new Set((m.graph?.initializer ?? []).map((t) => t.name ?? ''));
-  return (m.graph?.input ?? []).map((i) => i.name ?? '').filter((n) => !inits.has(n));
+  return (m.graph?.input ?? []).filter((i) => !inits.has(i.name ?? '')).map((i) => {
+    const shape = i.type?.tensorType?.shape;
+    const dims = shape ? (shape.dim ?? []).map((d) => (d.dimValue !== null && d.dimValue !== undefined && toNumber(d.dimValue) > 0 ? toNumber(d.dimValue) : d.dimParam || null)) : null;
+    return { name: i.name ?? '', dims };
+  });
 }
 
 /** The opset of the default domain: ONNX requires a model to declare it (it fixes every op's meaning). */
@@ -217,7 +236,7 @@ function typeKind(v: ValueInfoProto): string {
   return 'non-tensor';
 }
 
-function inputType(input: ValueInfoProto, override: readonly number[] | undefined, file: string): TensorType {
+function inputType(input: ValueInfoProto, override: readonly number[] | undefined, file: string, named: Readonly<Record<string, number>>): TensorType {
   const name = input.name ?? '';
   const tt = input.type?.tensorType;
   if (!tt) throw new UnsupportedError(`${file}: input '${elide(name)}' has ${article(typeKind(input))} type (only tensors are supported)`);
@@ -234,6 +253,7 @@ function inputType(input: ValueInfoProto, override: readonly number[] | undefine
     const value = d.dimValue !== null && d.dimValue !== undefined ? toNumber(d.dimValue) : undefined;
     if (value !== undefined && value > Number.MAX_SAFE_INTEGER) throw new LimitError(`${what}: dim ${i} is ${formatCount(value)}, over the largest dim, 2^53`);
     if (value !== undefined && value > 0) return value;
+    if (d.dimParam && Object.hasOwn(named, d.dimParam)) return named[d.dimParam]!;
     if (d.dimParam && isValidDimName(d.dimParam)) return d.dimParam;
     if (value === 0 && !d.dimParam) return 0;
     return DYNAMIC;

@@ -8,13 +8,9 @@ import { verify } from '../ir/verifier.js';
 import type { PassContext } from './define.js';
 import { UserError } from '../util/errors.js';
 import { printPipeline, resolvedOptions, type PipelineEntry } from './pipeline.js';
+import { PassError } from './pass-error.js';
 
-export class PassError extends Error {
-  override name = 'PassError';
-  constructor(readonly pass: string, message: string, readonly reproducer?: string, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-  }
-}
+export { PassError };
 
 export interface RunPipelineOptions {
   printIrAfterAll?: boolean;

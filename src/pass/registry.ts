@@ -3,9 +3,9 @@
 import { UserError } from '../util/errors.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { BUILTIN_PASSES } from '../../passes/index.js';
 import { isPass, type Pass } from './define.js';
+import { importUserModule } from './user-module.js';
 
 export class PassLoadError extends UserError {
   override name = 'PassLoadError';
@@ -17,7 +17,7 @@ export async function loadPassFile(file: string, cwd = process.cwd()): Promise<P
   if (!existsSync(path)) throw new PassLoadError(`cannot load pass file '${file}': no such file`);
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(`${pathToFileURL(path).href}#sparsec-pass`)) as Record<string, unknown>;
+    mod = await importUserModule(path);
   } catch (e) {
     throw new PassLoadError(`cannot load pass file '${file}': ${(e as Error).message.split('\n')[0]}`);
   }
@@ -33,7 +33,7 @@ export async function configPassFiles(cwd = process.cwd()): Promise<string[]> {
     if (!existsSync(path)) continue;
     let mod: { default?: { passes?: unknown } };
     try {
-      mod = (await import(`${pathToFileURL(path).href}#sparsec-pass`)) as typeof mod;
+      mod = (await importUserModule(path)) as typeof mod;
     } catch (e) {
       throw new PassLoadError(`cannot load ${name}: ${(e as Error).message.split('\n')[0]}`);
     }

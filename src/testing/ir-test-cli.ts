@@ -1,10 +1,7 @@
 // `npm run test:ir [-- --update] [files or folders...]`: runs the golden IR tests (default: ir-tests/ and examples/).
-import { registerSelfResolve } from '../cli/self-resolve.js';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runTestFile } from './ir-tests.js';
-
-registerSelfResolve();
 
 const TEST_EXT = /\.(ir|mlir)$/;
 

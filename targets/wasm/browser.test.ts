@@ -15,7 +15,7 @@ import { Tensor } from '../../src/ir/tensor.js';
 import { runPipeline } from '../../src/pass/manager.js';
 import { parsePipeline } from '../../src/pass/pipeline.js';
 import { passRegistry } from '../../src/pass/registry.js';
-import { DEFAULT_COMPILE_PIPELINE } from '../../src/cli/compile.js';
+import { DEFAULT_COMPILE_PIPELINE } from '../../src/cli/pipelines.js';
 import { compileWasm } from './compile.js';
 import { loaderSource, typesSource } from './loader.js';
 

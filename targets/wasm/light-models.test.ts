@@ -12,7 +12,7 @@ import { documentedInput, LIGHT_DIR } from '../../src/testing/light-models.js';
 import { runPipeline } from '../../src/pass/manager.js';
 import { parsePipeline } from '../../src/pass/pipeline.js';
 import { passRegistry } from '../../src/pass/registry.js';
-import { DEFAULT_COMPILE_PIPELINE } from '../../src/cli/compile.js';
+import { DEFAULT_COMPILE_PIPELINE } from '../../src/cli/pipelines.js';
 import { compileWasm } from './compile.js';
 import { instantiate } from './runtime.js';
 

@@ -17,7 +17,7 @@ import { passRegistry } from '../../src/pass/registry.js';
 import { randomInputs } from '../../src/pass/semantics.js';
 import { rng } from '../../src/util/random.js';
 import { compileWasm, WasmCompileError } from './compile.js';
-import { DEFAULT_COMPILE_PIPELINE } from '../../src/cli/compile.js';
+import { DEFAULT_COMPILE_PIPELINE } from '../../src/cli/pipelines.js';
 import { instantiate } from './runtime.js';
 
 import { agree } from './agree.js';

@@ -1,0 +1,26 @@
+// Reading a command's input file (or standard input) and writing its output, with one-line errors.
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { CliError, type Io } from './command.js';
+
+export function readInput(file: string, io: Io): string {
+  if (file === '-') return io.readStdin();
+  try {
+    return io.readFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CliError(`cannot read '${file}': ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message}`);
+  }
+}
+
+export function writeOutput(file: string | undefined, text: string, io: Io): void {
+  if (file === undefined || file === '-') {
+    io.out(text);
+    return;
+  }
+  try {
+    writeFileSync(resolve(io.cwd, file), text);
+  } catch (e) {
+    throw new CliError(`cannot write '${file}': ${(e as Error).message}`);
+  }
+}
