@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { OnnxGraphBuilder } from '../onnx/build.js';
 import type { Io } from './command.js';
 import { main } from './main.js';
 
@@ -48,5 +49,35 @@ describe('sparsec CLI', () => {
     const r = await run(['opt', '-', '--inline-limit']);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/--inline-limit/);
+  });
+});
+
+describe('sparsec compile: static shapes for a first compile', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sparsec-batch-'));
+  const model = (name: string, dims: (number | string)[]) => {
+    const g = new OnnxGraphBuilder(name);
+    g.output(g.op('Relu', [g.input('x', 'f32', dims)]), 'f32');
+    writeFileSync(join(dir, `${name}.onnx`), g.model());
+    return join(dir, `${name}.onnx`);
+  };
+
+  it('a named batch dim becomes 1, with a note saying how to choose another', async () => {
+    const r = await run(['compile', 'examples/mlp-sparse90.onnx', '-o', join(dir, 'mlp')]);
+    expect(r.err).toBe("note: batch size 1 for 'x' [N, 256] (named leading dim N); choose another with --shape x=8x256\n");
+    expect(r.code).toBe(0);
+    expect((JSON.parse(readFileSync(join(dir, 'mlp', 'manifest.json'), 'utf8')) as { inputs: { shape: number[] }[] }).inputs[0]!.shape).toEqual([1, 256]);
+  });
+
+  it('--shape wins, without a note', async () => {
+    const r = await run(['compile', 'examples/mlp-sparse90.onnx', '-o', join(dir, 'mlp8'), '--shape', 'x=8x256']);
+    expect(r).toMatchObject({ code: 0, err: '' });
+  });
+
+  it('other named or unknown dims are one error naming the inputs and dims, with the --shape to give', async () => {
+    const seq = await run(['compile', model('seq', ['batch', 'seq', 16]), '-o', join(dir, 'seq')]);
+    expect(seq.code).toBe(1);
+    expect(seq.err).toBe("sparsec: error: the wasm target needs static shapes: give --shape x=1x<seq>x16 with sizes for the named or unknown dims of input 'x' [batch, seq, 16] (a leading named dim is the batch and defaults to 1)\n");
+    const unknown = await run(['compile', model('unknown', ['', 4]), '-o', join(dir, 'unknown')]);
+    expect(unknown.err).toContain("give --shape x=<size>x4 with sizes for the named or unknown dims of input 'x' [?, 4]");
   });
 });

@@ -66,7 +66,7 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'compile',
-    summary: 'Compile a model to WebAssembly SIMD (model.wasm, model.mjs, model.d.ts, manifest.json).',
+    summary: 'Compile a model to WebAssembly SIMD (model.wasm, model.mjs, model.d.mts, manifest.json).',
     usage: '<model.onnx | file.ir> -o DIR [-p pipeline] [--shape name=dims] [--emit wat]',
     description: `Runs the pass pipeline (default: ${DEFAULT_COMPILE_PIPELINE}), then lowers to one wasm module with a static memory plan. Shapes must be static: a named leading (batch) dim of an input becomes 1 unless --shape says otherwise; other named dims need --shape. Element types: f32, f64, signed and unsigned 8-64-bit integers, bool.`,
     moreHelp: async () => `Ops: ${(await import('../../targets/wasm/compile.js')).SUPPORTED_WASM_OPS.join(', ')}.`,

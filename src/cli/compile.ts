@@ -1,4 +1,4 @@
-// `sparsec compile`: model in, a folder with model.wasm, model.mjs (loader), model.d.ts and
+// `sparsec compile`: model in, a folder with model.wasm, model.mjs (loader), model.d.mts and
 // manifest.json out.
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -40,11 +40,11 @@ export async function runCompile(args: ParsedArgs, io: Io): Promise<number> {
     'model.wasm': wasm,
     'manifest.json': JSON.stringify(full, null, 2) + '\n',
     'model.mjs': loaderSource(full),
-    'model.d.ts': typesSource(full),
+    'model.d.mts': typesSource(full),
     ...(emit === 'wat' ? { 'model.wat': wasmToText(wasm) } : {}),
   });
   const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
-  io.out(`wrote ${out}/model.wasm (${kb(wasm.byteLength)}), model.mjs, model.d.ts, manifest.json: ${manifest.kernels.length} kernels (${[...new Set(manifest.kernels.map((k) => k.kernel))].join(', ')}), weights ${kb(manifest.weightBytes)}, activation arena ${kb(manifest.arenaBytes)}\n`);
+  io.out(`wrote ${out}/model.wasm (${kb(wasm.byteLength)}), model.mjs, model.d.mts, manifest.json: ${manifest.kernels.length} kernels (${[...new Set(manifest.kernels.map((k) => k.kernel))].join(', ')}), weights ${kb(manifest.weightBytes)}, activation arena ${kb(manifest.arenaBytes)}\n`);
   return 0;
 }
 

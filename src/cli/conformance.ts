@@ -1,5 +1,5 @@
 // `sparsec conformance`: ONNX test folders through the importer and the interpreter.
-import { findTests, runTest, runTestWasm, summarize, type TestResult } from '../conformance/conformance.js';
+import { findTests, runTest, summarize, type TestResult } from '../conformance/conformance.js';
 import { CliError, type Io, type ParsedArgs } from './command.js';
 import { tolerance } from './options.js';
 
@@ -14,11 +14,13 @@ export async function runConformance(args: ParsedArgs, io: Io): Promise<number> 
     throw new CliError((e as Error).message);
   }
   if (dirs.length === 0) throw new CliError(`no test folders (with model.onnx) under ${args.positionals.join(', ')}`);
+  // Only the wasm target loads binaryen.
+  const runWasm = target === 'wasm' ? (await import('../conformance/wasm.js')).runTestWasm : undefined;
   const json = args.options['json'] === true;
   const results: TestResult[] = [];
   const w = Math.min(60, Math.max(...dirs.map((d) => d.split('/').pop()!.length)));
   for (const d of dirs) {
-    const r = target === 'wasm' ? await runTestWasm(d, tol) : runTest(d, tol);
+    const r = runWasm ? await runWasm(d, tol) : runTest(d, tol);
     results.push(r);
     if (!json) io.out(`${r.status.padEnd(11)} ${r.name.padEnd(w)}  ${r.reason ?? ''}${r.specialised ? `(specialised on ${r.specialised.join(', ')})` : ''}\n`);
   }

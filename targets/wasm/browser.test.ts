@@ -33,7 +33,7 @@ describe('compiled model in headless Chromium', () => {
     const { wasm, manifest } = compileWasm(module.funcs[0]!);
     writeFileSync(join(dir, 'model.wasm'), wasm);
     writeFileSync(join(dir, 'model.mjs'), loaderSource({ ...manifest }));
-    writeFileSync(join(dir, 'model.d.ts'), typesSource(manifest));
+    writeFileSync(join(dir, 'model.d.mts'), typesSource(manifest));
     writeFileSync(join(dir, 'index.html'), `<!doctype html><script type="module">
 import { load } from './model.mjs';
 const m = await load(new URL('./model.wasm', location.href));

@@ -1,7 +1,8 @@
 // ONNX conformance through the wasm target: nothing compiled may fail, and every test the reference
 // interpreter passes must pass compiled too, except the gaps listed here with their reasons.
 import { describe, expect, it } from 'vitest';
-import { findTests, runTest, runTestWasm, summarize, type TestResult } from '../../src/conformance/conformance.js';
+import { findTests, runTest, summarize, type TestResult } from '../../src/conformance/conformance.js';
+import { runTestWasm } from '../../src/conformance/wasm.js';
 
 const SUITES = ['node', 'pytorch-converted', 'pytorch-operator'].map((s) => new URL(`../../../shared/onnx-tests/${s}`, import.meta.url).pathname);
 

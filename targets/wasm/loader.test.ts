@@ -1,11 +1,12 @@
 // `sparsec compile` end to end in Node: the generated model.mjs loads model.wasm (from its folder,
 // from bytes), runs with typed arrays of the model's element types, matches the interpreter, and
-// refuses wrong names, sizes and array types with errors that say what was expected; model.d.ts
+// refuses wrong names, sizes and array types with errors that say what was expected; model.d.mts
 // carries the real names, shapes and array types.
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import type { Io } from '../../src/cli/command.js';
 import { main } from '../../src/cli/main.js';
@@ -69,12 +70,32 @@ describe('generated loader (model.mjs) in Node', () => {
     expect(() => m.run({ x: new Float32Array(60), y })).toThrow("input 'x': expected Int8Array (int8) of 60 values (shape [3, 4, 5]), got Float32Array");
     expect(() => m.run({ x: new Int8Array(59), y })).toThrow("input 'x': expected 60 values (shape [3, 4, 5]), got 59");
     expect(() => m.run({ x, y, z: x })).toThrow('unknown input "z" (inputs: x, y)');
-    const types = readFileSync(join(dir, 'model.d.ts'), 'utf8');
+    const types = readFileSync(join(dir, 'model.d.mts'), 'utf8');
     expect(types).toContain('"x": Int8Array;');
     expect(types).toContain('/** int8, shape [3, 4, 5] (60 values) */');
     // load() also takes the module's bytes
     const again = await load(readFileSync(join(dir, 'model.wasm')));
     expect(Array.from(again.run({ x, y })['sum']!)).toEqual(Array.from(want.data as Int8Array));
+  });
+
+  it('model.d.mts types model.mjs for TypeScript: the real names and array types, wrong feeds refused', async () => {
+    const dir = await compile(join(NODE_TESTS, 'test_add_int8/model.onnx'));
+    writeFileSync(join(dir, 'use.mts'), [
+      "import { load, type Outputs } from './model.mjs';",
+      'const m = await load();',
+      'const out: Outputs = m.run({ x: new Int8Array(60), y: new Int8Array(60) });',
+      'export const sum: Int8Array = out.sum;',
+      '// @ts-expect-error: x is an Int8Array',
+      'm.run({ x: new Float32Array(60), y: new Int8Array(60) });',
+      '// @ts-expect-error: y is missing',
+      'm.run({ x: new Int8Array(60) });',
+    ].join('\n'));
+    const program = ts.createProgram([join(dir, 'use.mts')], {
+      module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022,
+      strict: true, noEmit: true, types: [], moduleDetection: ts.ModuleDetectionKind.Force,
+    });
+    const messages = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    expect(messages).toEqual([]);
   });
 
   it('compiles a pruned example with --shape and writes the manifest with formats and schedules', async () => {

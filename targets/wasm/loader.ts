@@ -1,4 +1,4 @@
-// The generated loader (model.mjs) and its types (model.d.ts). The loader has
+// The generated loader (model.mjs) and its types (model.d.mts). The loader has
 // no dependencies and works in Node and browsers: load() takes bytes, a URL, or (in Node) a path.
 import type { Manifest } from './compile.js';
 import type { DtypeName } from './dtype.js';

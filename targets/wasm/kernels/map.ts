@@ -4,7 +4,8 @@
 // computes in f64 and converts on store, as the reference interpreter does.
 import { binaryen, f32, f64, FnBuilder, i32, i64, v128, type Expr } from '../emit.js';
 import { addMathFunctions } from './math.js';
-import { copyElement, elemBytes, i64const, loadF64, loadI64, storeF64, storeI64, type WasmElementType } from '../dtype.js';
+import { elemBytes, type WasmElementType } from '../dtype.js';
+import { copyElement, i64const, loadF64, loadI64, storeF64, storeI64 } from './element.js';
 
 /** Math functions the loader provides (f64 -> f64, pow: (f64, f64) -> f64); exp and erf are wasm functions (kernels/math.ts). */
 export const HOST_MATH = ['log', 'tanh', 'pow'] as const;

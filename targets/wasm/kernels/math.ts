@@ -1,7 +1,7 @@
 // exp and erf as wasm functions (f64 -> f64), so hot element-wise maps (softmax, GELU, sigmoid) do
 // not call out to the host per element. log, tanh and pow stay host imports.
 import { binaryen, f64, FnBuilder, i32, type Expr } from '../emit.js';
-import { i64const } from '../dtype.js';
+import { i64const } from './element.js';
 
 const LN2_HI = 6.93147180369123816490e-1, LN2_LO = 1.90821492927058770002e-10, LOG2E = 1.4426950408889634;
 

@@ -1,7 +1,8 @@
 // Data movement: copies driven by index tables computed at compile time, and gathers whose indices
 // are only known at run time.
 import { FnBuilder, i32, type binaryen } from '../emit.js';
-import { copyElement, elemBytes, loadF64, storeBits, type WasmElementType } from '../dtype.js';
+import { elemBytes, type WasmElementType } from '../dtype.js';
+import { copyElement, loadF64, storeBits } from './element.js';
 
 /**
  * y[i] = x[idx[i]] for elements of `bytes` width; where idx[i] is -1 the fill bit pattern is

@@ -2,7 +2,8 @@
 // index of each maximum, as MaxPool's second output).
 import type { binaryen } from '../emit.js';
 import { f64, FnBuilder, i32 } from '../emit.js';
-import { elemBytes, loadF64, storeF64, type WasmElementType } from '../dtype.js';
+import { elemBytes, type WasmElementType } from '../dtype.js';
+import { loadF64, storeF64 } from './element.js';
 
 export interface WindowPool {
   kind: 'max' | 'avg';

@@ -1,7 +1,8 @@
 // Reductions over one axis of a (outer, len, inner) view, softmax along an axis, and the
 // normalisations (layer, instance, LRN). Statistics are computed in f64, as the interpreter does.
 import { f32, f64, FnBuilder, i32, type binaryen, type Expr } from '../emit.js';
-import { elemBytes, loadF64, storeF64, type WasmElementType } from '../dtype.js';
+import { elemBytes, type WasmElementType } from '../dtype.js';
+import { loadF64, storeF64 } from './element.js';
 
 export type ReduceKind = 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'sum_square' | 'l1' | 'l2' | 'log_sum' | 'log_sum_exp';
 

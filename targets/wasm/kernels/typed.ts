@@ -4,7 +4,8 @@
 // interpreter's numbers. The f32 kernels (matmul.ts, conv.ts) read raw f32 bytes and are only
 // selected when every operand is f32.
 import { f64, FnBuilder, i32, type binaryen, type Expr } from '../emit.js';
-import { elemBytes, loadF64, storeF64, type WasmElementType } from '../dtype.js';
+import { elemBytes, type WasmElementType } from '../dtype.js';
+import { loadF64, storeF64 } from './element.js';
 import { scalarNum, type Num } from './map.js';
 
 export interface TypedRef {
