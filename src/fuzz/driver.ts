@@ -34,7 +34,7 @@ class Worker {
   constructor(private readonly memoryMb: number) {}
 
   private start(): Promise<void> {
-    const boot = new URL('./boot.mjs', import.meta.url).pathname;
+    const boot = new URL('../../scripts/run-ts.mjs', import.meta.url).pathname;
     const child = fork(boot, [new URL('./worker.ts', import.meta.url).pathname], {
       execArgv: [`--max-old-space-size=${this.memoryMb}`],
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],

@@ -40,7 +40,7 @@ describe('fuzz: every saved finding stays fixed', () => {
 
 describe('fuzz driver', () => {
   it('runs cases in its worker and prints counts per class (npm run fuzz -- --count 2)', () => {
-    const out = execFileSync(process.execPath, ['src/fuzz/boot.mjs', 'src/fuzz/driver.ts', '--count', '2', '--class', 'net,pipeline', '--out', '.tmp/fuzz-test'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(process.execPath, ['scripts/run-ts.mjs', 'src/fuzz/driver.ts', '--count', '2', '--class', 'net,pipeline', '--out', '.tmp/fuzz-test'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     expect(out).toMatch(/^class +ok +clear-error +wrong-output +internal-error +timeout +over-memory +crash +slowest$/m);
     expect(out).toMatch(/^net +\d+ +\d+ +0 +0 +0 +0 +0 /m);
     expect(out).toMatch(/^4 cases in \d+ s; worker peak resident memory \d+ MiB; 0 failure\(s\)$/m);
