@@ -16,7 +16,7 @@ export const COMMANDS: readonly Command[] = [
       output: { type: 'string', short: 'o', arg: 'FILE', help: 'write the IR here instead of standard output' },
       'elide-weights': { type: 'boolean', help: 'print large tensors as a summary (shape, count, nonzeros, hash)' },
       shape: { type: 'string', arg: 'NAME=DIMS', multiple: true, help: 'static shape for an input, e.g. input=1x3x224x224 (repeatable)' },
-  },
+    },
     load: async () => (await import('./import.js')).runImport,
   },
   {
@@ -39,7 +39,7 @@ export const COMMANDS: readonly Command[] = [
       'inline-limit': { type: 'number', arg: 'N', help: 'tensors with more elements go to the resource table (default 16)' },
       'no-verify': { type: 'boolean', help: 'skip the verifier (to look at broken IR)' },
       'no-locations': { type: 'boolean', help: 'leave out loc(...) labels' },
-  },
+    },
     load: async () => (await import('./opt.js')).runOpt,
   },
   {
@@ -50,7 +50,7 @@ export const COMMANDS: readonly Command[] = [
     positionals: [0, 0],
     options: {
       'load-pass': { type: 'string', arg: 'FILE', multiple: true, help: 'also load passes from this file (repeatable)' },
-  },
+    },
     load: async () => (await import('./passes.js')).runPasses,
   },
   {
@@ -61,7 +61,7 @@ export const COMMANDS: readonly Command[] = [
     positionals: [1, 1],
     options: {
       json: { type: 'boolean', help: 'print the report as JSON' },
-  },
+    },
     load: async () => (await import('./analyze.js')).runAnalyze,
   },
   {
@@ -77,7 +77,7 @@ export const COMMANDS: readonly Command[] = [
       shape: { type: 'string', arg: 'NAME=DIMS', multiple: true, help: 'static shape for an input (repeatable)' },
       emit: { type: 'string', arg: 'wat', help: 'also write model.wat (the text form)' },
       'load-pass': { type: 'string', arg: 'FILE', multiple: true, help: 'load passes from a file (repeatable)' },
-  },
+    },
     load: async () => (await import('./compile.js')).runCompile,
   },
   {
@@ -92,7 +92,7 @@ export const COMMANDS: readonly Command[] = [
       check: { type: 'boolean', help: 'compare with the output_N.pb files in the data folder' },
       rtol: { type: 'number', arg: 'R', help: 'relative tolerance for --check (default 1e-3)' },
       atol: { type: 'number', arg: 'A', help: 'absolute tolerance for --check (default 1e-7)' },
-  },
+    },
     load: async () => (await import('./run.js')).runRun,
   },
   {
@@ -106,7 +106,7 @@ export const COMMANDS: readonly Command[] = [
       json: { type: 'boolean', help: 'print the results as JSON' },
       rtol: { type: 'number', arg: 'R', help: 'relative tolerance (default 1e-3)' },
       atol: { type: 'number', arg: 'A', help: 'absolute tolerance (default 1e-7)' },
-  },
+    },
     load: async () => (await import('./conformance.js')).runConformance,
   },
 ];

@@ -5,7 +5,6 @@ import type { Io, ParsedArgs } from './command.js';
 import { writeOutput } from './io.js';
 import { listOption, parseShapes } from './options.js';
 
-
 export async function runImport(args: ParsedArgs, io: Io): Promise<number> {
   const shapes = parseShapes(listOption(args, 'shape'));
   const r = importOnnxFile(args.positionals[0]!, { shapes });

@@ -14,7 +14,6 @@ import { instantiate, type CompiledModel } from '../../targets/wasm/runtime.js';
 import { readInput } from './io.js';
 import { tolerance } from './options.js';
 
-
 export async function runRun(args: ParsedArgs, io: Io): Promise<number> {
   const file = args.positionals[0]!;
   const data = args.options['data'] as string | undefined;
