@@ -66,6 +66,23 @@ describe('custom passes', () => {
     expect(sparsec(['passes', '--load-pass', 'missing.ts'], dir).err).toMatch(/cannot load pass file 'missing.ts': no such file/);
   });
 
+  it('loads .mjs pass files as they are, and TypeScript files that import each other the TypeScript way', () => {
+    writeFileSync(join(dir, 'noop.mjs'), "import { definePass } from 'sparsec';\nexport default definePass({ name: 'noop-js', summary: 'does nothing', run() {} });\n");
+    writeFileSync(join(dir, 'names.ts'), "export const NAME: string = 'with-helper';\n");
+    writeFileSync(join(dir, 'helped.ts'), "import { definePass, type Pass } from 'sparsec';\nimport { NAME } from './names.js';\nconst p: Pass = definePass({ name: NAME, summary: 'named by a helper', run() {} });\nexport default p;\n");
+    const r = sparsec(['passes', '--load-pass', 'noop.mjs', '--load-pass', 'helped.ts'], dir);
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(/^noop-js {2}does nothing$/m);
+    expect(r.out).toMatch(/^with-helper {2}named by a helper$/m);
+  });
+
+  it('a TypeScript syntax error is one line naming the file, line and column', () => {
+    writeFileSync(join(dir, 'broken.ts'), "import { definePass } from 'sparsec';\nexport const = 1;\n");
+    const r = sparsec(['passes', '--load-pass', 'broken.ts'], dir);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^sparsec: error: cannot load pass file 'broken.ts': .*broken\.ts:2:14: Expected identifier but found "="\n$/);
+  });
+
   it('the CLI still starts without any pass files', () => {
     expect(execFileSync(process.execPath, [BIN, '--version'], { encoding: 'utf8' })).toMatch(/^sparsec \d/);
   });
