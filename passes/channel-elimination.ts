@@ -11,7 +11,7 @@ import { Builder } from '../src/ir/builder.js';
 import { planElimination } from '../src/analysis/elimination.js';
 import { definePass } from '../src/pass/define.js';
 import { constValue } from '../src/pass/helpers.js';
-import { fromF64, gatherElements, toF64 } from '../src/interp/numeric.js';
+import { fromF64, gatherElements, toF64 } from '../src/tensor-math/numeric.js';
 
 const keepOf = (n: number, removed: readonly number[] = []): number[] => {
   const r = new Set(removed);

@@ -9,7 +9,7 @@ import { Tensor } from '../src/ir/tensor.js';
 import { definePass } from '../src/pass/define.js';
 import { activationOf, constValue, hasOneUse } from '../src/pass/helpers.js';
 import { applyPatterns, pattern, type Rewriter } from '../src/pass/rewrite.js';
-import { fromF64, toF64 } from '../src/interp/numeric.js';
+import { fromF64, toF64 } from '../src/tensor-math/numeric.js';
 
 interface Folded {
   scale: Float64Array;

@@ -8,7 +8,7 @@ import { definePass } from '../src/pass/define.js';
 import { activationOf, constValue, contractionBound, F64_EXACT_INT, hasOneUse, maxAbs } from '../src/pass/helpers.js';
 import { intRange } from '../src/ir/types.js';
 import { applyPatterns, pattern, type Pattern } from '../src/pass/rewrite.js';
-import { toF64 } from '../src/interp/numeric.js';
+import { toF64 } from '../src/tensor-math/numeric.js';
 
 const FUSIBLE = ['relu', 'clip', 'leaky_relu', 'sigmoid', 'hard_swish', 'gelu'] as const;
 const PRODUCERS = ['nn.conv', 'nn.conv_transpose', 'nn.gemm', 'nn.matmul'];

@@ -8,7 +8,7 @@ import { ELEMENT_TYPES, isInteger } from '../src/ir/types.js';
 import { definePass } from '../src/pass/define.js';
 import { activationOf, constValue, exactIntAccumulation, hasOneUse, isStatic, maxAbs } from '../src/pass/helpers.js';
 import { applyPatterns, pattern } from '../src/pass/rewrite.js';
-import { fromF64, gatherElements, toF64 } from '../src/interp/numeric.js';
+import { fromF64, gatherElements, toF64 } from '../src/tensor-math/numeric.js';
 
 /** The bias vector (length n, c's element type, values copied exactly) when c broadcasts onto `shape` only along `axis`, else undefined. */
 function alongAxis(c: Tensor, shape: readonly number[], axis: number): Tensor | undefined {

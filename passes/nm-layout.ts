@@ -7,7 +7,7 @@ import type { Tensor } from '../src/ir/tensor.js';
 import { definePass } from '../src/pass/define.js';
 import { applyPatterns, pattern } from '../src/pass/rewrite.js';
 import { rewriteToSparse, sparseCandidate } from '../src/pass/sparse-weights.js';
-import { fromF64, toF64 } from '../src/interp/numeric.js';
+import { fromF64, toF64 } from '../src/tensor-math/numeric.js';
 import { UserError } from '../src/util/errors.js';
 
 /** Keeps the n largest-magnitude values of every group of m along `axis`; returns the pruned tensor and the energy removed. */

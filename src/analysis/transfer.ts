@@ -2,7 +2,7 @@
 // slots. A channel is a slice along axis 1; facts hold for every input of the function.
 import type { ChannelFact, ChannelMap, MaskInputs, MaskTransfer, OpContext } from '../ir/opdef.js';
 import { Tensor } from '../ir/tensor.js';
-import { fromF64, toF64 } from '../interp/numeric.js';
+import { fromF64, toF64 } from '../tensor-math/numeric.js';
 import { isInteger, type ElementType } from '../ir/types.js';
 
 export const LIVE: ChannelFact = { k: 'L' };

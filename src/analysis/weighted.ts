@@ -5,7 +5,7 @@
 import type { ChannelFact, ChannelMap, MaskInputs, MaskTransfer, OpContext } from '../ir/opdef.js';
 import { Tensor } from '../ir/tensor.js';
 import { applyEpilogue } from '../interp/kernels/linear.js';
-import { toF64 } from '../interp/numeric.js';
+import { toF64 } from '../tensor-math/numeric.js';
 import { constFacts, factOf, LIVE, opaqueMask, storedAs } from './transfer.js';
 
 /** A weight as seen from channels: output m reads input channel c when some weight between them is nonzero. */

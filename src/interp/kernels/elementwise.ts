@@ -3,7 +3,7 @@
 import type { InterpretFn, OpContext } from '../../ir/opdef.js';
 import { Tensor } from '../../ir/tensor.js';
 import { ELEMENT_TYPES, type ElementType } from '../../ir/types.js';
-import { broadcastIndex, broadcastShapes, fromF64, isFloat, toF64 } from '../numeric.js';
+import { broadcastIndex, broadcastShapes, fromF64, isFloat, toF64 } from '../../tensor-math/numeric.js';
 
 /** A unary map; `f` gets the op context for attributes (read once, before the loop). */
 export function unaryKernel(make: (c: OpContext, et: ElementType) => (x: number) => number): InterpretFn {

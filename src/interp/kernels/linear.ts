@@ -3,43 +3,9 @@
 // output row without bounds checks, and zero weights are skipped.
 import type { InterpretFn, OpContext } from '../../ir/opdef.js';
 import type { Tensor } from '../../ir/tensor.js';
-import { broadcastIndex, broadcastShapes, fromF64, sizeOf, toF64 } from '../numeric.js';
+import { broadcastIndex, broadcastShapes, fromF64, sizeOf, toF64 } from '../../tensor-math/numeric.js';
 import { erf } from './elementwise.js';
-
-export interface ConvGeometry {
-  spatial: number;
-  kernel: number[];
-  strides: number[];
-  dilations: number[];
-  /** Begin pads, then end pads. */
-  pads: number[];
-}
-
-function attrOr(c: OpContext, name: string, n: number, fill: number): number[] {
-  return c.hasAttr(name) ? c.ints(name) : new Array<number>(n).fill(fill);
-}
-
-/** Window attributes with auto_pad resolved against the concrete input sizes (conv and pooling). */
-export function convGeometry(c: OpContext, inShape: readonly number[], kernel: number[]): ConvGeometry {
-  const spatial = inShape.length - 2;
-  const strides = attrOr(c, 'strides', spatial, 1);
-  const dilations = attrOr(c, 'dilations', spatial, 1);
-  let pads = attrOr(c, 'pads', 2 * spatial, 0);
-  const autoPad = c.hasAttr('auto_pad') ? c.string('auto_pad') : 'NOTSET';
-  if (autoPad === 'VALID') pads = new Array<number>(2 * spatial).fill(0);
-  else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-    pads = new Array<number>(2 * spatial).fill(0);
-    for (let i = 0; i < spatial; i++) {
-      const inp = inShape[i + 2]!;
-      const out = Math.ceil(inp / strides[i]!);
-      const total = Math.max(0, (out - 1) * strides[i]! + (kernel[i]! - 1) * dilations[i]! + 1 - inp);
-      const small = Math.floor(total / 2);
-      pads[i] = autoPad === 'SAME_UPPER' ? small : total - small;
-      pads[i + spatial] = total - pads[i]!;
-    }
-  }
-  return { spatial, kernel, strides, dilations, pads };
-}
+import { convGeometry, convTransposeGeometry } from '../../tensor-math/window.js';
 
 const pad3 = (v: readonly number[], fill: number) => [...new Array<number>(3 - v.length).fill(fill), ...v];
 
@@ -137,35 +103,6 @@ export const convKernel: InterpretFn = (c, [x, w, b]) => {
   }
   return [fromF64(out.elementType, [N, M, ...outS.slice(3 - sp)], applyEpilogue(c, y))];
 };
-
-/** ConvTranspose's strides, dilations, begin/end pads and output spatial sizes (output_shape, output_padding and auto_pad resolved). */
-export function convTransposeGeometry(c: OpContext, xShape: readonly number[]): { strides: number[]; dilations: number[]; pads: number[]; outSpatial: number[] } {
-  const sp = xShape.length - 2;
-  const kernel = c.ints('kernel_shape');
-  const strides = attrOr(c, 'strides', sp, 1), dil = attrOr(c, 'dilations', sp, 1);
-  const outPad = attrOr(c, 'output_padding', sp, 0);
-  let pads = attrOr(c, 'pads', 2 * sp, 0);
-  const autoPad = c.hasAttr('auto_pad') ? c.string('auto_pad') : 'NOTSET';
-  const inSp = xShape.slice(2);
-  const full = inSp.map((n, i) => strides[i]! * (n - 1) + outPad[i]! + (kernel[i]! - 1) * dil[i]! + 1);
-  let outSp: number[];
-  if (c.hasAttr('output_shape') || autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-    const os = c.hasAttr('output_shape') ? c.ints('output_shape').slice(-sp) : inSp.map((n, i) => n * strides[i]!);
-    pads = new Array<number>(2 * sp).fill(0);
-    os.forEach((o, i) => {
-      const total = Math.max(0, full[i]! - o);
-      const half = Math.floor(total / 2);
-      // SAME_UPPER puts the extra pad at the end (ONNX >= 11 reference); SAME_LOWER at the beginning.
-      pads[i] = autoPad === 'SAME_LOWER' ? total - half : half;
-      pads[i + sp] = total - pads[i]!;
-    });
-    outSp = os;
-  } else {
-    if (autoPad === 'VALID') pads = new Array<number>(2 * sp).fill(0);
-    outSp = full.map((f, i) => f - pads[i]! - pads[i + sp]!);
-  }
-  return { strides, dilations: dil, pads, outSpatial: outSp };
-}
 
 export const convTransposeKernel: InterpretFn = (c, [x, w, b]) => {
   const out = c.op.results[0]!.type;

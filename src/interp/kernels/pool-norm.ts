@@ -1,51 +1,9 @@
 // Reference kernels for pooling, normalisation, softmax and dropout.
 import type { InterpretFn } from '../../ir/opdef.js';
 import { Tensor } from '../../ir/tensor.js';
-import { axis as normAxis, fromF64, sizeOf, stridesOf, toF64 } from '../numeric.js';
-import { convGeometry } from './linear.js';
+import { axis as normAxis, fromF64, sizeOf, stridesOf, toF64 } from '../../tensor-math/numeric.js';
+import { convGeometry, visitPoolWindows } from '../../tensor-math/window.js';
 import { UnsupportedError } from '../../util/errors.js';
-
-/** Output size of a pooling window along one dim (ceil_mode drops windows that start in the end pad). */
-function poolOut(inp: number, k: number, s: number, d: number, pb: number, pe: number, ceil: boolean): number {
-  const span = inp + pb + pe - ((k - 1) * d + 1);
-  if (span < 0) return 0;
-  let out = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
-  if (ceil && (out - 1) * s >= inp + pb) out--;
-  return out;
-}
-
-/** Visits every window of an N-d pooling op: f(outIndex, inputOffsets (valid positions), windowSize incl. pad). */
-export function visitPoolWindows(xShape: readonly number[], g: ReturnType<typeof convGeometry>, ceil: boolean, visit: (plane: number, o: number, cells: number[], padCount: number) => void): number[] {
-  const sp = g.spatial;
-  const inSp = xShape.slice(2);
-  const outSp = inSp.map((n, i) => poolOut(n, g.kernel[i]!, g.strides[i]!, g.dilations[i]!, g.pads[i]!, g.pads[i + sp]!, ceil));
-  const planes = xShape[0]! * xShape[1]!;
-  const inStr = stridesOf(inSp);
-  const outN = sizeOf(outSp);
-  const kN = sizeOf(g.kernel);
-  const kStr = stridesOf(g.kernel), oStr = stridesOf(outSp);
-  for (let p = 0; p < planes; p++) {
-    for (let o = 0; o < outN; o++) {
-      const cells: number[] = [];
-      let padCount = 0;
-      for (let kk = 0; kk < kN; kk++) {
-        let off = 0, inside = true, inPadded = true;
-        for (let i = 0; i < sp; i++) {
-          const oi = Math.floor(o / oStr[i]!) % outSp[i]!;
-          const ki = Math.floor(kk / kStr[i]!) % g.kernel[i]!;
-          const pos = oi * g.strides[i]! - g.pads[i]! + ki * g.dilations[i]!;
-          if (pos < 0 || pos >= inSp[i]!) inside = false;
-          if (pos >= inSp[i]! + g.pads[i + sp]!) inPadded = false; // past the end pad (ceil mode)
-          off += pos * inStr[i]!;
-        }
-        if (inside) cells.push(off);
-        else if (inPadded) padCount++;
-      }
-      visit(p, o, cells, cells.length + padCount);
-    }
-  }
-  return outSp;
-}
 
 export const maxPoolKernel: InterpretFn = (c, [x]) => {
   const g = convGeometry(c, x!.shape, c.ints('kernel_shape'));

@@ -4,7 +4,7 @@
 import type { InterpretFn } from '../../ir/opdef.js';
 import { compress, decompress } from '../../ir/sparse-data.js';
 import { Tensor } from '../../ir/tensor.js';
-import { axis as normAxis, broadcastIndex, broadcastShapes, fromF64, gatherElements, sizeOf, stridesOf, toF64 } from '../numeric.js';
+import { axis as normAxis, broadcastIndex, broadcastShapes, fromF64, gatherElements, sizeOf, stridesOf, toF64, transposeMap } from '../../tensor-math/numeric.js';
 
 const intsOf = (t: Tensor | undefined): number[] => {
   if (!t) return [];
@@ -41,28 +41,6 @@ export const reshapeKernel: InterpretFn = (c, [x, s]) => {
   }
   return [view(x!, shape)];
 };
-
-/** out[i] = x[map[i]] where map walks x's dims in `perm` order. */
-export function transposeMap(shape: readonly number[], perm: readonly number[]): { shape: number[]; map: Int32Array } {
-  const out = perm.map((p) => shape[p]!);
-  const st = stridesOf(shape);
-  const pst = perm.map((p) => st[p]!);
-  const n = sizeOf(out);
-  const map = new Int32Array(n);
-  const pos = new Array<number>(out.length).fill(0);
-  let cur = 0;
-  for (let i = 0; i < n; i++) {
-    map[i] = cur;
-    for (let k = out.length - 1; k >= 0; k--) {
-      pos[k]!++;
-      cur += pst[k]!;
-      if (pos[k]! < out[k]!) break;
-      cur -= pst[k]! * out[k]!;
-      pos[k] = 0;
-    }
-  }
-  return { shape: out, map };
-}
 
 export const transposeKernel: InterpretFn = (c, [x]) => {
   const { shape, map } = transposeMap(x!.shape, c.ints('perm'));

@@ -3,7 +3,7 @@
 import { UserError } from '../../../src/util/errors.js';
 import type { Func, Op, Value } from '../../../src/ir/core.js';
 import { constData } from '../../../src/pass/helpers.js';
-import { broadcastIndex } from '../../../src/interp/numeric.js';
+import { broadcastIndex } from '../../../src/tensor-math/numeric.js';
 import type { Tensor } from '../../../src/ir/tensor.js';
 import type { binaryen } from '../emit.js';
 import { isWasmType, type WasmElementType } from '../dtype.js';

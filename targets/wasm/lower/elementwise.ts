@@ -3,7 +3,7 @@
 import type { Value } from '../../../src/ir/core.js';
 import { OpContext } from '../../../src/ir/opdef.js';
 import { getOpDef } from '../../../src/dialects/index.js';
-import { isFloat } from '../../../src/interp/numeric.js';
+import { isFloat } from '../../../src/tensor-math/numeric.js';
 import { constData } from '../../../src/pass/helpers.js';
 import type { Expr } from '../emit.js';
 import { mapKernel, selectKernel, type IntNum, type Num } from '../kernels/map.js';

@@ -5,9 +5,9 @@
 import type { Op, Value } from '../../../src/ir/core.js';
 import { OpContext } from '../../../src/ir/opdef.js';
 import { getOpDef } from '../../../src/dialects/index.js';
-import { broadcastIndex, broadcastShapes, sizeOf as prod, toF64 } from '../../../src/interp/numeric.js';
-import { convGeometry, convTransposeGeometry } from '../../../src/interp/kernels/linear.js';
-import { transposeMap } from '../../../src/interp/kernels/shape.js';
+import { broadcastIndex, broadcastShapes, sizeOf as prod, toF64 } from '../../../src/tensor-math/numeric.js';
+import { convGeometry, convTransposeGeometry } from '../../../src/tensor-math/window.js';
+import { transposeMap } from '../../../src/tensor-math/numeric.js';
 import { constData } from '../../../src/pass/helpers.js';
 import type { Encoding } from '../../../src/ir/encodings.js';
 import { none, type Expr } from '../emit.js';

@@ -2,10 +2,10 @@
 import type { Op } from '../../../src/ir/core.js';
 import { OpContext } from '../../../src/ir/opdef.js';
 import { getOpDef } from '../../../src/dialects/index.js';
-import { convGeometry } from '../../../src/interp/kernels/linear.js';
-import { transposeMap } from '../../../src/interp/kernels/shape.js';
-import { axis as normAxis, sizeOf as prod } from '../../../src/interp/numeric.js';
-import { visitPoolWindows } from '../../../src/interp/kernels/pool-norm.js';
+import { convGeometry } from '../../../src/tensor-math/window.js';
+import { transposeMap } from '../../../src/tensor-math/numeric.js';
+import { axis as normAxis, sizeOf as prod } from '../../../src/tensor-math/numeric.js';
+import { visitPoolWindows } from '../../../src/tensor-math/window.js';
 import { constData } from '../../../src/pass/helpers.js';
 import { elemBytes } from '../dtype.js';
 import { windowPool } from '../kernels/pool.js';

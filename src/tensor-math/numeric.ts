@@ -1,5 +1,6 @@
-// Numeric helpers for the reference kernels: tensors as Float64Array views and back, strides,
-// broadcasting index maps. Kernels compute in f64 and round once when they store a result.
+// Tensor math shared by the interpreter, the passes and the targets: tensors as Float64Array views and
+// back (kernels compute in f64 and round once when they store a result), strides, and the index maps of
+// broadcasting and transposes.
 import { f16ToF32, f32ToF16, Tensor } from '../ir/tensor.js';
 import { ELEMENT_TYPES, type ElementType } from '../ir/types.js';
 
@@ -100,6 +101,28 @@ export function broadcastIndex(shape: readonly number[], out: readonly number[])
 /** Normalises a possibly negative axis. */
 export function axis(a: number, rank: number): number {
   return a < 0 ? a + rank : a;
+}
+
+/** out[i] = x[map[i]] where map walks x's dims in `perm` order. */
+export function transposeMap(shape: readonly number[], perm: readonly number[]): { shape: number[]; map: Int32Array } {
+  const out = perm.map((p) => shape[p]!);
+  const st = stridesOf(shape);
+  const pst = perm.map((p) => st[p]!);
+  const n = sizeOf(out);
+  const map = new Int32Array(n);
+  const pos = new Array<number>(out.length).fill(0);
+  let cur = 0;
+  for (let i = 0; i < n; i++) {
+    map[i] = cur;
+    for (let k = out.length - 1; k >= 0; k--) {
+      pos[k]!++;
+      cur += pst[k]!;
+      if (pos[k]! < out[k]!) break;
+      cur -= pst[k]! * out[k]!;
+      pos[k] = 0;
+    }
+  }
+  return { shape: out, map };
 }
 
 /** Copies elements by a gather map: out[i] = t[map[i]], keeping the element type (bigint-safe). */
