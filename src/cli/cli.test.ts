@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -68,15 +68,32 @@ describe('sparsec compile: static shapes for a first compile', () => {
     expect((JSON.parse(readFileSync(join(dir, 'mlp', 'manifest.json'), 'utf8')) as { inputs: { shape: number[] }[] }).inputs[0]!.shape).toEqual([1, 256]);
   });
 
-  it('--shape wins, without a note', async () => {
+  it('--shape wins, without a note; a named dim it fixes on one input has that size on the others', async () => {
     const r = await run(['compile', 'examples/mlp-sparse90.onnx', '-o', join(dir, 'mlp8'), '--shape', 'x=8x256']);
     expect(r).toMatchObject({ code: 0, err: '' });
+    const g = new OnnxGraphBuilder('two');
+    g.output(g.op('Add', [g.input('a', 'f32', ['N', 3]), g.input('b', 'f32', ['N', 3])]), 'f32');
+    writeFileSync(join(dir, 'two.onnx'), g.model());
+    const two = await run(['compile', join(dir, 'two.onnx'), '-o', join(dir, 'two'), '--shape', 'b=4x3']);
+    expect(two).toMatchObject({ code: 0, err: '' });
+    expect((JSON.parse(readFileSync(join(dir, 'two', 'manifest.json'), 'utf8')) as { inputs: { shape: number[] }[] }).inputs.map((i) => i.shape)).toEqual([[4, 3], [4, 3]]);
+    const both = await run(['compile', join(dir, 'two.onnx'), '-o', join(dir, 'two1')]);
+    expect(both.err).toBe("note: batch size 1 for 'a' [N, 3], 'b' [N, 3] (named leading dim N); choose another with --shape a=8x3 --shape b=8x3\n");
+  });
+
+  it('a compile without --emit wat removes the model.wat an earlier one wrote', async () => {
+    const out = join(dir, 'wat');
+    expect((await run(['compile', 'examples/mlp-sparse90.onnx', '-o', out, '--emit', 'wat'])).code).toBe(0);
+    expect(existsSync(join(out, 'model.wat'))).toBe(true);
+    expect((await run(['compile', 'examples/mlp-sparse90.onnx', '-o', out])).code).toBe(0);
+    expect(existsSync(join(out, 'model.wat'))).toBe(false);
+    expect((await run(['compile', 'examples/mlp-sparse90.onnx', '-o', out, '--target', 'webgpu'])).err).toBe("sparsec: error: unknown target 'webgpu' (targets: wasm)\n");
   });
 
   it('other named or unknown dims are one error naming the inputs and dims, with the --shape to give', async () => {
     const seq = await run(['compile', model('seq', ['batch', 'seq', 16]), '-o', join(dir, 'seq')]);
     expect(seq.code).toBe(1);
-    expect(seq.err).toBe("sparsec: error: the wasm target needs static shapes: give --shape x=1x<seq>x16 with sizes for the named or unknown dims of input 'x' [batch, seq, 16] (a leading named dim is the batch and defaults to 1)\n");
+    expect(seq.err).toBe("sparsec: error: compiled code needs static shapes: give --shape x=1x<seq>x16 with sizes for the named or unknown dims of input 'x' [batch, seq, 16] (a leading named dim is the batch and defaults to 1)\n");
     const unknown = await run(['compile', model('unknown', ['', 4]), '-o', join(dir, 'unknown')]);
     expect(unknown.err).toContain("give --shape x=<size>x4 with sizes for the named or unknown dims of input 'x' [?, 4]");
   });

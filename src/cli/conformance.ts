@@ -2,10 +2,11 @@
 import { findTests, runTest, summarize, type TestResult } from '../conformance/conformance.js';
 import { CliError, type Io, type ParsedArgs } from './command.js';
 import { tolerance } from './options.js';
+import { loadTarget, TARGET_NAMES } from '../../targets/index.js';
 
 export async function runConformance(args: ParsedArgs, io: Io): Promise<number> {
   const target = (args.options['target'] as string | undefined) ?? 'interp';
-  if (target !== 'interp' && target !== 'wasm') throw new CliError(`unknown target '${target}' (targets: interp, wasm)`);
+  if (target !== 'interp' && !TARGET_NAMES.includes(target)) throw new CliError(`unknown target '${target}' (targets: interp, ${TARGET_NAMES.join(', ')})`);
   const tol = tolerance(args.options, { rtol: 1e-3, atol: 1e-7 });
   let dirs: string[];
   try {
@@ -14,13 +15,13 @@ export async function runConformance(args: ParsedArgs, io: Io): Promise<number> 
     throw new CliError((e as Error).message);
   }
   if (dirs.length === 0) throw new CliError(`no test folders (with model.onnx) under ${args.positionals.join(', ')}`);
-  // Only the wasm target loads binaryen.
-  const runWasm = target === 'wasm' ? (await import('../conformance/wasm.js')).runTestWasm : undefined;
+  // Only a compile target loads its code generator (wasm: binaryen).
+  const compiled = target === 'interp' ? undefined : { run: (await import('../conformance/compiled.js')).runTestCompiled, target: await loadTarget(target) };
   const json = args.options['json'] === true;
   const results: TestResult[] = [];
   const w = Math.min(60, Math.max(...dirs.map((d) => d.split('/').pop()!.length)));
   for (const d of dirs) {
-    const r = runWasm ? await runWasm(d, tol) : runTest(d, tol);
+    const r = compiled ? await compiled.run(d, tol, compiled.target) : runTest(d, tol);
     results.push(r);
     if (!json) io.out(`${r.status.padEnd(11)} ${r.name.padEnd(w)}  ${r.reason ?? ''}${r.specialised ? `(specialised on ${r.specialised.join(', ')})` : ''}\n`);
   }

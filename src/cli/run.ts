@@ -10,7 +10,7 @@ import { compareTensors, describeMismatch } from '../interp/compare.js';
 import { interpret } from '../interp/interpret.js';
 import { encodeTensor } from '../onnx/proto.js';
 import { CliError, type Io, type ParsedArgs } from './command.js';
-import { instantiate, type CompiledModel } from '../../targets/wasm/runtime.js';
+import { DEFAULT_TARGET, loadTarget, type Model } from '../../targets/index.js';
 import { readInput } from './io.js';
 import { tolerance } from './options.js';
 
@@ -28,18 +28,10 @@ export async function runRun(args: ParsedArgs, io: Io): Promise<number> {
   const rawInputs = readTensors(dir, 'input');
   let f: Func | undefined;
   let inputs = rawInputs;
-  let compiled: CompiledModel | undefined;
+  let compiled: Model | undefined;
   const asDir = resolve(io.cwd, file);
-  if (existsSync(join(asDir, 'manifest.json')) && existsSync(join(asDir, 'model.wasm'))) {
-    let manifest: unknown;
-    try {
-      manifest = JSON.parse(readFileSync(join(asDir, 'manifest.json'), 'utf8'));
-    } catch (e) {
-      throw new CliError(`cannot read ${join(file, 'manifest.json')}: ${(e as Error).message}`);
-    }
-    // instantiate checks the manifest's fields and that model.wasm is the one it describes
-    compiled = await instantiate(new Uint8Array(readFileSync(join(asDir, 'model.wasm'))), manifest);
-  } else if (file.endsWith('.onnx')) {
+  if (existsSync(join(asDir, 'manifest.json'))) compiled = await loadCompiled(asDir, file);
+  else if (file.endsWith('.onnx')) {
     const path = resolve(io.cwd, file);
     const r = importForData(path, () => rawInputs);
     inputs = nameInputs(r.inputNames, rawInputs);
@@ -51,7 +43,7 @@ export async function runRun(args: ParsedArgs, io: Io): Promise<number> {
     f = m.func('main') ?? m.funcs[0]!;
   }
   const fn = f;
-  const argNames = compiled ? compiled.manifest.inputs.map((i) => i.name) : fn!.args.map((a, i) => {
+  const argNames = compiled ? compiled.inputs.map((i) => i.name) : fn!.args.map((a, i) => {
     const n = fn!.argAttrs[i]?.get('name');
     return n?.kind === 'string' ? n.value : a.name ?? `input_${i}`;
   });
@@ -63,9 +55,9 @@ export async function runRun(args: ParsedArgs, io: Io): Promise<number> {
     throw new CliError((e as Error).message);
   }
   const t0 = performance.now();
-  const outs = compiled ? compiled.run(ordered) : interpret(fn!, ordered);
+  const outs = compiled ? await compiled.run(ordered) : interpret(fn!, ordered);
   const ms = performance.now() - t0;
-  const outNames = compiled ? compiled.manifest.outputs.map((o) => o.name) : fn!.resultAttrs.map((a, i) => { const n = a.get('name'); return n?.kind === 'string' ? n.value : `output_${i}`; });
+  const outNames = compiled ? compiled.outputs.map((o) => o.name) : fn!.resultAttrs.map((a, i) => { const n = a.get('name'); return n?.kind === 'string' ? n.value : `output_${i}`; });
   const outDir = args.options['out'] as string | undefined;
   if (outDir) mkdirSync(resolve(io.cwd, outDir), { recursive: true });
   outs.forEach((t, i) => {
@@ -86,4 +78,24 @@ export async function runRun(args: ParsedArgs, io: Io): Promise<number> {
     }
   });
   return failed ? 1 : 0;
+}
+
+/** A folder `sparsec compile` wrote: its manifest names the target (wasm when it names none), which loads it. */
+async function loadCompiled(dir: string, shown: string): Promise<Model> {
+  let manifest: { target?: unknown };
+  try {
+    manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as typeof manifest;
+  } catch (e) {
+    throw new CliError(`cannot read ${join(shown, 'manifest.json')}: ${(e as Error).message}`);
+  }
+  const name = manifest?.target ?? DEFAULT_TARGET;
+  if (typeof name !== 'string') throw new CliError(`${join(shown, 'manifest.json')}: target must be a target's name, got ${JSON.stringify(name)}`);
+  const target = await loadTarget(name);
+  return target.instantiate((f) => {
+    try {
+      return new Uint8Array(readFileSync(join(dir, f)));
+    } catch {
+      return undefined;
+    }
+  });
 }

@@ -36,7 +36,11 @@ export async function resolve(specifier, context, next) {
   } catch (e) {
     // TypeScript's convention: './helper.js' names ./helper.ts.
     if (e?.code !== 'ERR_MODULE_NOT_FOUND' || !context.parentURL || !isUserTs(context.parentURL) || !/^\\.\\.?\\/.*\\.m?js$/.test(specifier)) throw e;
-    r = await next(specifier.replace(/js$/, 'ts'), context);
+    try {
+      r = await next(specifier.replace(/js$/, 'ts'), context);
+    } catch {
+      throw e;
+    }
   }
   if (specifier.endsWith(${JSON.stringify(MARK)}) || isUserTs(r.url)) return { ...r, format: 'module' };
   return r;

@@ -2,7 +2,8 @@
 // interpreter passes must pass compiled too, except the gaps listed here with their reasons.
 import { describe, expect, it } from 'vitest';
 import { findTests, runTest, summarize, type TestResult } from '../../src/conformance/conformance.js';
-import { runTestWasm } from '../../src/conformance/wasm.js';
+import { runTestCompiled } from '../../src/conformance/compiled.js';
+import { wasmTarget } from './target.js';
 
 const SUITES = ['node', 'pytorch-converted', 'pytorch-operator'].map((s) => new URL(`../../../shared/onnx-tests/${s}`, import.meta.url).pathname);
 
@@ -14,7 +15,7 @@ describe('ONNX conformance (wasm target)', () => {
     const wasm: TestResult[] = [];
     const gaps: string[] = [];
     for (const d of findTests(SUITES)) {
-      const w = await runTestWasm(d, { rtol: 1e-3, atol: 1e-6 });
+      const w = await runTestCompiled(d, { rtol: 1e-3, atol: 1e-6 }, wasmTarget);
       wasm.push(w);
       if (w.status !== 'passed' && !(w.name in KNOWN_GAPS) && (await runTest(d, { rtol: 1e-3, atol: 1e-6 })).status === 'passed') gaps.push(`${w.name}: ${w.reason}`);
     }

@@ -1,18 +1,17 @@
-// An ONNX conformance test folder run through the wasm target: its own module, so that the
-// interpreter's runs (and `sparsec run`, which reads test data) do not load binaryen.
+// An ONNX conformance test folder run through a compile target: inputs fixed to the data's shapes,
+// compiled, loaded, run, compared. Its own module, so that the interpreter's runs (and `sparsec run`,
+// which reads test data) do not load a target.
 import { basename, join } from 'node:path';
 import type { Tensor } from '../ir/tensor.js';
 import type { Func } from '../ir/core.js';
 import { importForData, nameInputs, orderInputs, type NamedTensor } from '../importer/specialise.js';
 import { graphInputNames, importOnnxFile } from '../importer/import.js';
-import { compileWasm, WasmCompileError } from '../../targets/wasm/compile.js';
-import { instantiate } from '../../targets/wasm/runtime.js';
+import type { Model, Target } from '../../targets/index.js';
 import { compareTensors, describeMismatch, type Tolerance } from '../interp/compare.js';
-import { UnsupportedError } from '../util/errors.js';
 import { dataSets, readTensors, type Status, type TestResult } from './conformance.js';
 
-/** The same test through the wasm target: inputs fixed to the data's shapes, compiled, run, compared. */
-export async function runTestWasm(dir: string, tol: Tolerance): Promise<TestResult> {
+/** A conformance test through a compile target. */
+export async function runTestCompiled(dir: string, tol: Tolerance, target: Target): Promise<TestResult> {
   const t0 = performance.now();
   const name = basename(dir);
   const model = join(dir, 'model.onnx');
@@ -29,13 +28,13 @@ export async function runTestWasm(dir: string, tol: Tolerance): Promise<TestResu
   } catch (e) {
     return done({ status: 'unsupported', reason: `test data: ${(e as Error).message}` });
   }
-  let compiled;
+  let compiled: Model;
   let specialised: string[] | undefined;
   const shapes = Object.fromEntries(inputs.map((x) => [x.name, [...x.tensor.shape]]));
   const build = async (imported: { module: { funcs: readonly Func[] }; opTypes: Map<string, number> }) => {
     base.ops = [...imported.opTypes.keys()].sort();
-    const { wasm, manifest } = compileWasm(imported.module.funcs[0]!);
-    return instantiate(wasm, manifest);
+    const artifact = target.compile(imported.module.funcs[0]!);
+    return target.instantiate((name) => artifact.files[name]);
   };
   try {
     const imported = importForData(model, () => inputs, { shapes, requireStatic: true });
@@ -46,14 +45,14 @@ export async function runTestWasm(dir: string, tol: Tolerance): Promise<TestResu
       // A flag fed as a scalar input (Dropout's ratio...) may decide what the model does; the
       // interpreter sees its value, a compiled model does not: compile specialised on the scalars.
       const scalars = inputs.filter((x) => x.tensor.size === 1);
-      if (!(e instanceof WasmCompileError) || scalars.length === 0) throw e;
+      if (!target.isUnsupported(e) || scalars.length === 0) throw e;
       const bind = new Map([...scalars, ...inputs.filter((x) => specialised?.includes(x.name))].map((x) => [x.name, x.tensor]));
       compiled = await build(importOnnxFile(model, { shapes, bind }));
       specialised = [...bind.keys()];
     }
   } catch (e) {
     const msg = (e as Error).message.replace(`${model}: `, '');
-    return done({ status: e instanceof UnsupportedError || e instanceof WasmCompileError ? 'unsupported' : 'failed', reason: msg });
+    return done({ status: target.isUnsupported(e) ? 'unsupported' : 'failed', reason: msg });
   }
   let worst = 0;
   for (const set of sets) {
@@ -61,7 +60,7 @@ export async function runTestWasm(dir: string, tol: Tolerance): Promise<TestResu
     const outs = readTensors(set, 'output');
     let got: Tensor[];
     try {
-      got = compiled.run(orderInputs(compiled.manifest.inputs.map((i) => i.name), ins));
+      got = await compiled.run(orderInputs(compiled.inputs.map((i) => i.name), ins));
     } catch (e) {
       return done({ status: 'failed', reason: (e as Error).message });
     }

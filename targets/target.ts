@@ -1,0 +1,59 @@
+// The seam between sparsec and a code generator: what every target offers the CLI, the conformance
+// runner and the benchmarks. Types only; targets/index.ts loads a target by name, on use.
+import type { Func } from '../src/ir/core.js';
+import type { Tensor } from '../src/ir/tensor.js';
+
+/** One input or output of a compiled model. */
+export interface IoInfo {
+  readonly name: string;
+  readonly shape: readonly number[];
+  /** The loader's name of the element type (float32, int8, ...). */
+  readonly dtype: string;
+}
+
+export interface CompileOptions {
+  /** Recorded in the manifest: the model file and the pipeline it went through. */
+  readonly source?: string;
+  readonly pipeline?: string;
+  /** Extra outputs the target can write (wasm: 'wat'). */
+  readonly emit?: readonly string[];
+}
+
+/** What a compile produces: the files of the output folder (manifest.json among them). */
+export interface Artifact {
+  readonly files: Readonly<Record<string, Uint8Array | string>>;
+  readonly inputs: readonly IoInfo[];
+  readonly outputs: readonly IoInfo[];
+  /** Files an earlier compile into the same folder may have left that this one did not write (an --emit not asked for now). */
+  readonly stale: readonly string[];
+  /** One line for the user: sizes, kernels, memory. */
+  readonly summary: string;
+}
+
+/** A compiled model loaded in this process. */
+export interface Model {
+  readonly inputs: readonly IoInfo[];
+  readonly outputs: readonly IoInfo[];
+  /** Runs on tensors in input order; every target can (WebGPU only asynchronously). */
+  run(inputs: readonly Tensor[]): Promise<Tensor[]>;
+  /** The same, synchronously, where the target can (wasm). */
+  runSync?(inputs: readonly Tensor[]): Tensor[];
+}
+
+/** Reads a file of a compile's output by name (from a folder, or from an Artifact in memory); undefined when absent. */
+export type FileReader = (name: string) => Uint8Array | string | undefined;
+
+export interface Target {
+  readonly name: string;
+  /** One line for help. */
+  readonly summary: string;
+  /** The IR ops it compiles. */
+  readonly ops: readonly string[];
+  /** The extra outputs `emit` accepts. */
+  readonly emits: readonly string[];
+  compile(func: Func, opts?: CompileOptions): Artifact;
+  /** Loads compile output, reading the files it needs by name; a missing or bad file is one clear error. */
+  instantiate(read: FileReader): Promise<Model>;
+  /** Whether an error thrown by compile means "not supported here" (an op, a type, a size), as opposed to a bug. */
+  isUnsupported(e: unknown): boolean;
+}

@@ -1,0 +1,56 @@
+// The wasm target behind the Target seam: compile writes model.wasm, its loader model.mjs, the
+// loader's types model.d.mts and manifest.json (and model.wat on request); instantiate runs them here.
+import type { Func } from '../../src/ir/core.js';
+import type { Tensor } from '../../src/ir/tensor.js';
+import type { Artifact, CompileOptions, FileReader, Model, Target } from '../target.js';
+import { compileWasm, SUPPORTED_WASM_OPS, WasmCompileError } from './compile.js';
+import { wasmToText } from './emit.js';
+import { loaderSource, typesSource } from './loader.js';
+import { instantiate, ModelLoadError } from './runtime.js';
+import { UnsupportedError } from '../../src/util/errors.js';
+
+const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
+
+function compile(func: Func, opts: CompileOptions = {}): Artifact {
+  const { wasm, manifest } = compileWasm(func);
+  const full = { target: 'wasm', ...manifest, ...(opts.pipeline !== undefined ? { pipeline: opts.pipeline } : {}), ...(opts.source !== undefined ? { source: opts.source } : {}) };
+  const kernels = [...new Set(manifest.kernels.map((k) => k.kernel))].join(', ');
+  return {
+    files: {
+      'model.wasm': wasm,
+      'manifest.json': JSON.stringify(full, null, 2) + '\n',
+      'model.mjs': loaderSource(full),
+      'model.d.mts': typesSource(full),
+      ...(opts.emit?.includes('wat') ? { 'model.wat': wasmToText(wasm) } : {}),
+    },
+    stale: opts.emit?.includes('wat') ? [] : ['model.wat'],
+    inputs: manifest.inputs,
+    outputs: manifest.outputs,
+    summary: `model.wasm (${kb(wasm.byteLength)}), model.mjs, model.d.mts, manifest.json: ${manifest.kernels.length} kernels (${kernels}), weights ${kb(manifest.weightBytes)}, activation arena ${kb(manifest.arenaBytes)}`,
+  };
+}
+
+async function load(read: FileReader): Promise<Model> {
+  const wasm = read('model.wasm'), manifestText = read('manifest.json');
+  if (!(wasm instanceof Uint8Array)) throw new ModelLoadError('the compiled model has no model.wasm');
+  if (manifestText === undefined) throw new ModelLoadError('the compiled model has no manifest.json');
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(typeof manifestText === 'string' ? manifestText : new TextDecoder().decode(manifestText));
+  } catch (e) {
+    throw new ModelLoadError(`cannot read manifest.json: ${(e as Error).message}`);
+  }
+  const compiled = await instantiate(wasm, manifest);
+  const runSync = (inputs: readonly Tensor[]) => compiled.run(inputs);
+  return { inputs: compiled.manifest.inputs, outputs: compiled.manifest.outputs, runSync, run: async (inputs) => runSync(inputs) };
+}
+
+export const wasmTarget: Target = {
+  name: 'wasm',
+  summary: 'WebAssembly with SIMD128 (binaryen.js): one module with a static memory plan, for Node and browsers',
+  ops: SUPPORTED_WASM_OPS,
+  emits: ['wat'],
+  compile,
+  instantiate: load,
+  isUnsupported: (e) => e instanceof WasmCompileError || e instanceof UnsupportedError,
+};
