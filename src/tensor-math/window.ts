@@ -69,7 +69,7 @@ export function convTransposeGeometry(c: OpContext, xShape: readonly number[]): 
 }
 
 /** Output size of a pooling window along one dim (ceil_mode drops windows that start in the end pad). */
-function poolOut(inp: number, k: number, s: number, d: number, pb: number, pe: number, ceil: boolean): number {
+export function poolOut(inp: number, k: number, s: number, d: number, pb: number, pe: number, ceil: boolean): number {
   const span = inp + pb + pe - ((k - 1) * d + 1);
   if (span < 0) return 0;
   let out = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;

@@ -1,6 +1,6 @@
 // Data movement: copies driven by index tables computed at compile time, and gathers whose indices
 // are only known at run time.
-import { FnBuilder, i32, type binaryen } from '../emit.js';
+import { FnBuilder, i32, type binaryen, type Expr } from '../emit.js';
 import { elemBytes, type WasmElementType } from '../dtype.js';
 import { copyElement, loadF64, storeBits } from './element.js';
 
@@ -43,4 +43,50 @@ export function runtimeGather(mod: binaryen.Module, name: string, p: { x: number
       fb.add(fb.c(p.x), fb.mul(fb.add(fb.mul(fb.get(o), fb.c(p.axisLen)), fb.get(k)), fb.c(p.innerBytes))),
       fb.c(p.innerBytes)),
   ])])]);
+}
+
+/** A stretch of a copy table: `len` elements from `src` on (or, with src -1, the fill) written at `dst`. */
+export interface CopyRun {
+  dst: number;
+  src: number;
+  len: number;
+}
+
+/** Runs this many or fewer are unrolled into straight-line copies; more go through a table of runs. */
+const UNROLL_RUNS = 32;
+
+/**
+ * A copy table as runs: contiguous stretches become one memory.copy (and fill stretches one memory.fill
+ * when the fill is one repeated byte, a loop otherwise). Few runs are unrolled; many are read from a
+ * table of (dst, src, len) triples at `table` (12 bytes per run instead of 4 per element).
+ */
+export function runCopy(mod: binaryen.Module, name: string, p: { x: number; y: number; runs: readonly CopyRun[]; table?: number; bytes: number; fill: Uint8Array }): void {
+  const fb = new FnBuilder(mod, []);
+  const b = p.bytes;
+  const uniform = p.fill.every((v) => v === p.fill[0]);
+  // Expressions are built fresh for each use (a binaryen expression may sit in one place of the tree only).
+  type E = () => Expr;
+  const fill = (dst: E, len: E): Expr => {
+    if (uniform) return mod.memory.fill(fb.add(fb.c(p.y), fb.mul(dst(), fb.c(b))), fb.c(p.fill[0]!), fb.mul(len(), fb.c(b)));
+    const k = fb.local(i32);
+    return fb.for(k, dst(), fb.add(dst(), len()), 1, [storeBits(mod, b, fb.add(fb.c(p.y), fb.mul(fb.get(k), fb.c(b))), p.fill)]);
+  };
+  const copy = (dst: E, src: E, len: E): Expr => mod.memory.copy(fb.add(fb.c(p.y), fb.mul(dst(), fb.c(b))), fb.add(fb.c(p.x), fb.mul(src(), fb.c(b))), fb.mul(len(), fb.c(b)));
+  if (p.table === undefined) {
+    const body = p.runs.map((r) => (r.src < 0 ? fill(() => fb.c(r.dst), () => fb.c(r.len)) : copy(() => fb.c(r.dst), () => fb.c(r.src), () => fb.c(r.len))));
+    fb.finish(name, body.length ? body : [mod.nop()]);
+    return;
+  }
+  const r = fb.local(i32), dst = fb.local(i32), src = fb.local(i32), len = fb.local(i32);
+  const field = (k: number) => mod.i32.load(4 * k, 4, fb.add(fb.c(p.table!), fb.mul(fb.get(r), fb.c(12))));
+  fb.finish(name, [fb.for(r, fb.c(0), fb.c(p.runs.length), 1, [
+    fb.set(dst, field(0)), fb.set(src, field(1)), fb.set(len, field(2)),
+    mod.if(mod.i32.lt_s(fb.get(src), fb.c(0)), fill(() => fb.get(dst), () => fb.get(len)), copy(() => fb.get(dst), () => fb.get(src), () => fb.get(len))),
+  ])]);
+}
+
+/** Whether runs of this count serve better than the element table they replace, and whether to unroll them. */
+export function runPlan(runs: number, elements: number): 'unrolled' | 'table' | 'elements' {
+  if (runs <= UNROLL_RUNS) return 'unrolled';
+  return runs * 3 <= elements / 2 ? 'table' : 'elements';
 }

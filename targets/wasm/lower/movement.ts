@@ -1,13 +1,15 @@
 // Data movement (reshape, transpose, slice, gather, concat, pad, expand, tile, split...): the op is
 // run in the interpreter on element numbers, which gives, for every output element, the element it
-// copies; the copy then follows that table. Gathers with run-time indices get their own kernel.
+// copies. Where that table is long stretches of consecutive elements (a channel concat, a split, a
+// slice or pad of whole rows) the copy is a few block copies (unrolled, or from a table of runs);
+// otherwise it follows the element table. Gathers with run-time indices get their own kernel.
 import type { Op, Value } from '../../../src/ir/core.js';
 import { OpContext } from '../../../src/ir/opdef.js';
 import { getOpDef } from '../../../src/dialects/index.js';
 import { Tensor, type Tensor as TensorT } from '../../../src/ir/tensor.js';
 import { constData } from '../../../src/pass/helpers.js';
 import { elemBytes } from '../dtype.js';
-import { blockCopy, runtimeGather, tableCopy } from '../kernels/movement.js';
+import { blockCopy, runCopy, runPlan, runtimeGather, tableCopy, type CopyRun } from '../kernels/movement.js';
 import { mapKernel } from '../kernels/map.js';
 import { describe, shapeOf, sizeOf, wasmType, WasmCompileError, type LowerContext, type Lowering } from './context.js';
 
@@ -75,11 +77,32 @@ const lowerTable: Lowering = (op, lc) => {
         return s0 >= b0 && s0 < b0 + n ? s0 - b0 : s0 < 0 && !runtimePad ? -1 : -2;
       });
       if (idx.every((x) => x < 0) && data.length > 1) continue;
-      const table = lc.putI32(idx);
-      lc.step({ op, kernel: 'gather', format: 'dense', emit: (mod, name, addr) => tableCopy(mod, name, { x: addr(v), y: addr(r), idx: table, size: src.size, bytes, fill }) });
+      const runs = copyRuns(idx);
+      const plan = runPlan(runs.length, idx.length);
+      if (plan === 'elements') {
+        const table = lc.putI32(idx);
+        lc.step({ op, kernel: 'gather', format: 'dense', emit: (mod, name, addr) => tableCopy(mod, name, { x: addr(v), y: addr(r), idx: table, size: src.size, bytes, fill }) });
+        continue;
+      }
+      const table = plan === 'table' ? lc.putI32(runs.flatMap((q) => [q.dst, q.src, q.len])) : undefined;
+      lc.step({ op, kernel: 'copy_runs', format: 'dense', schedule: { runs: runs.length, unrolled: plan === 'unrolled' ? 1 : 0 }, emit: (mod, name, addr) => runCopy(mod, name, { x: addr(v), y: addr(r), runs, ...(table === undefined ? {} : { table }), bytes, fill }) });
     }
   });
 };
+
+/** An element copy table (-1: fill, -2: leave) as maximal runs of consecutive sources and of fill; left elements are skipped. */
+export function copyRuns(idx: readonly number[]): CopyRun[] {
+  const runs: CopyRun[] = [];
+  for (let i = 0; i < idx.length;) {
+    const s0 = idx[i]!;
+    let j = i + 1;
+    if (s0 >= 0) while (j < idx.length && idx[j] === s0 + (j - i)) j++;
+    else while (j < idx.length && idx[j] === s0) j++;
+    if (s0 !== -2) runs.push({ dst: i, src: s0 >= 0 ? s0 : -1, len: j - i });
+    i = j;
+  }
+  return runs;
+}
 
 function lowerRuntimeGather(op: Op, lc: LowerContext): void {
   const c = new OpContext(op, getOpDef(op.name)!);

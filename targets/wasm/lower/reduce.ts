@@ -5,10 +5,10 @@ import { getOpDef } from '../../../src/dialects/index.js';
 import { convGeometry } from '../../../src/tensor-math/window.js';
 import { transposeMap } from '../../../src/tensor-math/numeric.js';
 import { axis as normAxis, sizeOf as prod } from '../../../src/tensor-math/numeric.js';
-import { visitPoolWindows } from '../../../src/tensor-math/window.js';
+import { poolOut, visitPoolWindows } from '../../../src/tensor-math/window.js';
 import { constData } from '../../../src/pass/helpers.js';
 import { elemBytes } from '../dtype.js';
-import { windowPool } from '../kernels/pool.js';
+import { directPool, windowPool } from '../kernels/pool.js';
 import { lrnKernel, normKernel, reduceKernel, softmaxKernel, type ReduceKind } from '../kernels/reduce.js';
 import { tableCopy } from '../kernels/movement.js';
 import { describe, shapeOf, sizeOf, wasmType, WasmCompileError, type LowerContext, type Lowering } from './context.js';
@@ -115,12 +115,36 @@ const lowerLrn: Lowering = (op, lc) => {
   });
 };
 
-/** Pooling through window tables (input element numbers per output, -1 for padding). */
+/**
+ * Pooling: windows walked by arithmetic (global pools as one window over the plane); MaxPool with its
+ * indices output, and more than 3 spatial dims, through window tables (input element numbers per
+ * output, -1 for padding).
+ */
 const lowerPool: Lowering = (op, lc) => {
   const c = new OpContext(op, getOpDef(op.name)!);
   const x = op.operand(0), y = op.result(0);
   const xs = shapeOf(x);
   const global = op.name.startsWith('nn.global');
+  const kind = op.name.includes('max') ? 'max' : 'avg';
+  const countPad = op.name === 'nn.average_pool' && c.int('count_include_pad') === 1;
+  const spatial = xs.length - 2;
+  if (op.results.length === 1 && spatial >= 1 && spatial <= 3) {
+    const geom = global ? undefined : convGeometry(c, xs, c.ints('kernel_shape'));
+    const ceil = !global && c.int('ceil_mode') === 1;
+    const lead = (v: readonly number[], fill: number) => [...new Array<number>(3 - v.length).fill(fill), ...v];
+    const inSp = xs.slice(2);
+    const kernel = geom ? geom.kernel : inSp;
+    const strides = geom ? geom.strides : inSp.map(() => 1), dilations = geom ? geom.dilations : inSp.map(() => 1);
+    const pads = geom ? geom.pads : new Array<number>(2 * spatial).fill(0);
+    const outSp = inSp.map((n, i) => poolOut(n, kernel[i]!, strides[i]!, dilations[i]!, pads[i]!, pads[i + spatial]!, ceil));
+    const p = {
+      kind, et: wasmType(x, op), planes: xs[0]! * xs[1]!, countPad,
+      inSp: lead(inSp, 1), outSp: lead(outSp, 1), kernel: lead(kernel, 1), strides: lead(strides, 1), dilations: lead(dilations, 1),
+      padBegin: lead(pads.slice(0, spatial), 0), padEnd: lead(pads.slice(spatial), 0),
+    } as const;
+    lc.step({ op, kernel: `${kind}_pool`, format: 'dense', schedule: { window: prod(kernel), walk: 'direct' }, emit: (mod, name, addr) => directPool(mod, name, { ...p, x: addr(x), y: addr(y) }) });
+    return;
+  }
   const inPlane = prod(xs.slice(2)), inSp = xs.slice(2);
   const entries: number[][] = [];
   if (global) {
@@ -134,8 +158,6 @@ const lowerPool: Lowering = (op, lc) => {
   const win = entries.reduce((a, e) => Math.max(a, e.length), 0);
   const flat = entries.flatMap((e) => [...e, ...new Array<number>(win - e.length).fill(-2)]);
   const table = lc.putI32(flat);
-  const kind = op.name.includes('max') ? 'max' : 'avg';
-  const countPad = op.name === 'nn.average_pool' && c.int('count_include_pad') === 1;
   let ids: number | undefined;
   const idxOut = op.results[1];
   if (idxOut) {
