@@ -11,8 +11,7 @@ import { parsePipeline } from '../src/pass/pipeline.js';
 import { passRegistry } from '../src/pass/registry.js';
 import { rng } from '../src/util/random.js';
 import { DEFAULT_COMPILE_PIPELINE } from '../src/cli/pipelines.js';
-import { compileWasm } from '../targets/wasm/compile.js';
-import { instantiate } from '../targets/wasm/runtime.js';
+import { loadTarget } from '../targets/index.js';
 import { BENCH_CASES } from './models.js';
 
 interface Row { name: string; sparsec?: number; ortWeb?: number; ortNode?: number; ratio?: number; note?: string }
@@ -51,8 +50,11 @@ async function bench(name: string, bytes: Uint8Array, shapes: Record<string, num
   try {
     const { module } = importOnnx(bytes, { shapes });
     runPipeline(module, parsePipeline(DEFAULT_COMPILE_PIPELINE, passRegistry()), { log: () => undefined });
-    const { wasm, manifest } = compileWasm(module.funcs[0]!);
-    const model = await instantiate(wasm, manifest);
+    const target = await loadTarget('wasm');
+    const artifact = target.compile(module.funcs[0]!);
+    const loaded = await target.instantiate((name) => artifact.files[name]);
+    // Timed synchronously, as a caller of the wasm loader's run() would.
+    const model = { run: loaded.runSync! };
     const x = new Tensor('f32', shape, data);
     // Check against onnxruntime before timing.
     const ours = model.run([x])[0]!;
@@ -61,7 +63,7 @@ async function bench(name: string, bytes: Uint8Array, shapes: Record<string, num
     if (rel > 1e-4) throw new Error(`output differs from onnxruntime (relative ${rel.toExponential(2)})`);
     row.sparsec = await median(() => model.run([x]));
     row.ratio = row.ortWeb / row.sparsec;
-    row.note = [...new Set(manifest.kernels.map((k) => k.format.replace(/ \(.*/, '')))].join('+');
+    row.note = [...new Set(artifact.kernels.map((k) => k.format.replace(/ \(.*/, '')))].join('+');
   } catch (e) {
     row.note = `not compiled: ${(e as Error).message}`;
   }

@@ -12,8 +12,7 @@ import { runPipeline } from '../src/pass/manager.js';
 import { parsePipeline } from '../src/pass/pipeline.js';
 import { passRegistry } from '../src/pass/registry.js';
 import { DEFAULT_COMPILE_PIPELINE } from '../src/cli/pipelines.js';
-import { compileWasm } from '../targets/wasm/compile.js';
-import { instantiate } from '../targets/wasm/runtime.js';
+import { loadTarget } from '../targets/index.js';
 
 const name = process.argv[2] ?? 'mlp-sparse90';
 const path = new URL(`../examples/${name}.onnx`, import.meta.url).pathname;
@@ -59,12 +58,15 @@ console.log(`largest difference: ${c.maxAbsError.toExponential(2)} absolute, ${c
 t0 = performance.now();
 const { module: toCompile } = importOnnx(bytes, { file: `examples/${name}.onnx`, shapes: { [inputName]: shape } });
 runPipeline(toCompile, parsePipeline(DEFAULT_COMPILE_PIPELINE, passRegistry()), { log: () => undefined });
-const { wasm, manifest } = compileWasm(toCompile.funcs[0]!);
-const compiled = await instantiate(wasm, manifest);
+const target = await loadTarget('wasm');
+const artifact = target.compile(toCompile.funcs[0]!);
+const loaded = await target.instantiate((name) => artifact.files[name]);
+const compiled = { run: loaded.runSync! };
+const wasmBytes = (artifact.files['model.wasm'] as Uint8Array).byteLength;
 const tCompile = performance.now() - t0;
 const [fromWasm] = compiled.run([x]);
 const cw = compareTensors(fromWasm!, ours!, { rtol: 1e-4, atol: 1e-5 });
-console.log(`compiled to wasm in ${tCompile.toFixed(0)} ms (${(wasm.byteLength / 1024).toFixed(0)} KiB, kernels: ${[...new Set(manifest.kernels.map((k) => k.kernel))].join(', ')}); vs the interpreter: ${cw.maxAbsError.toExponential(2)} absolute -> ${cw.ok ? 'match' : 'MISMATCH'}`);
+console.log(`compiled to wasm in ${tCompile.toFixed(0)} ms (${(wasmBytes / 1024).toFixed(0)} KiB, kernels: ${[...new Set(artifact.kernels.map((k) => k.kernel))].join(', ')}); vs the interpreter: ${cw.maxAbsError.toExponential(2)} absolute -> ${cw.ok ? 'match' : 'MISMATCH'}`);
 ortWeb.env.wasm.numThreads = 1;
 const web = await ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'], logSeverityLevel: 3 });
 const feeds = { [inputName]: new ortWeb.Tensor('float32', x.data as Float32Array, shape) };

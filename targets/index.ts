@@ -3,7 +3,7 @@
 import { UserError } from '../src/util/errors.js';
 import type { Target } from './target.js';
 
-export type { Artifact, CompileOptions, FileReader, IoInfo, Model, Target } from './target.js';
+export type { Artifact, CompileOptions, FileReader, IoInfo, KernelInfo, Model, Target } from './target.js';
 
 const TARGETS: Readonly<Record<string, () => Promise<Target>>> = {
   wasm: async () => (await import('./wasm/target.js')).wasmTarget,

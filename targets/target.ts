@@ -19,11 +19,22 @@ export interface CompileOptions {
   readonly emit?: readonly string[];
 }
 
+/** One kernel of a compiled model: the op it computes, the kernel, the weight format and the schedule. */
+export interface KernelInfo {
+  readonly op: string;
+  readonly loc?: string;
+  readonly kernel: string;
+  readonly format: string;
+  readonly schedule?: Readonly<Record<string, number | string>>;
+}
+
 /** What a compile produces: the files of the output folder (manifest.json among them). */
 export interface Artifact {
   readonly files: Readonly<Record<string, Uint8Array | string>>;
   readonly inputs: readonly IoInfo[];
   readonly outputs: readonly IoInfo[];
+  /** The kernels it runs, in order (also in manifest.json). */
+  readonly kernels: readonly KernelInfo[];
   /** Files an earlier compile into the same folder may have left that this one did not write (an --emit not asked for now). */
   readonly stale: readonly string[];
   /** One line for the user: sizes, kernels, memory. */

@@ -26,6 +26,7 @@ function compile(func: Func, opts: CompileOptions = {}): Artifact {
     stale: opts.emit?.includes('wat') ? [] : ['model.wat'],
     inputs: manifest.inputs,
     outputs: manifest.outputs,
+    kernels: manifest.kernels,
     summary: `model.wasm (${kb(wasm.byteLength)}), model.mjs, model.d.mts, manifest.json: ${manifest.kernels.length} kernels (${kernels}), weights ${kb(manifest.weightBytes)}, activation arena ${kb(manifest.arenaBytes)}`,
   };
 }
