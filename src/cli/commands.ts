@@ -2,7 +2,7 @@
 // This file imports nothing heavy, so `sparsec --help` and a command's argument errors are instant;
 // a command's own module (and what it needs: the importer, the passes, binaryen) loads when it runs.
 import { setFlagsFromString } from 'node:v8';
-import type { Command } from './command.js';
+import type { Command, OptionSpec } from './command.js';
 import { DEFAULT_COMPILE_PIPELINE } from './pipelines.js';
 import { DEFAULT_TARGET, TARGET_NAMES } from '../../targets/index.js';
 
@@ -16,6 +16,14 @@ function baselineWasmOnly(): void {
   setFlagsFromString('--liftoff-only');
 }
 
+/** Options several commands take, declared once so that they read the same everywhere. */
+const OPTION = {
+  outputIr: { type: 'string', short: 'o', arg: 'FILE', help: 'write the IR here instead of standard output' },
+  elideWeights: { type: 'boolean', help: 'print large tensors as a summary (shape, count, nonzeros, hash)' },
+  shape: { type: 'string', arg: 'NAME=DIMS', multiple: true, help: 'static shape for an input, e.g. input=1x3x224x224 (repeatable)' },
+  loadPass: { type: 'string', arg: 'FILE', multiple: true, help: 'load passes from a TypeScript/JavaScript file (repeatable)' },
+} as const satisfies Record<string, OptionSpec>;
+
 /** Every command, in the order help lists them. */
 export const COMMANDS: readonly Command[] = [
   {
@@ -25,9 +33,9 @@ export const COMMANDS: readonly Command[] = [
     description: 'Converts every node to the nn dialect, folds constant sub-graphs (static shapes included) and prints the verified IR. Dynamic dims stay named ({N}); --shape fixes an input\'s shape.',
     positionals: [1, 1],
     options: {
-      output: { type: 'string', short: 'o', arg: 'FILE', help: 'write the IR here instead of standard output' },
-      'elide-weights': { type: 'boolean', help: 'print large tensors as a summary (shape, count, nonzeros, hash)' },
-      shape: { type: 'string', arg: 'NAME=DIMS', multiple: true, help: 'static shape for an input, e.g. input=1x3x224x224 (repeatable)' },
+      output: OPTION.outputIr,
+      'elide-weights': OPTION.elideWeights,
+      shape: OPTION.shape,
     },
     load: async () => (await import('./import.js')).runImport,
   },
@@ -39,15 +47,15 @@ export const COMMANDS: readonly Command[] = [
     positionals: [1, 1],
     options: {
       pipeline: { type: 'string', short: 'p', arg: 'PIPELINE', help: 'passes to run, e.g. "canonicalize,fuse-activation{ops=relu+clip}" (see sparsec passes)' },
-      'load-pass': { type: 'string', arg: 'FILE', multiple: true, help: 'load passes from a TypeScript/JavaScript file (repeatable)' },
+      'load-pass': OPTION.loadPass,
       'print-ir-after-all': { type: 'boolean', help: 'print the IR after every pass' },
       'print-ir-after-change': { type: 'boolean', help: 'print the IR after each pass that changed it' },
       'print-ir-before': { type: 'string', arg: 'PASS', multiple: true, help: 'print the IR before the named pass (repeatable)' },
       timing: { type: 'boolean', help: 'print a table of time per pass' },
       stats: { type: 'boolean', help: 'print what each pass did (ops removed, weights folded...)' },
       'reproducer-dir': { type: 'string', arg: 'DIR', help: 'where a failing pass writes its reproducer (default: .)' },
-      output: { type: 'string', short: 'o', arg: 'FILE', help: 'write the IR here instead of standard output' },
-      'elide-weights': { type: 'boolean', help: 'print large tensors as a summary (shape, count, nonzeros, hash)' },
+      output: OPTION.outputIr,
+      'elide-weights': OPTION.elideWeights,
       'inline-limit': { type: 'number', arg: 'N', help: 'tensors with more elements go to the resource table (default 16)' },
       'no-verify': { type: 'boolean', help: 'skip the verifier (to look at broken IR)' },
       'no-locations': { type: 'boolean', help: 'leave out loc(...) labels' },
@@ -61,7 +69,7 @@ export const COMMANDS: readonly Command[] = [
     description: 'Lists the built-in passes, those named by sparsec.config.ts, and those loaded with --load-pass. Use them in `sparsec opt -p "a,b{option=value}"`.',
     positionals: [0, 0],
     options: {
-      'load-pass': { type: 'string', arg: 'FILE', multiple: true, help: 'also load passes from this file (repeatable)' },
+      'load-pass': OPTION.loadPass,
     },
     load: async () => (await import('./passes.js')).runPasses,
   },
@@ -79,17 +87,17 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'compile',
     summary: 'Compile a model to WebAssembly SIMD (model.wasm, model.mjs, model.d.mts, manifest.json).',
-    usage: '<model.onnx | file.ir> -o DIR [-p pipeline] [--shape name=dims] [--emit wat]',
+    usage: '<model.onnx | file.ir> -o DIR [--target wasm] [-p pipeline] [--shape name=dims] [--emit wat]',
     description: `Runs the pass pipeline (default: ${DEFAULT_COMPILE_PIPELINE}), then lowers to one wasm module with a static memory plan. Shapes must be static: a named leading (batch) dim of an input becomes 1 unless --shape says otherwise; other named dims need --shape. Element types: f32, f64, signed and unsigned 8-64-bit integers, bool.`,
     moreHelp: async () => `Ops: ${(await import('../../targets/wasm/compile.js')).SUPPORTED_WASM_OPS.join(', ')}.`,
     positionals: [1, 1],
     options: {
       output: { type: 'string', short: 'o', arg: 'DIR', help: 'output folder' },
       pipeline: { type: 'string', short: 'p', arg: 'PIPELINE', help: 'passes to run before lowering' },
-      shape: { type: 'string', arg: 'NAME=DIMS', multiple: true, help: 'static shape for an input (repeatable)' },
+      shape: OPTION.shape,
       target: { type: 'string', arg: 'NAME', help: `what to compile to: ${TARGET_NAMES.join(', ')} (default ${DEFAULT_TARGET})` },
       emit: { type: 'string', arg: 'wat', help: 'also write model.wat (the text form)' },
-      'load-pass': { type: 'string', arg: 'FILE', multiple: true, help: 'load passes from a file (repeatable)' },
+      'load-pass': OPTION.loadPass,
     },
     load: async () => {
       baselineWasmOnly();

@@ -82,16 +82,19 @@ export async function runRun(args: ParsedArgs, io: Io): Promise<number> {
 
 /** A folder `sparsec compile` wrote: its manifest names the target (wasm when it names none), which loads it. */
 async function loadCompiled(dir: string, shown: string): Promise<Model> {
-  let manifest: { target?: unknown };
+  const manifestText = readFileSync(join(dir, 'manifest.json'), 'utf8');
+  let manifest: { target?: unknown } | null;
   try {
-    manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as typeof manifest;
+    manifest = JSON.parse(manifestText) as typeof manifest;
   } catch (e) {
     throw new CliError(`cannot read ${join(shown, 'manifest.json')}: ${(e as Error).message}`);
   }
   const name = manifest?.target ?? DEFAULT_TARGET;
   if (typeof name !== 'string') throw new CliError(`${join(shown, 'manifest.json')}: target must be a target's name, got ${JSON.stringify(name)}`);
   const target = await loadTarget(name);
+  // The manifest is read once: the target gets the text already read.
   return target.instantiate((f) => {
+    if (f === 'manifest.json') return manifestText;
     try {
       return new Uint8Array(readFileSync(join(dir, f)));
     } catch {
