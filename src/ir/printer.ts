@@ -38,6 +38,13 @@ export function valueName(v: Value): string {
   return p.ref(v);
 }
 
+/** Names for every value of a function as it prints them (one naming pass, many lookups). */
+export function valueNamer(f: Func): (v: Value) => string {
+  const p = new Printer({});
+  p.nameValues(f);
+  return (v) => p.ref(v);
+}
+
 class Printer {
   private readonly names = new Map<Value, string>();
   private readonly resources = new Map<DenseAttr, string>();

@@ -7,12 +7,18 @@ import { DTYPE_NAMES, isWasmType, type DtypeName } from './dtype.js';
 import { declareHostMath } from './kernels/map.js';
 import { describe, LowerContext, WasmCompileError, type Lowering } from './lower/context.js';
 import { ELEMENTWISE_LOWERINGS } from './lower/elementwise.js';
-import { LINEAR_LOWERINGS } from './lower/linear.js';
+import { PRODUCT_RENDERS, type Render } from './lower/matmul.js';
+import { CONV_RENDERS } from './lower/conv.js';
 import { MOVEMENT_LOWERINGS } from './lower/movement.js';
 import { REDUCE_LOWERINGS } from './lower/reduce.js';
 import { bytesOf, planMemory } from './plan.js';
 import { appendFingerprint, fingerprintOf } from './fingerprint.js';
 import { LimitError } from '../../src/util/errors.js';
+import { KERNELS } from '../../src/lower/kernels/index.js';
+import { genericKernelName } from '../../src/lower/kernels/generic.js';
+import { planData, type KernelCall, type KernelPlan } from '../../src/lower/plan.js';
+import { select } from '../../src/lower/select.js';
+import type { TargetCaps } from '../../src/lower/caps.js';
 import { formatBytes, MAX_TENSOR_ELEMENTS, WASM32_MAX_BYTES } from '../../src/util/limits.js';
 
 export { WasmCompileError };
@@ -44,6 +50,8 @@ export interface Manifest {
   /** Element-wise results written over their operand's slot. */
   inPlace: number;
   kernels: KernelInfo[];
+  /** The kernel plan the module renders: one call per op (src/lower/plan.ts). */
+  plan: { target: string; calls: KernelCall[] };
   /** Shared with model.wasm (a custom section) and model.mjs: loaders refuse a module whose fingerprint differs. */
   fingerprint: string;
 }
@@ -98,10 +106,20 @@ export function binaryenError(e: unknown, weightBytes = 0): Error {
   return new WasmCompileError(`wasm target: internal: binaryen failed while building the module: ${what}`);
 }
 
-const LOWERINGS: Record<string, Lowering> = { ...LINEAR_LOWERINGS, ...ELEMENTWISE_LOWERINGS, ...MOVEMENT_LOWERINGS, ...REDUCE_LOWERINGS };
+/** Ops rendered as one generic kernel each (src/lower/kernels/generic.ts), by op name. */
+const GENERIC_LOWERINGS: Record<string, Lowering> = { ...ELEMENTWISE_LOWERINGS, ...MOVEMENT_LOWERINGS, ...REDUCE_LOWERINGS };
+
+/** What the kernel table may choose for this target. */
+export const WASM_CAPS: TargetCaps = { name: 'wasm', lanes: 4, f16: false, f64: true, i64: true, maxWorkgroupSize: 1, genericOps: new Set(Object.keys(GENERIC_LOWERINGS)) };
+
+/** How each kernel of the plan becomes wasm, by kernel name. */
+const RENDERS: Record<string, Render> = {
+  ...PRODUCT_RENDERS, ...CONV_RENDERS,
+  ...Object.fromEntries(Object.entries(GENERIC_LOWERINGS).map(([op, lower]) => [genericKernelName(op), ((pc, lc) => lower(pc.op, lc)) as Render])),
+};
 
 /** Ops the wasm target compiles. */
-export const SUPPORTED_WASM_OPS: readonly string[] = Object.keys(LOWERINGS).sort();
+export const SUPPORTED_WASM_OPS: readonly string[] = [...new Set([...KERNELS.flatMap((k) => k.ops), ...Object.keys(GENERIC_LOWERINGS)])].sort();
 
 export interface CompileOptions {
   /** Export each step as `step<i>` (in manifest.kernels order) so a profiler can time them. */
@@ -115,12 +133,15 @@ export function compileWasm(f: Func, options: CompileOptions = {}): { wasm: Uint
     if (!v.type.shape.every((d) => typeof d === 'number')) throw new WasmCompileError(`wasm target: shapes must be static (give --shape for named dims); ${where} has ${v.type}`);
   }
   checkSizesBeforeLowering(f);
-  const lc = new LowerContext(f);
   for (const op of f.ops) {
-    if (op.name === 'nn.constant' || op.name === 'return') continue;
-    const lower = LOWERINGS[op.name];
-    if (!lower) throw new WasmCompileError(`wasm target: ${describe(op)} is not supported yet (\`sparsec compile --help\` and docs/wasm.md list the ${SUPPORTED_WASM_OPS.length} supported ops)`);
-    lower(op, lc);
+    if (op.name !== 'nn.constant' && op.name !== 'return' && !SUPPORTED_WASM_OPS.includes(op.name)) throw new WasmCompileError(`wasm target: ${describe(op)} is not supported yet (\`sparsec compile --help\` and docs/wasm.md list the ${SUPPORTED_WASM_OPS.length} supported ops)`);
+  }
+  const kernels: KernelPlan = select(f, WASM_CAPS);
+  const lc = new LowerContext(f);
+  for (const pc of kernels.calls) {
+    const render = RENDERS[pc.call.kernel];
+    if (!render) throw new WasmCompileError(`wasm target: internal: no render for kernel ${pc.call.kernel}`);
+    render(pc, lc);
   }
   // Constant operands (and returned constants) are read from their data: place them before the plan.
   for (const s of lc.steps) for (const v of s.op.operands) if (!s.packed?.includes(v)) lc.constAddr(v);
@@ -180,6 +201,7 @@ export function compileWasm(f: Func, options: CompileOptions = {}): { wasm: Uint
         weightBytes,
         inPlace: plan.inPlace,
         kernels: lc.steps.map((s) => ({ op: s.op.name, ...(s.op.loc ? { loc: s.op.loc } : {}), kernel: s.kernel, format: s.format, ...(s.schedule ? { schedule: s.schedule } : {}) })),
+        plan: planData(kernels),
         fingerprint,
       },
     };

@@ -156,7 +156,7 @@ describe('products and convolutions with non-f32 weights (issue 11)', () => {
     const xs = Tensor.from('f32', [1, K], Array.from({ length: K }, (_, i) => i));
     expect(Array.from(interpret(module, [xs])[0]!.data as Float32Array)).toEqual([600, 600, 3 * 255 - 1023]);
     const { manifest } = compileWasm(module.funcs[0]!);
-    expect(manifest.kernels.map((k) => `${k.kernel}: ${k.format}`)).toEqual(['nm_matmul: nm 1:512 (u16 positions)']);
+    expect(manifest.plan.calls.map((c) => [c.kernel, c.format, c.schedule['positionBytes']])).toEqual([['nm_matmul', { kind: 'nm', n: 1, m: 512, axis: 1 }, 2]]);
     await same(module, [xs], 1e-6);
     // directly as #nm<1, 512> over a batch of rows too
     const m2 = Builder.func();

@@ -34,9 +34,10 @@ export function im2col(mod: binaryen.Module, name: string, p: ConvGeometry2d & {
 }
 
 export interface WeightCols {
-  /** Dense weight [M, CK] row-major, or CSR (rowPtr, cols i32, vals) over [M, CK]. */
+  /** Dense weight [M, CK] row-major, CSR (rowPtr, cols i32, vals) over [M, CK], or ELL: `width` (cols i32, vals) per row. */
   dense?: number;
   csr?: { rowPtr: number; cols: number; vals: number };
+  ell?: { width: number; cols: number; vals: number };
   col: number; y: number; bias?: number;
   M: number; CK: number; P: number;
   /** First output row (channel) of this group; the bias is indexed by it too. */
@@ -47,8 +48,8 @@ export interface WeightCols {
 /**
  * y[mStart + m, p] = act(bias + sum_ck w[m, ck] * col[ck, p]) for one image (param 0: byte offset
  * of its output), vectorised over spatial positions p, four at a time, and a scalar tail. With a
- * CSR weight only the nonzeros are visited ("Fast Sparse ConvNets": each nonzero is broadcast over
- * the spatial positions).
+ * CSR or ELL (N:M) weight only the stored values are visited ("Fast Sparse ConvNets": each nonzero
+ * is broadcast over the spatial positions).
  */
 export function weightTimesCols(mod: binaryen.Module, name: string, p: WeightCols): void {
   const fb = new FnBuilder(mod, [i32]);
@@ -60,10 +61,13 @@ export function weightTimesCols(mod: binaryen.Module, name: string, p: WeightCol
     if (p.dense !== undefined) {
       return fb.for(k, fb.c(0), fb.c(p.CK), 1, [fb.set(ck, fb.get(k)), fb.set(w, mod.f32.load(0, 4, fb.at(fb.c(p.dense), fb.add(fb.mul(fb.get(m), fb.c(p.CK)), fb.get(k))))), ...body]);
     }
-    const c = p.csr!;
+    const c = p.csr ?? p.ell!;
+    // CSR rows start where rowPtr says; ELL rows (N:M) all hold `width` values.
+    const start = p.csr ? mod.i32.load(0, 4, fb.at(fb.c(p.csr.rowPtr), fb.get(m))) : fb.mul(fb.get(m), fb.c(p.ell!.width));
+    const stop = p.csr ? mod.i32.load(0, 4, fb.at(fb.c(p.csr.rowPtr), fb.add(fb.get(m), fb.c(1)))) : fb.mul(fb.add(fb.get(m), fb.c(1)), fb.c(p.ell!.width));
     return mod.block(null, [
-      fb.set(end, mod.i32.load(0, 4, fb.at(fb.c(c.rowPtr), fb.add(fb.get(m), fb.c(1))))),
-      fb.for(k, mod.i32.load(0, 4, fb.at(fb.c(c.rowPtr), fb.get(m))), fb.get(end), 1, [
+      fb.set(end, stop),
+      fb.for(k, start, fb.get(end), 1, [
         fb.set(ck, mod.i32.load(0, 4, fb.at(fb.c(c.cols), fb.get(k)))),
         fb.set(w, mod.f32.load(0, 4, fb.at(fb.c(c.vals), fb.get(k)))),
         ...body,

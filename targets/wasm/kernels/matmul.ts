@@ -3,6 +3,7 @@
 import type { binaryen } from '../emit.js';
 import { f32, FnBuilder, i32, v128, type Expr } from '../emit.js';
 import { actScalar, actVec, type Activation } from './activation.js';
+import { NM24_PAIRS } from '../../../src/lower/kernels/matmul.js';
 
 /** The sum of the four lanes of an f32x4 local. */
 function laneSum(mod: binaryen.Module, fb: FnBuilder, a: number): Expr {
@@ -77,8 +78,6 @@ export interface CsrMatmulBatched extends CsrMatmul {
   /** Schedule: batch rows per tile (a multiple of 4); each nonzero is broadcast over tile/4 vectors. */
   tile: number;
 }
-
-export const batchedScratch = (M: number, K: number, N: number): number => 4 * Math.ceil(M / 4) * 4 * (K + N);
 
 /**
  * CSR matmul for a batch of rows: x is transposed to [K, Mp] so each nonzero weight is broadcast and
@@ -255,20 +254,18 @@ export function denseGemv(mod: binaryen.Module, name: string, p: { x: number; w:
  * group g+1's) are expanded to group g's 4 lanes by the first mask and group g+1's by the second
  * (zeros elsewhere). Pattern index = p(g) * 6 + p(g+1), 32 bytes per pattern.
  */
-export function nm24Masks(): { masks: Uint8Array; patternOf: (i0: number, i1: number) => number } {
-  const pairs: [number, number][] = [];
-  for (let a = 0; a < 4; a++) for (let b = a + 1; b < 4; b++) pairs.push([a, b]);
+export function nm24Masks(): Uint8Array {
   const masks = new Uint8Array(32 * 36).fill(0x80); // index >= 16: zero byte
   for (let p0 = 0; p0 < 6; p0++) for (let p1 = 0; p1 < 6; p1++) {
     const base = (p0 * 6 + p1) * 32;
-    [pairs[p0]!, pairs[p1]!].forEach(([a, b], half) => {
+    [NM24_PAIRS[p0]!, NM24_PAIRS[p1]!].forEach(([a, b], half) => {
       for (let j = 0; j < 4; j++) {
         masks[base + half * 16 + a * 4 + j] = half * 8 + j;
         masks[base + half * 16 + b * 4 + j] = half * 8 + 4 + j;
       }
     });
   }
-  return { masks, patternOf: (i0, i1) => pairs.findIndex(([a, b]) => a === i0 && b === i1) };
+  return masks;
 }
 
 /**

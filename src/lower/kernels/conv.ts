@@ -1,0 +1,154 @@
+// Kernels for convolutions: depthwise, 1x1 (the image is the column matrix), im2col for other 2-d
+// convolutions with a constant weight (dense, CSR or N:M as ELL), a table-driven im2col for any
+// rank or a weight fed at run time, typed kernels for other element types, and ConvTranspose.
+import type { Op, Value } from '../../ir/core.js';
+import { Tensor } from '../../ir/tensor.js';
+import { compress } from '../../ir/sparse-data.js';
+import { csr, type Encoding } from '../../ir/encodings.js';
+import { constData } from '../../pass/helpers.js';
+import { toF64 } from '../../tensor-math/numeric.js';
+import { convGeometry, type ConvGeometry } from '../../tensor-math/window.js';
+import { allF32, opContext, shapeOf, weightEncoding } from '../linear-facts.js';
+import type { Choice, Format } from '../plan.js';
+import type { KernelDef, Packed } from '../table.js';
+
+const prod = (a: readonly number[]) => a.reduce((x, y) => x * y, 1);
+
+export interface ConvFacts {
+  readonly x: Value;
+  readonly y: Value;
+  readonly xs: readonly number[];
+  readonly ys: readonly number[];
+  readonly kernelShape: readonly number[];
+  readonly geo: ConvGeometry;
+  /** Batch, input channels, output channels, groups. */
+  readonly N: number; readonly C: number; readonly M: number; readonly G: number;
+  /** Per group: input and output channels, weight row length (Cg x kernel), output positions. */
+  readonly Cg: number; readonly Mg: number; readonly CK: number; readonly P: number; readonly kVol: number;
+  readonly weight: Tensor | undefined;
+  readonly encoding: Encoding | undefined;
+}
+
+export function convFacts(op: Op): ConvFacts {
+  const c = opContext(op);
+  const x = op.operand(0), wv = op.operand(1), y = op.result(0);
+  const xs = shapeOf(x), ys = shapeOf(y);
+  const kernelShape = c.hasAttr('kernel_shape') ? c.ints('kernel_shape') : shapeOf(wv).slice(2);
+  const G = c.int('group'), C = xs[1]!, M = ys[1]!, kVol = prod(kernelShape);
+  return {
+    x, y, xs, ys, kernelShape, geo: convGeometry(c, xs, [...kernelShape]), N: xs[0]!, C, M, G,
+    Cg: C / G, Mg: M / G, CK: (C / G) * kVol, P: prod(ys.slice(2)), kVol, weight: constData(wv), encoding: weightEncoding(op),
+  };
+}
+
+const isDepthwise = (f: ConvFacts) => f.G === f.C && f.Mg === 1;
+const isPointwise = (f: ConvFacts) => f.kVol === 1 && f.G === 1 && f.geo.strides.every((s) => s === 1) && f.geo.pads.every((p) => p === 0);
+/** A 2-d f32 convolution with a constant weight (what the specialised kernels take), or why not. */
+const special2d = (op: Op, f: ConvFacts): true | string => (!allF32(op) ? 'not all f32' : f.xs.length !== 4 ? `${f.xs.length - 2}-d` : !f.weight ? 'the weight is computed at run time' : true);
+
+/** The format a convolution's weight runs in (over its [M, Cg x kernel] rows), and why. */
+export function convFormat(f: ConvFacts): { format: Format; why: string } {
+  const e = f.encoding;
+  if (!e) return { format: { kind: 'dense' }, why: 'dense weight' };
+  if (isDepthwise(f)) return { format: { kind: 'dense' }, why: `weight stored #${e.kind}, but a depthwise output reads only ${f.kVol} weights: read dense` };
+  if (e.kind === 'nm' && e.axis === 1) return { format: { kind: 'nm', n: e.n, m: e.m, axis: 1 }, why: `weight stored #nm ${e.n}:${e.m} along its input channels` };
+  const why = e.kind === 'csr' ? 'weight stored #csr' : e.kind === 'bsr' ? 'weight stored #bsr, and no convolution kernel reads blocks (sparsify offers convolutions csr only): read as csr' : `weight stored #nm along axis ${e.axis}, which no N:M kernel reads: read as csr`;
+  return { format: { kind: 'csr', indexBits: 32 }, why };
+}
+
+/**
+ * The weight rows [M, CK] (group g's rows are g*Mg..): dense; CSR (row starts over all rows);
+ * N:M as ELL: every row keeps the same count (CK * n / m), values and column indices row by row.
+ */
+function packRows(f: ConvFacts, format: Format): Packed {
+  const w = Float32Array.from(toF64(f.weight!));
+  if (format.kind === 'dense') return { arrays: { w } };
+  const rows = new Tensor('f32', [f.M, f.CK], w);
+  if (format.kind === 'csr') {
+    const c = compress(rows, csr(32));
+    return { arrays: { rowPtr: c.pos, cols: c.crd, vals: c.val.data as Float32Array }, sizes: { nonzeros: c.crd.length } };
+  }
+  if (format.kind !== 'nm') throw new Error(`internal: no ${format.kind} convolution pack`);
+  // compress() walks the stored weight [M, Cg, ...kernel] by (output, group along Cg, kernel position).
+  const c = compress(f.weight!.elementType === 'f32' ? f.weight! : new Tensor('f32', f.weight!.shape, w), f.encoding!);
+  const inner = f.CK / f.Cg, width = (f.CK * format.n) / format.m;
+  const cols = new Int32Array(f.M * width), vals = new Float32Array(f.M * width);
+  const v = c.val.data as Float32Array;
+  let slot = 0;
+  for (let m = 0; m < f.M; m++) for (let s = 0; s < f.Cg; s += format.m) for (let i = 0; i < inner; i++) for (let t = 0; t < format.n; t++, slot++) {
+    cols[slot] = (s + c.crd[slot]!) * inner + i;
+    vals[slot] = v[slot]!;
+  }
+  return { arrays: { cols, vals }, sizes: { width } };
+}
+
+function convKernel(d: {
+  name: string; summary: string; ops?: string[];
+  applies: (op: Op, f: ConvFacts) => true | string;
+  format?: (f: ConvFacts) => { format: Format; why: string };
+  schedule: (f: ConvFacts, format: Format) => Record<string, number | string | boolean>;
+  scratch?: (f: ConvFacts) => number;
+  why: (f: ConvFacts) => string;
+  pack?: (f: ConvFacts, format: Format) => Packed;
+}): KernelDef {
+  const fmt = d.format ?? ((f: ConvFacts) => ({ format: { kind: 'dense' } as Format, why: f.encoding ? `weight stored #${f.encoding.kind}, read dense` : 'dense weight' }));
+  const choice = (op: Op) => {
+    const f = convFacts(op), { format, why } = fmt(f);
+    return { f, format, why };
+  };
+  const pack = d.pack;
+  return {
+    name: d.name, summary: d.summary, ops: d.ops ?? ['nn.conv', 'sparse.conv'],
+    applies: (op) => d.applies(op, convFacts(op)),
+    space(op) {
+      const { f, format } = choice(op);
+      return [{ format, schedule: d.schedule(f, format) }];
+    },
+    default(op) {
+      const { f, format, why } = choice(op);
+      return { format, schedule: d.schedule(f, format), why: `${why}; ${d.why(f)}` };
+    },
+    shape(op) {
+      const f = convFacts(op);
+      return { dims: { N: f.N, C: f.C, M: f.M, G: f.G, CK: f.CK, P: f.P }, scratchBytes: d.scratch ? d.scratch(f) : 0 };
+    },
+    ...(pack ? { pack: (op: Op, c: Choice) => pack(convFacts(op), c.format) } : {}),
+  };
+}
+
+const rowsSchedule = (_f: ConvFacts, format: Format) => ({ lanes: 'f32x4 over positions', channelBlock: format.kind === 'dense' ? 4 : 1 });
+
+export const CONV_KERNELS: readonly KernelDef[] = [
+  convKernel({
+    name: 'depthwise_conv', summary: 'Depthwise 2-d convolution: one input plane per output plane, windows walked directly.',
+    applies: (op, f) => { const s = special2d(op, f); return s !== true ? s : isDepthwise(f) ? true : 'not depthwise'; },
+    format: convFormat, schedule: () => ({ loops: 'plane, oh, ow, kh, kw' }), why: () => 'one channel per group: the depthwise kernel', pack: (f) => packRows(f, { kind: 'dense' }),
+  }),
+  convKernel({
+    name: 'conv1x1', summary: 'Pointwise convolution: the weight rows times the image itself (its column matrix).',
+    applies: (op, f) => { const s = special2d(op, f); return s !== true ? s : isPointwise(f) ? true : 'not 1x1 with stride 1, no pads, one group'; },
+    format: convFormat, schedule: rowsSchedule, why: () => '1x1, stride 1, no pads: the image is the column matrix', pack: packRows,
+  }),
+  convKernel({
+    name: 'conv_im2col', summary: '2-d convolution: im2col of each group into scratch, then the weight rows (dense, CSR or N:M) times the columns.',
+    applies: (op, f) => special2d(op, f), format: convFormat, schedule: rowsSchedule, scratch: (f) => 4 * f.CK * f.P,
+    why: () => '2-d with a constant weight: im2col and the weight-times-columns kernel', pack: packRows,
+  }),
+  convKernel({
+    name: 'conv_table_im2col', summary: 'Convolution of any rank or with a run-time weight: im2col through an index table, dense weight times columns.',
+    applies: (op) => (allF32(op) ? true : 'not all f32'), schedule: () => ({ lanes: 'f32x4 over positions', channelBlock: 4 }), scratch: (f) => 4 * f.C * f.kVol * f.P,
+    why: (f) => (f.xs.length !== 4 ? `${f.xs.length - 2}-d: the table-driven im2col` : 'the weight is computed at run time: the table-driven im2col'),
+  }),
+  convKernel({
+    name: 'conv_typed', summary: 'Convolution in any element type: f64 sums over the operands as stored.',
+    applies: () => true, schedule: () => ({ compute: 'f64', loops: 'n, channel, position, k (four at a time)' }), why: () => 'not all f32: the typed kernel',
+  }),
+  convKernel({
+    name: 'conv_transpose', summary: 'ConvTranspose: each input scattered through the kernel into the output.', ops: ['nn.conv_transpose'],
+    applies: (op) => (allF32(op) ? true : 'not all f32'), schedule: () => ({ loops: 'n, c, position, mo, kernel' }), why: () => 'the scatter kernel',
+  }),
+  convKernel({
+    name: 'conv_transpose_typed', summary: 'ConvTranspose in any element type: f64 sums in scratch, converted at the end.', ops: ['nn.conv_transpose'],
+    applies: () => true, schedule: () => ({ compute: 'f64', loops: 'n, channel, input channel, kernel, position' }), scratch: (f) => 8 * f.M * f.P, why: () => 'not all f32: the typed kernel',
+  }),
+];

@@ -1,0 +1,258 @@
+// Kernels for products with a constant weight (MatMul / Gemm after legalize-gemm), one entry per
+// kernel kind. The weight format comes from the IR encoding (matmulFormat); each entry takes the
+// formats and batch sizes it is fast for, and packs the weight from the IR's compressed form.
+import type { Op } from '../../ir/core.js';
+import { broadcastShapes } from '../../tensor-math/numeric.js';
+import { allF32, compressNK, constMatmul, opContext, indexArray, matmulFormat, weightNK, type ConstMatmul } from '../linear-facts.js';
+import type { Choice, Format } from '../plan.js';
+import type { KernelDef, Packed } from '../table.js';
+
+const MATMUL_OPS = ['nn.gemm', 'sparse.gemm', 'nn.matmul', 'sparse.matmul'];
+
+/** The facts of an op that `applies` accepted. */
+const facts = (op: Op): ConstMatmul => {
+  const f = constMatmul(op);
+  if (typeof f === 'string') throw new Error(`internal: ${op.name}: ${f}`);
+  return f;
+};
+
+/** Rows (batch) below which a product is a matrix-vector product: kernels vectorise over K, not over rows. */
+export const GEMV_ROWS = 4;
+
+/** An entry for a constant-weight product: applies when the weight's format is `kind` and `when` holds. */
+function constKernel(d: {
+  name: string; summary: string; kind: Format['kind'];
+  when?: (f: ConstMatmul, format: Format) => true | string;
+  schedule: (f: ConstMatmul, format: Format) => Record<string, number | string | boolean>;
+  scratch?: (f: ConstMatmul) => number;
+  why: (f: ConstMatmul) => string;
+  pack: (f: ConstMatmul, format: Format, choice: Choice) => Packed;
+}): KernelDef {
+  const choice = (op: Op) => {
+    const f = facts(op), { format, why } = matmulFormat(f);
+    return { f, format, why };
+  };
+  return {
+    name: d.name, summary: d.summary, ops: MATMUL_OPS,
+    applies(op) {
+      const f = constMatmul(op);
+      if (typeof f === 'string') return f;
+      const { format } = matmulFormat(f);
+      if (format.kind !== d.kind) return `the weight runs as ${format.kind}`;
+      return d.when ? d.when(f, format) : true;
+    },
+    space(op) {
+      const { f, format } = choice(op);
+      return [{ format, schedule: d.schedule(f, format) }];
+    },
+    default(op) {
+      const { f, format, why } = choice(op);
+      return { format, schedule: d.schedule(f, format), why: `${why}; ${d.why(f)}` };
+    },
+    shape(op) {
+      const f = facts(op);
+      return { dims: { M: f.M, K: f.K, N: f.N }, scratchBytes: d.scratch ? d.scratch(f) : 0 };
+    },
+    pack: (op, c) => d.pack(facts(op), c.format, c),
+  };
+}
+
+const gemv = (f: ConstMatmul): true | string => (f.M < GEMV_ROWS ? true : `${f.M} rows: a batched kernel`);
+const batched = (f: ConstMatmul): true | string => (f.M >= GEMV_ROWS ? true : `${f.M} rows: a matrix-vector kernel`);
+
+/** BSR: per block row, block columns and blocks stored k-major ([bk][bn]) so a block's outputs are lanes. */
+function packBsr(f: ConstMatmul, format: Format): Packed {
+  if (format.kind !== 'bsr') throw new Error('internal: bsr pack');
+  const [bn, bk] = format.block;
+  const c = compressNK(f, format);
+  const blocks = c.crd.length, v = c.val.data as Float32Array, vals = new Float32Array(v.length);
+  for (let b = 0; b < blocks; b++) for (let i = 0; i < bn; i++) for (let j = 0; j < bk; j++) vals[b * bn * bk + j * bn + i] = v[b * bn * bk + i * bk + j]!;
+  return { arrays: { rowPtr: c.pos, cols: indexArray(c.crd, format.indexBits), vals }, sizes: { blocks } };
+}
+
+/** The six pairs of positions a 2:4 group can keep, in pattern order (pattern p keeps NM24_PAIRS[p]). */
+export const NM24_PAIRS: readonly (readonly [number, number])[] = [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]];
+
+/**
+ * 2:4 for matrix-vector products: every group keeps exactly two slots in position order (a missing
+ * value is a stored 0), one pattern byte per pair of groups (p0 * 6 + p1); with N % 4 == 0, blocks of
+ * four outputs interleaved ([N/4][G/2][4 rows] of 4 values and of one byte).
+ */
+function packNm24(f: ConstMatmul, format: Format): Packed {
+  const c = compressNK(f, format);
+  const G = f.K / 4, groups = f.N * G, v = c.val.data as Float32Array;
+  const vals = new Float32Array(2 * groups), pats = new Uint8Array(groups / 2);
+  for (let i = 0; i < groups; i++) {
+    const kept = [0, 1].filter((t) => v[2 * i + t] !== 0).map((t) => [c.crd[2 * i + t]!, v[2 * i + t]!] as [number, number]);
+    for (let j = 0; kept.length < 2; j++) if (!kept.some(([q]) => q === j)) kept.push([j, 0]);
+    kept.sort((a, b) => a[0] - b[0]);
+    vals[2 * i] = kept[0]![1];
+    vals[2 * i + 1] = kept[1]![1];
+    const pat = NM24_PAIRS.findIndex(([a, b]) => a === kept[0]![0] && b === kept[1]![0]);
+    pats[i >> 1] = i % 2 === 0 ? pat * 6 : pats[i >> 1]! + pat;
+  }
+  if (f.N % 4 !== 0) return { arrays: { vals, pats } };
+  const outV = new Float32Array(vals.length), outP = new Uint8Array(pats.length), G2 = G / 2;
+  for (let nb = 0; nb < f.N; nb += 4) for (let q = 0; q < G2; q++) for (let r = 0; r < 4; r++) {
+    const src = (nb + r) * G2 + q, dst = nb * G2 + q * 4 + r;
+    outV.set(vals.subarray(4 * src, 4 * src + 4), 4 * dst);
+    outP[dst] = pats[src]!;
+  }
+  return { arrays: { vals: outV, pats: outP } };
+}
+
+/** Bytes per position within an N:M group: one while m <= 256, else two or four. */
+export const nmPositionBytes = (m: number): 1 | 2 | 4 => (m <= 256 ? 1 : m <= 65536 ? 2 : 4);
+
+function packNm(f: ConstMatmul, format: Format): Packed {
+  if (format.kind !== 'nm') throw new Error('internal: nm pack');
+  const c = compressNK(f, format);
+  const pb = nmPositionBytes(format.m);
+  const idx = pb === 1 ? Uint8Array.from(c.crd) : pb === 2 ? Uint16Array.from(c.crd) : Int32Array.from(c.crd);
+  return { arrays: { vals: c.val.data as Float32Array, idx } };
+}
+
+/** Sliced ELL for a few rows: four outputs per slice (lanes), rows sorted by length, padded to the slice's longest. */
+function packSell(f: ConstMatmul, format: Format): Packed {
+  if (format.kind !== 'csr') throw new Error('internal: csr pack');
+  const c = compressNK(f, format), rowPtr = c.pos, cols = c.crd, vals = c.val.data as Float32Array;
+  const len = (n: number) => rowPtr[n + 1]! - rowPtr[n]!;
+  const order = Array.from({ length: f.N }, (_, n) => n).sort((a, b) => len(b) - len(a));
+  const slices = Math.ceil(f.N / 4);
+  const lens: number[] = [], rows: number[] = [], sv: number[] = [], sc: number[] = [];
+  for (let s = 0; s < slices; s++) {
+    const lanes = [0, 1, 2, 3].map((r) => order[s * 4 + r]);
+    const l = Math.max(...lanes.map((n) => (n === undefined ? 0 : len(n))));
+    lens.push(l);
+    rows.push(...lanes.map((n) => n ?? -1));
+    for (let t = 0; t < l; t++) for (const n of lanes) {
+      const real = n !== undefined && t < len(n);
+      sv.push(real ? vals[rowPtr[n]! + t]! : 0);
+      sc.push(real ? cols[rowPtr[n]! + t]! : 0);
+    }
+  }
+  // Each step: four values, then their columns as byte offsets (u16 while 4 * K fits).
+  const offBytes = 4 * f.K <= 65536 ? 2 : 4, stepBytes = 16 + 4 * offBytes, nSteps = sv.length / 4;
+  const stream = new DataView(new ArrayBuffer(nSteps * stepBytes));
+  for (let q = 0; q < nSteps; q++) for (let r = 0; r < 4; r++) {
+    stream.setFloat32(q * stepBytes + 4 * r, sv[4 * q + r]!, true);
+    if (offBytes === 2) stream.setUint16(q * stepBytes + 16 + 2 * r, 4 * sc[4 * q + r]!, true);
+    else stream.setInt32(q * stepBytes + 16 + 4 * r, 4 * sc[4 * q + r]!, true);
+  }
+  return { arrays: { lens: Int32Array.from(lens), rows: Int32Array.from(rows), steps: new Uint8Array(stream.buffer) }, sizes: { slices, offsetBytes: offBytes, nonzeros: cols.length, stored: sv.length } };
+}
+
+function packCsr(f: ConstMatmul, format: Format): Packed {
+  if (format.kind !== 'csr') throw new Error('internal: csr pack');
+  const c = compressNK(f, format);
+  return { arrays: { rowPtr: c.pos, cols: indexArray(c.crd, format.indexBits), vals: c.val.data as Float32Array }, sizes: { nonzeros: c.crd.length } };
+}
+
+/** [N, K] rows, or [N/4][K/4][4 rows][4 k] when both divide by 4: one stream per block of four outputs. */
+function packGemv(f: ConstMatmul): Packed {
+  const w = weightNK(f), { K, N } = f;
+  if (K % 4 !== 0 || N % 4 !== 0) return { arrays: { w } };
+  const out = new Float32Array(K * N);
+  let o = 0;
+  for (let nb = 0; nb < N; nb += 4) for (let kb = 0; kb < K; kb += 4) for (let r = 0; r < 4; r++) for (let j = 0; j < 4; j++) out[o++] = w[(nb + r) * K + kb + j]!;
+  return { arrays: { w: out } };
+}
+
+function packKN(f: ConstMatmul): Packed {
+  const w = weightNK(f), { K, N } = f, out = new Float32Array(K * N);
+  for (let k = 0, i = 0; k < K; k++) for (let n = 0; n < N; n++) out[i++] = w[n * K + k]!;
+  return { arrays: { w: out } };
+}
+
+export const MATMUL_KERNELS: readonly KernelDef[] = [
+  constKernel({
+    name: 'bsr_matmul', summary: 'Block-sparse rows: each nonzero block multiplies a block of inputs into a block of outputs.', kind: 'bsr',
+    schedule: (_f, fm) => ({ block: fm.kind === 'bsr' ? `${fm.block[0]}x${fm.block[1]}` : '', lanes: fm.kind === 'bsr' && fm.block[0] % 4 === 0 ? 'f32x4 over outputs' : 'scalar' }),
+    why: () => 'the BSR kernel', pack: packBsr,
+  }),
+  constKernel({
+    name: 'nm24_gemv', summary: '2:4 matrix-vector product: kept values expanded to their lanes by byte swizzles from one pattern byte per two groups.', kind: 'nm',
+    when: (f, fm) => (fm.kind === 'nm' && fm.n === 2 && fm.m === 4 ? (f.K % 8 === 0 ? gemv(f) : `K = ${f.K} is not a multiple of 8`) : 'not 2:4'),
+    schedule: (f) => ({ outputsPerBlock: 4, lanes: 'f32x4 over a group', packed: f.N % 4 === 0 }),
+    why: (f) => `${f.M} row(s), K % 8 == 0: the 2:4 matrix-vector kernel`, pack: packNm24,
+  }),
+  constKernel({
+    name: 'nm_matmul', summary: 'N:M product: n values and their positions per group of m inputs.', kind: 'nm',
+    schedule: (_f, fm) => ({ accumulators: fm.kind === 'nm' ? fm.n : 1, positionBytes: fm.kind === 'nm' ? nmPositionBytes(fm.m) : 1 }),
+    why: (f) => (f.M < GEMV_ROWS ? 'the general N:M kernel (not 2:4 with K % 8 == 0)' : `${f.M} rows: the general N:M kernel`), pack: packNm,
+  }),
+  constKernel({
+    name: 'sell_gemv', summary: 'CSR as sliced ELL for a few rows: four outputs per slice in lanes, rows sorted by length.', kind: 'csr', when: gemv,
+    schedule: () => ({ sliceRows: 4, lanes: 'f32x4 over 4 rows' }),
+    why: (f) => `${f.M} row(s): sliced ELL matrix-vector kernel`, pack: packSell,
+  }),
+  constKernel({
+    name: 'csr_matmul_batched', summary: 'CSR for a batch of rows: x transposed so each nonzero multiplies a vector of rows.', kind: 'csr', when: batched,
+    schedule: (f) => ({ lanes: 'f32x4 over the batch', tile: Math.min(32, Math.ceil(f.M / 4) * 4) }),
+    // x transposed to [K, Mp] and the result [N, Mp], Mp = M rounded up to 4.
+    scratch: (f) => 4 * Math.ceil(f.M / 4) * 4 * (f.K + f.N),
+    why: (f) => `${f.M} rows: the batched CSR kernel`, pack: packCsr,
+  }),
+  constKernel({
+    name: 'dense_gemv', summary: 'Dense matrix-vector product: dot products over K, four outputs per block.', kind: 'dense', when: gemv,
+    schedule: (f) => ({ outputsPerBlock: 4, lanes: 'f32x4 over K', layout: f.K % 4 === 0 && f.N % 4 === 0 ? 'packed 4x4' : 'rows' }),
+    why: (f) => `${f.M} row(s): the matrix-vector kernel`, pack: (f) => packGemv(f),
+  }),
+  constKernel({
+    name: 'dense_matmul', summary: 'Dense product: rows of x times the [K, N] weight, outputs in lanes.', kind: 'dense', when: batched,
+    schedule: (f) => ({ rowBlock: 4, lanes: 'f32x4 over outputs' }),
+    why: (f) => `${f.M} rows: the dense matrix kernel`, pack: (f) => packKN(f),
+  }),
+];
+
+/** Batch dims of a product of two run-time operands: numpy broadcasting over all but the last two. */
+export function productShape(op: Op): { M: number; K: number; N: number; batchA: number[]; batchB: number[] } {
+  let as = op.operand(0).type.shape as number[], bs = op.operand(1).type.shape as number[];
+  if (as.length === 1) as = [1, as[0]!];
+  if (bs.length === 1) bs = [bs[0]!, 1];
+  return { M: as[as.length - 2]!, K: as[as.length - 1]!, N: bs[bs.length - 1]!, batchA: as.slice(0, -2), batchB: bs.slice(0, -2) };
+}
+
+const prod = (a: readonly number[]) => a.reduce((x, y) => x * y, 1);
+
+/** A Gemm in canonical form for the run-time kernel: no transposes, alpha 1, beta 1 (legalize-gemm makes it so). */
+function plainGemm(op: Op): true | string {
+  if (!op.name.endsWith('.gemm')) return true;
+  const c = opContext(op);
+  return c.int('transA') === 0 && c.int('transB') === 0 && c.float('alpha') === 1 && c.float('beta') === 1 ? true : 'Gemm with transposes or scales (legalize-gemm takes them out)';
+}
+
+const RUNTIME: KernelDef = {
+  name: 'matmul_runtime', summary: 'Dense product of operands known at run time, once per output matrix of the broadcast batch; bias and activation applied after.', ops: MATMUL_OPS,
+  applies(op) {
+    if (![...op.operands, ...op.results].every((v) => v.type.elementType === 'f32')) return 'not all f32';
+    if ([op.operand(0), op.operand(1), op.result(0)].some((v) => (v.type.shape as number[]).includes(0))) return 'an empty product';
+    return plainGemm(op);
+  },
+  space: (op) => [RUNTIME.default(op, undefined as never)],
+  default(op) {
+    const s = productShape(op), oneB = prod(s.batchB) === 1, rows = oneB ? prod(s.batchA) * s.M : s.M;
+    const batches = oneB ? 1 : prod(broadcastShapes([s.batchA, s.batchB]));
+    return { format: { kind: 'dense' }, schedule: { rowBlock: Math.min(4, rows), lanes: 'f32x4 over outputs', ...(batches > 1 ? { batches } : {}) }, why: constWhy(op) };
+  },
+  shape(op) {
+    const s = productShape(op);
+    return { dims: { M: s.M, K: s.K, N: s.N }, scratchBytes: 0 };
+  },
+};
+
+/** Why a product is not a constant-weight one. */
+const constWhy = (op: Op): string => {
+  const f = constMatmul(op);
+  return typeof f === 'string' ? `${f}: the run-time operand kernel` : 'the run-time operand kernel';
+};
+
+const TYPED: KernelDef = {
+  name: 'matmul_typed', summary: 'Product in any element type (and empty products): f64 sums over the operands as stored, transposes as strides, Gemm scales and C.', ops: MATMUL_OPS,
+  applies: () => true,
+  space: (op) => [TYPED.default(op, undefined as never)],
+  default: (op) => ({ format: { kind: 'dense' }, schedule: { compute: 'f64', loops: 'batch, row, column, k' }, why: `${allF32(op) ? 'an empty product' : 'not all f32'}: the typed kernel` }),
+  shape: () => ({ scratchBytes: 0 }),
+};
+
+export const PRODUCT_KERNELS: readonly KernelDef[] = [...MATMUL_KERNELS, RUNTIME, TYPED];
