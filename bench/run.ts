@@ -51,7 +51,7 @@ async function bench(name: string, bytes: Uint8Array, shapes: Record<string, num
     const { module } = importOnnx(bytes, { shapes });
     runPipeline(module, parsePipeline(DEFAULT_COMPILE_PIPELINE, passRegistry()), { log: () => undefined });
     const target = await loadTarget('wasm');
-    const artifact = target.compile(module.funcs[0]!);
+    const artifact = target.compile(target.plan(module.funcs[0]!));
     const loaded = await target.instantiate((name) => artifact.files[name]);
     // Timed synchronously, as a caller of the wasm loader's run() would.
     const model = { run: loaded.runSync! };

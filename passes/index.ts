@@ -5,8 +5,9 @@ import channelElimination from './channel-elimination.js';
 import foldBatchnorm from './fold-batchnorm.js';
 import fuseActivation from './fuse-activation.js';
 import fuseBias from './fuse-bias.js';
+import legalizeGemm from './legalize-gemm.js';
 import maskPropagation from './mask-propagation.js';
 import nmLayout from './nm-layout.js';
 import sparsify from './sparsify.js';
 
-export const BUILTIN_PASSES: readonly Pass[] = [canonicalize, foldBatchnorm, fuseBias, fuseActivation, maskPropagation, channelElimination, nmLayout, sparsify] as unknown as Pass[];
+export const BUILTIN_PASSES: readonly Pass[] = [canonicalize, foldBatchnorm, fuseBias, fuseActivation, maskPropagation, channelElimination, nmLayout, sparsify, legalizeGemm] as unknown as Pass[];

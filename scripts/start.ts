@@ -59,7 +59,7 @@ t0 = performance.now();
 const { module: toCompile } = importOnnx(bytes, { file: `examples/${name}.onnx`, shapes: { [inputName]: shape } });
 runPipeline(toCompile, parsePipeline(DEFAULT_COMPILE_PIPELINE, passRegistry()), { log: () => undefined });
 const target = await loadTarget('wasm');
-const artifact = target.compile(toCompile.funcs[0]!);
+const artifact = target.compile(target.plan(toCompile.funcs[0]!));
 const loaded = await target.instantiate((name) => artifact.files[name]);
 const compiled = { run: loaded.runSync! };
 const wasmBytes = (artifact.files['model.wasm'] as Uint8Array).byteLength;

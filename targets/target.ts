@@ -1,6 +1,8 @@
 // The seam between sparsec and a code generator: what every target offers the CLI, the conformance
 // runner and the benchmarks. Types only; targets/index.ts loads a target by name, on use.
 import type { Func } from '../src/ir/core.js';
+import type { TargetCaps } from '../src/lower/caps.js';
+import type { KernelPlan } from '../src/lower/plan.js';
 import type { Tensor } from '../src/ir/tensor.js';
 
 /** One input or output of a compiled model. */
@@ -62,7 +64,12 @@ export interface Target {
   readonly ops: readonly string[];
   /** The extra outputs `emit` accepts. */
   readonly emits: readonly string[];
-  compile(func: Func, opts?: CompileOptions): Artifact;
+  /** What the kernel table may choose for it (lane width, element types, ops with generic kernels). */
+  readonly caps: TargetCaps;
+  /** Checks what the target cannot take at all (element types, dynamic shapes, unsupported ops, sizes), then legalises and selects. */
+  plan(func: Func): KernelPlan;
+  /** Renders a plan: the output folder's files (manifest.json with the plan among them). */
+  compile(plan: KernelPlan, opts?: CompileOptions): Artifact;
   /** Loads compile output, reading the files it needs by name; a missing or bad file is one clear error. */
   instantiate(read: FileReader): Promise<Model>;
   /** Whether an error thrown by compile means "not supported here" (an op, a type, a size), as opposed to a bug. */

@@ -7,6 +7,7 @@ import { parseModule } from '../ir/parser.js';
 import { verifyOrThrow } from '../ir/verifier.js';
 import { runPipeline } from '../pass/manager.js';
 import { parsePipeline } from '../pass/pipeline.js';
+import { printPlan } from '../lower/plan.js';
 import { DEFAULT_TARGET, loadTarget, type Artifact } from '../../targets/index.js';
 import { CliError, type Io, type ParsedArgs } from './command.js';
 import { readInput } from './io.js';
@@ -16,10 +17,10 @@ import { DEFAULT_COMPILE_PIPELINE } from './pipelines.js';
 
 export async function runCompile(args: ParsedArgs, io: Io): Promise<number> {
   const out = args.options['output'] as string | undefined;
-  if (!out) throw new CliError('compile needs -o DIR');
-  const target = await loadTarget((args.options['target'] as string | undefined) ?? DEFAULT_TARGET);
   const emit = args.options['emit'] as string | undefined;
-  if (emit !== undefined && !target.emits.includes(emit)) throw new CliError(`--emit takes ${target.emits.map((e) => `'${e}'`).join(', ') || 'nothing'} for target '${target.name}', got '${emit}'`);
+  if (!out && emit !== 'plan') throw new CliError('compile needs -o DIR (or --emit plan to print the kernel plan)');
+  const target = await loadTarget((args.options['target'] as string | undefined) ?? DEFAULT_TARGET);
+  if (emit !== undefined && emit !== 'plan' && !target.emits.includes(emit)) throw new CliError(`--emit takes ${target.emits.map((e) => `'${e}'`).join(', ') || 'nothing'} for target '${target.name}', got '${emit}'`);
   const file = args.positionals[0]!;
   const shapes = parseShapes(listOption(args, 'shape'));
   let module;
@@ -33,8 +34,13 @@ export async function runCompile(args: ParsedArgs, io: Io): Promise<number> {
   const registry = await loadRegistry(listOption(args, 'load-pass'), io);
   const pipeline = (args.options['pipeline'] as string | undefined) ?? DEFAULT_COMPILE_PIPELINE;
   runPipeline(module, parsePipeline(pipeline, registry), { log: io.err });
-  const artifact = target.compile(module.funcs[0]!, { source: file, pipeline, emit: emit === undefined ? [] : [emit] });
-  writeAll(resolve(io.cwd, out), artifact);
+  const plan = target.plan(module.funcs[0]!);
+  if (emit === 'plan') {
+    io.out(printPlan(plan));
+    if (!out) return 0;
+  }
+  const artifact = target.compile(plan, { source: file, pipeline, emit: emit === undefined || emit === 'plan' ? [] : [emit] });
+  writeAll(resolve(io.cwd, out!), artifact);
   io.out(`wrote ${out}/${artifact.summary}\n`);
   return 0;
 }

@@ -33,7 +33,7 @@ export async function runTestCompiled(dir: string, tol: Tolerance, target: Targe
   const shapes = Object.fromEntries(inputs.map((x) => [x.name, [...x.tensor.shape]]));
   const build = async (imported: { module: { funcs: readonly Func[] }; opTypes: Map<string, number> }) => {
     base.ops = [...imported.opTypes.keys()].sort();
-    const artifact = target.compile(imported.module.funcs[0]!);
+    const artifact = target.compile(target.plan(imported.module.funcs[0]!));
     return target.instantiate((name) => artifact.files[name]);
   };
   try {

@@ -5,3 +5,4 @@ export { formatName, planData, printPlan } from './plan.js';
 export type { KernelDef, Packed } from './table.js';
 export { KERNELS, kernelDef } from './kernels/index.js';
 export { candidates, select, type Candidate, type Chooser } from './select.js';
+export { legalize, LEGALIZE_PIPELINE, planFor } from './lower.js';

@@ -2,7 +2,7 @@
 // program order): which kernel, the weight format, the schedule, scratch bytes, whether the result
 // may take an operand's slot, and why this choice. Targets render it; the autotuner searches it;
 // `sparsec compile --emit plan` prints it and manifest.json carries it.
-import type { Op } from '../ir/core.js';
+import type { Func, Op } from '../ir/core.js';
 
 /** How a kernel reads its weight: the structured form of a format, not a description. */
 export type Format =
@@ -51,6 +51,8 @@ export interface PlannedCall {
 export interface KernelPlan {
   /** The capabilities the plan was selected for. */
   readonly target: string;
+  /** The (legalised) function whose ops the calls compute. */
+  readonly func: Func;
   readonly calls: readonly PlannedCall[];
 }
 

@@ -50,5 +50,5 @@ export function select(f: Func, caps: TargetCaps, choose?: Chooser): KernelPlan 
     };
     return { op, call };
   });
-  return { target: caps.name, calls };
+  return { target: caps.name, func: f, calls };
 }

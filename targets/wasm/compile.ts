@@ -17,7 +17,7 @@ import { LimitError } from '../../src/util/errors.js';
 import { KERNELS } from '../../src/lower/kernels/index.js';
 import { genericKernelName } from '../../src/lower/kernels/generic.js';
 import { planData, type KernelCall, type KernelPlan } from '../../src/lower/plan.js';
-import { select } from '../../src/lower/select.js';
+import { planFor } from '../../src/lower/lower.js';
 import type { TargetCaps } from '../../src/lower/caps.js';
 import { formatBytes, MAX_TENSOR_ELEMENTS, WASM32_MAX_BYTES } from '../../src/util/limits.js';
 
@@ -126,7 +126,19 @@ export interface CompileOptions {
   exportSteps?: boolean;
 }
 
+/** Legalises, selects and renders: the module and manifest for a function. */
 export function compileWasm(f: Func, options: CompileOptions = {}): { wasm: Uint8Array; manifest: Manifest } {
+  return renderWasm(planWasm(f), options);
+}
+
+/** The kernel plan of a function for this target, after checking what it cannot take at all. */
+export function planWasm(f: Func): KernelPlan {
+  checkTypes(f);
+  return planFor(f, WASM_CAPS);
+}
+
+/** Element types and static shapes, checked before anything is legalised or selected. */
+function checkTypes(f: Func): void {
   for (const v of [...f.args, ...f.ops.flatMap((o) => o.results)]) {
     const where = v.definingOp ? describe(v.definingOp) : `input ${v.name ?? ''}`.trim();
     if (!isWasmType(v.type.elementType)) throw new WasmCompileError(`wasm target: ${where} has element type ${v.type.elementType}, which the wasm target does not support (${Object.keys(DTYPE_NAMES).join(', ')})`);
@@ -136,7 +148,11 @@ export function compileWasm(f: Func, options: CompileOptions = {}): { wasm: Uint
   for (const op of f.ops) {
     if (op.name !== 'nn.constant' && op.name !== 'return' && !SUPPORTED_WASM_OPS.includes(op.name)) throw new WasmCompileError(`wasm target: ${describe(op)} is not supported yet (\`sparsec compile --help\` and docs/wasm.md list the ${SUPPORTED_WASM_OPS.length} supported ops)`);
   }
-  const kernels: KernelPlan = select(f, WASM_CAPS);
+}
+
+/** Renders a kernel plan (selected for WASM_CAPS) as one module with its memory plan. */
+export function renderWasm(kernels: KernelPlan, options: CompileOptions = {}): { wasm: Uint8Array; manifest: Manifest } {
+  const f = kernels.func;
   const lc = new LowerContext(f);
   for (const pc of kernels.calls) {
     const render = RENDERS[pc.call.kernel];

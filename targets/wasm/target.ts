@@ -3,7 +3,8 @@
 import type { Func } from '../../src/ir/core.js';
 import type { Tensor } from '../../src/ir/tensor.js';
 import type { Artifact, CompileOptions, FileReader, Model, Target } from '../target.js';
-import { compileWasm, SUPPORTED_WASM_OPS, WasmCompileError } from './compile.js';
+import { planWasm, renderWasm, SUPPORTED_WASM_OPS, WASM_CAPS, WasmCompileError } from './compile.js';
+import type { KernelPlan } from '../../src/lower/plan.js';
 import { wasmToText } from './emit.js';
 import { loaderSource, typesSource } from './loader.js';
 import { instantiate, ModelLoadError } from './runtime.js';
@@ -11,8 +12,8 @@ import { UnsupportedError } from '../../src/util/errors.js';
 
 const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
 
-function compile(func: Func, opts: CompileOptions = {}): Artifact {
-  const { wasm, manifest } = compileWasm(func);
+function compile(plan: KernelPlan, opts: CompileOptions = {}): Artifact {
+  const { wasm, manifest } = renderWasm(plan);
   const full = { target: 'wasm', ...manifest, ...(opts.pipeline !== undefined ? { pipeline: opts.pipeline } : {}), ...(opts.source !== undefined ? { source: opts.source } : {}) };
   const kernels = [...new Set(manifest.kernels.map((k) => k.kernel))].join(', ');
   return {
@@ -51,6 +52,8 @@ export const wasmTarget: Target = {
   summary: 'WebAssembly with SIMD128 (binaryen.js): one module with a static memory plan, for Node and browsers',
   ops: SUPPORTED_WASM_OPS,
   emits: ['wat'],
+  caps: WASM_CAPS,
+  plan: (func: Func) => planWasm(func),
   compile,
   instantiate: load,
   isUnsupported: (e) => e instanceof WasmCompileError || e instanceof UnsupportedError,
