@@ -47,7 +47,8 @@ export function choose(m: Tensor, opts: { maxDensity: number; minFill: number; b
       reason: `density ${density.toFixed(3)}; ${best.block.join('x')} blocks ${(100 * best.fill).toFixed(0)}% full: bsr`,
     };
   }
-  return { encoding: csr(indexBits(cols)), reason: `density ${density.toFixed(3)}; no block shape >= ${opts.minFill} full: csr` };
+  const why = opts.blocks.length ? `no block shape >= ${opts.minFill} full` : 'no block shapes offered';
+  return { encoding: csr(indexBits(cols)), reason: `density ${density.toFixed(3)}; ${why}: csr` };
 }
 
 const BLOCKS = ['1x4', '4x1', '4x4', '2x2', '1x8', '8x1', '8x8'];
@@ -56,7 +57,7 @@ export default definePass({
   name: 'sparsify',
   summary: 'Chooses dense, CSR or BSR per weight from its density and block structure and rewrites users to sparse ops.',
   description:
-    'For Conv (2-d view [M, C/group x kernel]), Gemm and 2-d MatMul weights: a weight denser than max-density stays dense; otherwise the largest block shape (of blocks) whose nonzero blocks are at least min-fill full gives BSR, else CSR. The reason is recorded on the op as format_reason.',
+    'For Conv (2-d view [M, C/group x kernel]), Gemm and 2-d MatMul weights: a weight denser than max-density stays dense; otherwise the largest block shape (of blocks) whose nonzero blocks are at least min-fill full gives BSR, else CSR. Convolutions are offered CSR only (no convolution kernel reads blocks). The reason is recorded on the op as format_reason.',
   options: {
     'max-density': { type: 'float', default: 0.35, min: 0, max: 1, doc: 'weights with more nonzeros than this fraction stay dense' },
     'min-fill': { type: 'float', default: 0.7, min: 0, max: 1, doc: 'BSR needs its nonzero blocks at least this full' },
@@ -67,7 +68,9 @@ export default definePass({
     const p = pattern('*', (op, rw) => {
       const cand = sparseCandidate(op);
       if (!cand) return false;
-      const { encoding, reason } = choose(cand.matrix, { maxDensity: ctx.options['max-density'], minFill: ctx.options['min-fill'], blocks });
+      // Convolutions are offered CSR only: no convolution kernel reads blocks (docs/lowering.md).
+      const conv = op.name === 'nn.conv';
+      const { encoding, reason } = choose(cand.matrix, { maxDensity: ctx.options['max-density'], minFill: ctx.options['min-fill'], blocks: conv ? [] : blocks });
       if (!encoding) {
         ctx.stat('weights left dense');
         return false;

@@ -50,7 +50,7 @@ describe('the npm package', () => {
     expect(c.err).toMatch(/^note: batch size 1 for 'x' \[N, 256\]/);
     expect(c.code).toBe(0);
     for (const f of ['model.wasm', 'model.mjs', 'model.d.mts', 'manifest.json']) expect(existsSync(join(project, 'out', f)), f).toBe(true);
-    const script = "const m = await (await import('./out/model.mjs')).load(); console.log(m.run({ x: new Float32Array(256).fill(0.5) }).logits.length);";
+    const script = "const m = await (await import('./out/model.mjs')).load(); console.log((await m.run({ x: new Float32Array(256).fill(0.5) })).logits.length);";
     expect(run(process.execPath, ['--input-type=module', '-e', script], project).out).toBe('10\n');
   });
 

@@ -17,7 +17,7 @@ import { pick, randomNet, type Rng } from './gen-net.js';
 import { mutateBytes } from './mutate.js';
 import { compareOutputs, type CaseResult } from './verdict.js';
 
-interface Loaded { inputs: { name: string }[]; outputs: { name: string }[]; run(feeds: unknown): Record<string, ArrayLike<number | bigint>> }
+interface Loaded { inputs: { name: string }[]; outputs: { name: string }[]; run(feeds: unknown): Promise<Record<string, ArrayLike<number | bigint>>>; runSync(feeds: unknown): Record<string, ArrayLike<number | bigint>> }
 interface LoaderModule { load(source?: unknown): Promise<Loaded> }
 
 /** A compiled random net written to a fresh folder; undefined when the net does not compile (a clear error elsewhere). */
@@ -68,7 +68,7 @@ export async function runLoaderCase(seed: number): Promise<CaseResult> {
       ];
       const [what, source] = pick(r, sources);
       how = `load(${what})`;
-      use = async () => (await load(source)).run(Object.fromEntries(a.manifest.inputs.map((s, i) => [s.name, typedArrayOf(a.inputs[i]!)])));
+      use = async () => (await load(source)).runSync(Object.fromEntries(a.manifest.inputs.map((s, i) => [s.name, typedArrayOf(a.inputs[i]!)])));
       if (b) rmSync(b.dir, { recursive: true, force: true });
     } else if (kind === 'feeds') {
       const bad = pick(r, BAD_FEEDS);
@@ -79,7 +79,7 @@ export async function runLoaderCase(seed: number): Promise<CaseResult> {
     } else {
       how = 'run(the right inputs)';
       use = async () => {
-        const out = (await load()).run(Object.fromEntries(a.manifest.inputs.map((s, i) => [s.name, typedArrayOf(a.inputs[i]!)])));
+        const out = await (await load()).run(Object.fromEntries(a.manifest.inputs.map((s, i) => [s.name, typedArrayOf(a.inputs[i]!)])));
         return a.manifest.outputs.map((s) => Tensor.from(ELEMENT_OF[s.dtype], s.shape, Array.from(out[s.name]!)));
       };
     }

@@ -38,7 +38,7 @@ describe('compiled model in headless Chromium', () => {
 import { load } from './model.mjs';
 const m = await load(new URL('./model.wasm', location.href));
 const x = new Float32Array(256).map((_, i) => Math.sin(i));
-window.__result = Array.from(m.run({ x }).logits);
+window.__result = Array.from((await m.run({ x })).logits);
 </script>`);
     const types: Record<string, string> = { '.html': 'text/html', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
     server = createServer((req, res) => {

@@ -56,7 +56,7 @@ function copyDir(dir: string): string {
 
 const loadFrom = async (dir: string) => (await import(pathToFileURL(join(dir, 'model.mjs')).href)) as { load: (s?: unknown) => Promise<Loaded> };
 
-type Loaded = { inputs: { name: string; dtype: string }[]; run(feeds: Record<string, unknown>): Record<string, ArrayLike<number>> };
+type Loaded = { inputs: { name: string; dtype: string }[]; run(feeds: Record<string, unknown>): Promise<Record<string, ArrayLike<number>>>; runSync(feeds: Record<string, unknown>): Record<string, ArrayLike<number>> };
 
 describe('generated loader (model.mjs) in Node', () => {
   it('runs an int8 model with typed arrays and reports wrong inputs clearly', async () => {
@@ -66,16 +66,17 @@ describe('generated loader (model.mjs) in Node', () => {
     expect(m.inputs.map((i) => `${i.name}:${i.dtype}`)).toEqual(['x:int8', 'y:int8']);
     const x = Int8Array.from({ length: 60 }, (_, i) => i * 7 - 100), y = Int8Array.from({ length: 60 }, (_, i) => 50 - i * 3);
     const want = interpret(importOnnxFile(join(NODE_TESTS, 'test_add_int8/model.onnx')).module, [new Tensor('i8', [3, 4, 5], x), new Tensor('i8', [3, 4, 5], y)])[0]!;
-    expect(Array.from(m.run({ x, y })['sum']!)).toEqual(Array.from(want.data as Int8Array));
-    expect(() => m.run({ x: new Float32Array(60), y })).toThrow("input 'x': expected Int8Array (int8) of 60 values (shape [3, 4, 5]), got Float32Array");
-    expect(() => m.run({ x: new Int8Array(59), y })).toThrow("input 'x': expected 60 values (shape [3, 4, 5]), got 59");
-    expect(() => m.run({ x, y, z: x })).toThrow('unknown input "z" (inputs: x, y)');
+    expect(Array.from((await m.run({ x, y }))['sum']!)).toEqual(Array.from(want.data as Int8Array));
+    expect(() => m.runSync({ x: new Float32Array(60), y })).toThrow("input 'x': expected Int8Array (int8) of 60 values (shape [3, 4, 5]), got Float32Array");
+    expect(() => m.runSync({ x: new Int8Array(59), y })).toThrow("input 'x': expected 60 values (shape [3, 4, 5]), got 59");
+    expect(() => m.runSync({ x, y, z: x })).toThrow('unknown input "z" (inputs: x, y)');
+    await expect(m.run({ x: new Int8Array(59), y })).rejects.toThrow("input 'x': expected 60 values (shape [3, 4, 5]), got 59");
     const types = readFileSync(join(dir, 'model.d.mts'), 'utf8');
     expect(types).toContain('"x": Int8Array;');
     expect(types).toContain('/** int8, shape [3, 4, 5] (60 values) */');
     // load() also takes the module's bytes
     const again = await load(readFileSync(join(dir, 'model.wasm')));
-    expect(Array.from(again.run({ x, y })['sum']!)).toEqual(Array.from(want.data as Int8Array));
+    expect(Array.from(again.runSync({ x, y })['sum']!)).toEqual(Array.from(want.data as Int8Array));
   });
 
   it('model.d.mts types model.mjs for TypeScript: the real names and array types, wrong feeds refused', async () => {
@@ -83,7 +84,8 @@ describe('generated loader (model.mjs) in Node', () => {
     writeFileSync(join(dir, 'use.mts'), [
       "import { load, type Outputs } from './model.mjs';",
       'const m = await load();',
-      'const out: Outputs = m.run({ x: new Int8Array(60), y: new Int8Array(60) });',
+      'const out: Outputs = await m.run({ x: new Int8Array(60), y: new Int8Array(60) });',
+      'const now: Outputs = m.runSync({ x: new Int8Array(60), y: new Int8Array(60) });',
       'export const sum: Int8Array = out.sum;',
       '// @ts-expect-error: x is an Int8Array',
       'm.run({ x: new Float32Array(60), y: new Int8Array(60) });',
@@ -110,13 +112,13 @@ describe('generated loader (model.mjs) in Node', () => {
     const dir = await compile(matmulModel(1));
     const m = await (await loadFrom(dir)).load();
     const want = 'run() takes an object with one typed array per input ({ "x": Float32Array }), got';
-    expect(() => m.run(null as never)).toThrow(`${want} null`);
-    expect(() => m.run(undefined as never)).toThrow(`${want} nothing`);
-    expect(() => m.run([new Float32Array(6)] as never)).toThrow(`${want} an array`);
-    expect(() => m.run(5 as never)).toThrow(`${want} number`);
-    expect(() => m.run({ x: null })).toThrow("input 'x': expected Float32Array (float32) of 6 values (shape [2, 3]), got null");
-    expect(() => m.run({})).toThrow("input 'x': expected Float32Array (float32) of 6 values (shape [2, 3]), got nothing");
-    expect(() => m.run({ x: [1, 2, 3, 4, 5, 6] })).toThrow("input 'x': expected Float32Array (float32) of 6 values (shape [2, 3]), got an array");
+    expect(() => m.runSync(null as never)).toThrow(`${want} null`);
+    expect(() => m.runSync(undefined as never)).toThrow(`${want} nothing`);
+    expect(() => m.runSync([new Float32Array(6)] as never)).toThrow(`${want} an array`);
+    expect(() => m.runSync(5 as never)).toThrow(`${want} number`);
+    expect(() => m.runSync({ x: null })).toThrow("input 'x': expected Float32Array (float32) of 6 values (shape [2, 3]), got null");
+    expect(() => m.runSync({})).toThrow("input 'x': expected Float32Array (float32) of 6 values (shape [2, 3]), got nothing");
+    expect(() => m.runSync({ x: [1, 2, 3, 4, 5, 6] })).toThrow("input 'x': expected Float32Array (float32) of 6 values (shape [2, 3]), got an array");
     await expect((await loadFrom(dir)).load(42)).rejects.toThrow("load() takes model.wasm's bytes (Uint8Array or ArrayBuffer), a URL or a path, got number");
   });
 
@@ -145,7 +147,7 @@ describe('generated loader (model.mjs) in Node', () => {
     const loadA = (await loadFrom(a)).load;
     // each model runs with its own module
     const x = Float32Array.from([1, 2, 3, 4, 5, 6]);
-    const ya = (await loadA()).run({ x })['y']!, yb = (await (await loadFrom(b)).load()).run({ x })['y']!;
+    const ya = (await (await loadA()).run({ x }))['y']!, yb = (await (await loadFrom(b)).load()).runSync({ x })['y']!;
     expect(Array.from(ya)).not.toEqual(Array.from(yb));
     const mismatch = `model.wasm does not belong to this model.mjs: its fingerprint is ${fb}, this loader expects ${fa} (copy model.wasm and model.mjs from the same sparsec compile)`;
     await expect(loadA(readFileSync(join(b, 'model.wasm')))).rejects.toThrow(mismatch);

@@ -67,31 +67,34 @@ export async function load(source) {
   for (const s of [...IO.inputs, ...IO.outputs]) {
     if (s.offset + size(s) * ARRAYS[s.dtype].BYTES_PER_ELEMENT > memory.buffer.byteLength) throw new Error(\`model.wasm is not a valid sparsec module: '\${s.name}' does not fit in its memory\`);
   }
+  const runSync = (feeds) => {
+    const expected = () => IO.inputs.map((i) => \`\${JSON.stringify(i.name)}: \${ARRAYS[i.dtype].name}\`).join(', ');
+    if (feeds === null || typeof feeds !== 'object' || Array.isArray(feeds)) throw new Error(\`run() takes an object with one typed array per input ({ \${expected()} }), got \${show(feeds)}\`);
+    for (const name of Object.keys(feeds)) if (!IO.inputs.some((i) => i.name === name)) throw new Error(\`unknown input \${quote(name)} (inputs: \${IO.inputs.map((i) => i.name).join(', ')})\`);
+    for (const slot of IO.inputs) {
+      const data = feeds[slot.name];
+      const A = ARRAYS[slot.dtype];
+      if (!(data instanceof A)) throw new Error(\`input '\${slot.name}': expected \${A.name} (\${slot.dtype}) of \${size(slot)} values (shape [\${slot.shape.join(', ')}]), got \${show(data)}\`);
+      if (data.length !== size(slot)) throw new Error(\`input '\${slot.name}': expected \${size(slot)} values (shape [\${slot.shape.join(', ')}]), got \${data.length}\`);
+      new A(memory.buffer, slot.offset, data.length).set(data);
+    }
+    try {
+      instance.exports.run();
+    } catch (e) {
+      // Code sparsec generates does not trap: a damaged model.wasm (the fingerprint is not a checksum), or a sparsec bug.
+      if (e instanceof WebAssembly.RuntimeError) throw new Error(\`model.wasm trapped while running (\${e.message}): the file is damaged, or this is a sparsec bug (please report it)\`);
+      throw e;
+    }
+    const out = {};
+    for (const slot of IO.outputs) out[slot.name] = new ARRAYS[slot.dtype](memory.buffer, slot.offset, size(slot)).slice();
+    return out;
+  };
   return {
     inputs: IO.inputs.map(({ name, shape, dtype }) => ({ name, shape, dtype })),
     outputs: IO.outputs.map(({ name, shape, dtype }) => ({ name, shape, dtype })),
-    run(feeds) {
-      const expected = () => IO.inputs.map((i) => \`\${JSON.stringify(i.name)}: \${ARRAYS[i.dtype].name}\`).join(', ');
-      if (feeds === null || typeof feeds !== 'object' || Array.isArray(feeds)) throw new Error(\`run() takes an object with one typed array per input ({ \${expected()} }), got \${show(feeds)}\`);
-      for (const name of Object.keys(feeds)) if (!IO.inputs.some((i) => i.name === name)) throw new Error(\`unknown input \${quote(name)} (inputs: \${IO.inputs.map((i) => i.name).join(', ')})\`);
-      for (const slot of IO.inputs) {
-        const data = feeds[slot.name];
-        const A = ARRAYS[slot.dtype];
-        if (!(data instanceof A)) throw new Error(\`input '\${slot.name}': expected \${A.name} (\${slot.dtype}) of \${size(slot)} values (shape [\${slot.shape.join(', ')}]), got \${show(data)}\`);
-        if (data.length !== size(slot)) throw new Error(\`input '\${slot.name}': expected \${size(slot)} values (shape [\${slot.shape.join(', ')}]), got \${data.length}\`);
-        new A(memory.buffer, slot.offset, data.length).set(data);
-      }
-      try {
-        instance.exports.run();
-      } catch (e) {
-        // Code sparsec generates does not trap: a damaged model.wasm (the fingerprint is not a checksum), or a sparsec bug.
-        if (e instanceof WebAssembly.RuntimeError) throw new Error(\`model.wasm trapped while running (\${e.message}): the file is damaged, or this is a sparsec bug (please report it)\`);
-        throw e;
-      }
-      const out = {};
-      for (const slot of IO.outputs) out[slot.name] = new ARRAYS[slot.dtype](memory.buffer, slot.offset, size(slot)).slice();
-      return out;
-    },
+    // The same API as every target: asynchronous (WebGPU must be); wasm also runs synchronously.
+    run: async (feeds) => runSync(feeds),
+    runSync,
   };
 }
 `;
@@ -119,7 +122,10 @@ export function typesSource(manifest: Manifest): string {
     'export interface Model {',
     '  inputs: TensorInfo[];',
     '  outputs: TensorInfo[];',
-    '  run(feeds: Inputs): Outputs;',
+    '  /** Runs the model (every target\'s API; WebGPU can only run asynchronously). */',
+    '  run(feeds: Inputs): Promise<Outputs>;',
+    '  /** The same, synchronously (wasm). */',
+    '  runSync(feeds: Inputs): Outputs;',
     '}',
     '',
     '/** Loads the model (default: model.wasm beside model.mjs). */',

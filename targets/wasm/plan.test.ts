@@ -1,0 +1,124 @@
+// The kernel plan as the wasm target renders it: the format a pass chose is the one that runs (N:M
+// convolutions get an N:M kernel; a format no kernel reads is named in `why`), a chooser's pick is
+// what runs, legalised Gemms take the fast kernels, and every result matches the interpreter.
+import { describe, expect, it } from 'vitest';
+import { float, int, ints } from '../../src/ir/attributes.js';
+import { Builder } from '../../src/ir/builder.js';
+import type { Module } from '../../src/ir/core.js';
+import { bsr, nm } from '../../src/ir/encodings.js';
+import { Tensor } from '../../src/ir/tensor.js';
+import { TensorType } from '../../src/ir/types.js';
+import { printModule } from '../../src/ir/printer.js';
+import { importOnnxFile } from '../../src/importer/import.js';
+import { interpret } from '../../src/interp/interpret.js';
+import { compareTensors } from '../../src/interp/compare.js';
+import { runPipeline } from '../../src/pass/manager.js';
+import { parsePipeline } from '../../src/pass/pipeline.js';
+import { passRegistry } from '../../src/pass/registry.js';
+import { randomInputs } from '../../src/pass/semantics.js';
+import { legalize, planData, select, type Chooser, type KernelPlan } from '../../src/lower/index.js';
+import { rng } from '../../src/util/random.js';
+import { renderWasm, WASM_CAPS } from './compile.js';
+import { instantiate } from './runtime.js';
+
+const random = (shape: number[], seed: number, zeros = 0) => {
+  const r = rng(seed);
+  return Tensor.from('f32', shape, Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (r() < zeros ? 0 : r() * 2 - 1)));
+};
+
+/** Renders the plan, runs it and checks it against the interpreter on the original module. */
+async function runsLikeInterpreter(module: Module, plan: KernelPlan): Promise<void> {
+  const inputs = randomInputs(module, 5, 1);
+  const want = interpret(module, inputs);
+  const { wasm, manifest } = renderWasm(plan);
+  const got = (await instantiate(wasm, manifest)).run(inputs);
+  got.forEach((t, i) => expect(compareTensors(t, want[i]!, { rtol: 1e-4, atol: 1e-5 }).mismatch).toBeUndefined());
+  expect(manifest.plan).toEqual(planData(plan));
+}
+
+const planOf = (m: Module, choose?: Chooser) => select(legalize(m.funcs[0]!), WASM_CAPS, choose);
+const calls = (p: KernelPlan) => p.calls.map((c) => c.call);
+
+describe('the kernel plan on wasm', () => {
+  it('N:M convolutions (nm-layout) run the N:M kernel, grouped ones too, and match the interpreter', async () => {
+    const m = importOnnxFile(new URL('../../examples/resnet-pruned.onnx', import.meta.url).pathname, { dims: { N: 2 } }).module;
+    runPipeline(m, parsePipeline('canonicalize,fold-batchnorm,fuse-bias,fuse-activation,nm-layout{n=2,m=4,force=true}', passRegistry()), { log: () => undefined });
+    const plan = planOf(m);
+    const nmConvs = calls(plan).filter((c) => c.op === 'sparse.conv');
+    expect(nmConvs.length).toBeGreaterThan(3);
+    for (const c of nmConvs) expect(c.format).toEqual({ kind: 'nm', n: 2, m: 4, axis: 1 });
+    await runsLikeInterpreter(m, plan);
+
+    const g = Builder.func();
+    const x = g.func.addArgument(new TensorType([1, 8, 6, 6], 'f32'), 'x');
+    const w = random([6, 4, 3, 3], 3);
+    for (let i = 0; i < w.size; i++) if (Math.floor(i / 9) % 4 >= 1 + (i % 2)) w.data[i] = 0; // at most 2 of each 4 input channels
+    const y = g.b.op('sparse.conv', [x, g.b.constant(w, { encoding: nm(2, 4, 1) })], { group: int(2), pads: ints([1, 1, 1, 1]) });
+    g.b.ret([y]);
+    const gp = planOf(g.module);
+    expect(calls(gp)[0]).toMatchObject({ kernel: 'conv_im2col', format: { kind: 'nm', n: 2, m: 4, axis: 1 } });
+    await runsLikeInterpreter(g.module, gp);
+  });
+
+  it('a format no kernel reads is not a silent fallback: the plan says what runs and why', async () => {
+    const a = Builder.func();
+    const x = a.func.addArgument(new TensorType([2, 8], 'f32'), 'x');
+    const w = random([8, 8], 4);
+    for (let k = 0; k < 8; k++) for (let n = 0; n < 8; n++) if (n % 2 === 1) w.data[k * 8 + n] = 0; // 1 of each 2 outputs
+    a.b.ret([a.b.op('sparse.matmul', [x, a.b.constant(w, { encoding: nm(1, 2, 1) })])]);
+    const ap = planOf(a.module);
+    expect(calls(ap)[0]).toMatchObject({ kernel: 'sell_gemv', format: { kind: 'csr', indexBits: 16 } });
+    expect(calls(ap)[0]!.why).toContain('which no N:M kernel reads');
+    await runsLikeInterpreter(a.module, ap);
+
+    const c = Builder.func();
+    const cx = c.func.addArgument(new TensorType([1, 4, 5, 5], 'f32'), 'x');
+    c.b.ret([c.b.op('sparse.conv', [cx, c.b.constant(random([8, 36], 6, 0.7), { encoding: bsr([4, 1], 8) })], { kernel_shape: ints([3, 3]) })]);
+    const cp = planOf(c.module);
+    expect(calls(cp)[0]).toMatchObject({ kernel: 'conv_im2col', format: { kind: 'csr' } });
+    expect(calls(cp)[0]!.why).toContain('no convolution kernel reads blocks');
+    await runsLikeInterpreter(c.module, cp);
+  });
+
+  it("a chooser's pick is what runs (a 1x1 convolution through im2col instead of the direct kernel)", async () => {
+    const m = Builder.func();
+    const x = m.func.addArgument(new TensorType([1, 8, 4, 4], 'f32'), 'x');
+    m.b.ret([m.b.op('nn.conv', [x, m.b.constant(random([5, 8, 1, 1], 7))], {})]);
+    expect(calls(planOf(m.module))[0]!.kernel).toBe('conv1x1');
+    const seen: string[][] = [];
+    const choose: Chooser = (_op, cands) => {
+      seen.push(cands.map((k) => k.kernel.name));
+      const k = cands.find((c) => c.kernel.name === 'conv_im2col')!;
+      return { kernel: k.kernel.name, choice: k.space[0]!, why: 'chosen by the test' };
+    };
+    const plan = planOf(m.module, choose);
+    expect(seen).toEqual([['conv1x1', 'conv_im2col', 'conv_table_im2col', 'conv_typed']]);
+    expect(calls(plan)[0]).toMatchObject({ kernel: 'conv_im2col', why: 'chosen by the test', scratchBytes: 4 * 8 * 16 });
+    await runsLikeInterpreter(m.module, plan);
+  });
+
+  it('Gemm is legalised (on a copy) into the fast kernels: transposes, scales and C after', async () => {
+    const m = Builder.func();
+    const a = m.func.addArgument(new TensorType([6, 4], 'f32'), 'a');
+    const bb = m.func.addArgument(new TensorType([5, 6], 'f32'), 'b');
+    const cc = m.func.addArgument(new TensorType([4, 5], 'f32'), 'c');
+    m.b.ret([m.b.op('nn.gemm', [a, bb, cc], { transA: int(1), transB: int(1), alpha: float(0.5), beta: float(2) })]);
+    const before = printModule(m.module);
+    const plan = planOf(m.module);
+    expect(printModule(m.module)).toBe(before);
+    expect(calls(plan).map((c) => c.kernel)).toEqual(['transpose', 'transpose', 'matmul_runtime', 'mul', 'mul', 'add']);
+    await runsLikeInterpreter(m.module, plan);
+  });
+
+  it('the plan is plain data: JSON round-trips it, every call names its format, schedule and why', () => {
+    const m = importOnnxFile(new URL('../../examples/mlp-2of4.onnx', import.meta.url).pathname, { dims: { N: 1 } }).module;
+    runPipeline(m, parsePipeline('nm-layout', passRegistry()), { log: () => undefined });
+    const data = planData(planOf(m));
+    expect(JSON.parse(JSON.stringify(data))).toEqual(data);
+    for (const c of data.calls) {
+      expect(typeof c.why).toBe('string');
+      expect(c.format.kind).toBeDefined();
+    }
+    expect(data.calls.map((c) => c.kernel)).toEqual(['nm24_gemv', 'nm24_gemv', 'nm24_gemv']);
+  });
+});
