@@ -119,6 +119,6 @@ describe('the kernel plan on wasm', () => {
       expect(typeof c.why).toBe('string');
       expect(c.format.kind).toBeDefined();
     }
-    expect(data.calls.map((c) => c.kernel)).toEqual(['nm24_gemv', 'nm24_gemv', 'nm24_gemv']);
+    expect(data.calls.map((c) => c.kernel)).toEqual(['nm24_gemv', 'relu', 'nm24_gemv', 'relu', 'nm24_gemv']);
   });
 });
