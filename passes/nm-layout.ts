@@ -33,11 +33,12 @@ export default definePass({
   name: 'nm-layout',
   summary: 'Stores weights that satisfy N:M sparsity along their reduction axis as N:M and rewrites their ops to sparse ops.',
   description:
-    'Candidates are Conv (4-d weight, groups along input channels), Gemm and 2-d MatMul with constant weights whose reduction length is a multiple of m. A weight with more than n nonzeros in some group is left dense and counted; with force=true it is pruned to N:M by magnitude instead (lossy: the relative weight energy removed is reported in parts per million).',
+    'Candidates are Conv (4-d weight, groups along input channels), Gemm and 2-d MatMul with constant weights whose reduction length is a multiple of m. A weight with more than n nonzeros in some group is left dense and counted; with force=true it is pruned to N:M by magnitude instead (lossy: the relative weight energy removed is reported in parts per million). N:M stores n of every m values whatever they hold: a weight whose nonzeros fill fewer than min-fill of those slots (e.g. a 90%-sparse weight that happens to be 2:4) is left to sparsify, whose CSR stores only the nonzeros.',
   options: {
     n: { type: 'int', default: 2, min: 1, doc: 'nonzeros kept per group' },
     m: { type: 'int', default: 4, min: 2, doc: 'group length along the reduction axis' },
     force: { type: 'bool', default: false, doc: 'prune weights to N:M by magnitude when they do not satisfy it (changes results)' },
+    'min-fill': { type: 'float', default: 0.75, min: 0, max: 1, doc: 'weights whose nonzeros fill less than this fraction of the n/m slots stay for sparsify (CSR)' },
   },
   run(module, ctx) {
     const { n, m, force } = ctx.options;
@@ -48,6 +49,10 @@ export default definePass({
       if (!cand || cand.weight.shape[cand.reductionAxis]! % m !== 0) return false;
       const enc = nm(n, m, cand.reductionAxis);
       let w = cand.weight;
+      if (w.size && w.countNonzero() / w.size < ctx.options['min-fill'] * (n / m)) {
+        ctx.stat('weights left for sparsify (sparser than N:M)');
+        return false;
+      }
       if (encodingViolation(w, enc)) {
         if (!force) {
           ctx.stat('weights left dense (not N:M)');
