@@ -71,11 +71,12 @@ function packRows(f: ConvFacts, format: Format): Packed {
   if (format.kind !== 'nm') throw new Error(`internal: no ${format.kind} convolution pack`);
   // compress() walks the stored weight [M, Cg, ...kernel] by (output, group along Cg, kernel position).
   const c = compress(f.weight!.elementType === 'f32' ? f.weight! : new Tensor('f32', f.weight!.shape, w), f.encoding!);
-  const inner = f.CK / f.Cg, width = (f.CK * format.n) / format.m;
+  // Groups run along axis 1 of the stored weight: [M, Cg, ...kernel] (nm-layout) or its [M, CK] view.
+  const len = f.weight!.shape[1]!, inner = f.CK / len, width = (f.CK * format.n) / format.m;
   const cols = new Int32Array(f.M * width), vals = new Float32Array(f.M * width);
   const v = c.val.data as Float32Array;
   let slot = 0;
-  for (let m = 0; m < f.M; m++) for (let s = 0; s < f.Cg; s += format.m) for (let i = 0; i < inner; i++) for (let t = 0; t < format.n; t++, slot++) {
+  for (let m = 0; m < f.M; m++) for (let s = 0; s < len; s += format.m) for (let i = 0; i < inner; i++) for (let t = 0; t < format.n; t++, slot++) {
     cols[slot] = (s + c.crd[slot]!) * inner + i;
     vals[slot] = v[slot]!;
   }
