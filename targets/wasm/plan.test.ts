@@ -59,15 +59,6 @@ describe('the kernel plan on wasm', () => {
     expect(calls(gp)[0]).toMatchObject({ kernel: 'conv_im2col', format: { kind: 'nm', n: 2, m: 4, axis: 1 } });
     await runsLikeInterpreter(g.module, gp);
 
-    // #nm over the 2-d view [M, C x kernel] (groups contiguous along it), as hand-written IR may store it
-    const v = Builder.func();
-    const vx = v.func.addArgument(new TensorType([1, 4, 5, 5], 'f32'), 'x');
-    const w2 = random([3, 36], 8);
-    for (let i = 0; i < w2.size; i++) if (i % 4 >= 2) w2.data[i] = 0;
-    v.b.ret([v.b.op('sparse.conv', [vx, v.b.constant(w2, { encoding: nm(2, 4, 1) })], { kernel_shape: ints([3, 3]) })]);
-    const vp = planOf(v.module);
-    expect(calls(vp)[0]).toMatchObject({ kernel: 'conv_im2col', format: { kind: 'nm', n: 2, m: 4, axis: 1 } });
-    await runsLikeInterpreter(v.module, vp);
   });
 
   it('a format no kernel reads is not a silent fallback: the plan says what runs and why', async () => {

@@ -71,7 +71,7 @@ function packRows(f: ConvFacts, format: Format): Packed {
   if (format.kind !== 'nm') throw new Error(`internal: no ${format.kind} convolution pack`);
   // compress() walks the stored weight [M, Cg, ...kernel] by (output, group along Cg, kernel position).
   const c = compress(f.weight!.elementType === 'f32' ? f.weight! : new Tensor('f32', f.weight!.shape, w), f.encoding!);
-  // Groups run along axis 1 of the stored weight: [M, Cg, ...kernel] (nm-layout) or its [M, CK] view.
+  // Groups run along axis 1 of the stored weight [M, Cg, ...kernel] (the verifier keeps #nm off 2-d conv weights).
   const len = f.weight!.shape[1]!, inner = f.CK / len, width = (f.CK * format.n) / format.m;
   const cols = new Int32Array(f.M * width), vals = new Float32Array(f.M * width);
   const v = c.val.data as Float32Array;
