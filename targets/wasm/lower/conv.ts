@@ -11,7 +11,7 @@ import { none } from '../emit.js';
 import { convTransposeScatter, depthwiseConv, im2col, weightTimesCols, type ConvGeometry2d, type WeightCols } from '../kernels/conv.js';
 import { tableCopy } from '../kernels/movement.js';
 import { typedConv, typedConvTranspose, type TypedRef } from '../kernels/typed.js';
-import { describe, shapeOf, wasmType, WasmCompileError, type LowerContext } from './context.js';
+import { describe, shapeOf, wasmType, WasmCompileError } from './context.js';
 import { epilogue, epilogueExpr, postActivation } from './epilogue.js';
 import { packFor, stepOf, type Render } from './matmul.js';
 

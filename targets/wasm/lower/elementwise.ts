@@ -4,7 +4,6 @@ import type { Value } from '../../../src/ir/core.js';
 import { OpContext } from '../../../src/ir/opdef.js';
 import { getOpDef } from '../../../src/dialects/index.js';
 import { isFloat } from '../../../src/tensor-math/numeric.js';
-import { constData } from '../../../src/pass/helpers.js';
 import type { Expr } from '../emit.js';
 import { mapKernel, selectKernel, type IntNum, type Num } from '../kernels/map.js';
 import { ACTIVATIONS } from './activations.js';
@@ -43,6 +42,7 @@ const UNARY: Record<string, MapOp> = {
   not: { simd: false, expr: (n, x) => n.select(n.eq(x(0), n.c(0)), n.c(1), n.c(0)) },
   cast: { simd: true, expr: (_n, x) => x(0) },
   identity: { simd: true, expr: (_n, x) => x(0) },
+  // Inference dropout never gets here (legalize-dropout); listed so the op is supported and training mode refused by name.
   dropout: { simd: true, expr: (_n, x) => x(0) },
 };
 
@@ -96,24 +96,13 @@ const INT_OPS: Record<string, (n: IntNum, x: X, arity: number) => Expr> = {
 function lowerMap(def: MapOp, opName: string): Lowering {
   return (op, lc) => {
     const c = new OpContext(op, getOpDef(op.name)!);
-    if (op.results.length !== 1 && opName !== 'dropout') throw new WasmCompileError(`wasm target: ${describe(op)}: the extra results are not supported`);
-    if (opName === 'dropout' && op.results.length > 1) {
-      // Inference dropout: the mask is all true.
-      const mask = op.result(1);
-      lc.step({ op, kernel: 'fill', format: 'dense', emit: (mod, name, addr) => mapKernel(mod, name, { inputs: [], out: { addr: addr(mask), et: wasmType(mask, op) }, size: sizeOf(mask), simd: false, expr: (n) => n.c(1) }) });
-    }
+    // legalize-dropout has replaced inference dropout by its input: one that remains is in training mode.
+    if (opName === 'dropout') throw new WasmCompileError(`wasm target: ${describe(op)}: dropout in training mode is random; only inference is supported`);
+    if (op.results.length !== 1) throw new WasmCompileError(`wasm target: ${describe(op)}: the extra results are not supported`);
     const y = op.result(0);
     const out = shapeOf(y);
     const outEt = wasmType(y, op);
     let operands = [...op.operands];
-    if (opName === 'dropout') {
-      const training = op.operands[2] ? constData(op.operands[2]) : undefined;
-      const ratio = op.operands[1] ? constData(op.operands[1]) : undefined;
-      if (op.operands[2] && (!training || (training.size > 0 && Boolean(training.data[0]) && (!ratio || Number(ratio.get(0)) !== 0)))) {
-        throw new WasmCompileError(`wasm target: ${describe(op)}: dropout in training mode is random; only inference is supported`);
-      }
-      operands = [operands[0]!];
-    }
     let exprFn = def.expr;
     if (opName === 'clip') {
       // Bounds are optional operands (absent or empty: unbounded).
@@ -144,7 +133,7 @@ function lowerMap(def: MapOp, opName: string): Lowering {
     const intFn = INT_OPS[opName] ?? (opName === 'cast' && inputs.every((x) => isIntType(x.et)) ? (_n: IntNum, x: X) => x(0) : undefined);
     const exactInt = intFn && isIntType(outEt) && inputs.every((x) => x.et === outEt || opName === 'cast');
     lc.step({
-      op, kernel: opName === 'identity' || opName === 'dropout' ? 'copy' : opName, format: 'dense',
+      op, kernel: opName === 'identity' ? 'copy' : opName, format: 'dense',
       ...(same ? { inPlace: same.v } : {}),
       emit: (mod, name, addr) => mapKernel(mod, name, {
         inputs: inputs.map((x) => ({ addr: addr(x.v), et: x.et, index: x.index })),

@@ -3,16 +3,12 @@ import type { Op } from '../../../src/ir/core.js';
 import { OpContext } from '../../../src/ir/opdef.js';
 import { getOpDef } from '../../../src/dialects/index.js';
 import { convGeometry } from '../../../src/tensor-math/window.js';
-import { transposeMap } from '../../../src/tensor-math/numeric.js';
 import { axis as normAxis, sizeOf as prod } from '../../../src/tensor-math/numeric.js';
 import { poolOut, visitPoolWindows } from '../../../src/tensor-math/window.js';
 import { constData } from '../../../src/pass/helpers.js';
-import { elemBytes } from '../dtype.js';
 import { directPool, windowPool } from '../kernels/pool.js';
 import { lrnKernel, normKernel, reduceKernel, softmaxKernel, type ReduceKind } from '../kernels/reduce.js';
-import { tableCopy } from '../kernels/movement.js';
 import { describe, shapeOf, sizeOf, wasmType, WasmCompileError, type LowerContext, type Lowering } from './context.js';
-import { none } from '../emit.js';
 
 
 function lowerReduce(kind: ReduceKind): Lowering {
@@ -26,8 +22,7 @@ function lowerReduce(kind: ReduceKind): Lowering {
       const t = constData(axesV);
       if (!t) throw new WasmCompileError(`wasm target: ${describe(op)}: the axes must be constant`);
       axes = Array.from({ length: t.size }, (_, i) => normAxis(Number(t.get(i)), r));
-    } else if (c.hasAttr('axes')) axes = c.ints('axes').map((a) => normAxis(a, r));
-    else axes = c.int('noop_with_empty_axes') ? [] : [...Array(r).keys()];
+    } else axes = c.int('noop_with_empty_axes') ? [] : [...Array(r).keys()];
     axes = [...new Set(axes)].sort((a, b) => a - b);
     const et = wasmType(x, op), outEt = wasmType(y, op);
     const contiguous = axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1);
@@ -41,21 +36,8 @@ function lowerReduce(kind: ReduceKind): Lowering {
       lc.step({ op, kernel: `reduce_${kind}`, format: 'dense', emit: (mod, name, addr) => reduceKernel(mod, name, { kind, x: addr(x), et, y: addr(y), outEt, outer, len, inner }) });
       return;
     }
-    // Reduced axes apart: move them last (a transpose through a table into scratch), then reduce rows.
-    const keep = xs.map((_, i) => i).filter((i) => !axes.includes(i));
-    const perm = [...keep, ...axes];
-    const n = sizeOf(x);
-    const tbl = lc.putI32(transposeMap(xs, perm).map);
-    const len = prod(axes.map((a) => xs[a]!));
-    const bytes = elemBytes(x.type.elementType);
-    lc.step({
-      op, kernel: `reduce_${kind}`, format: 'dense', scratch: n * bytes,
-      emit: (mod, name, addr, scratch) => {
-        tableCopy(mod, `${name}_t`, { x: addr(x), y: scratch, idx: tbl, size: n, bytes, fill: new Uint8Array(bytes) });
-        reduceKernel(mod, name, { kind, x: scratch, et, y: addr(y), outEt, outer: n / len, len, inner: 1 });
-        return [mod.call(`${name}_t`, [], none), mod.call(name, [], none)];
-      },
-    });
+    // legalize-reduce has moved reduced axes apart next to each other (src/lower/lower.ts).
+    throw new WasmCompileError(`wasm target: internal: ${describe(op)} reduces axes [${axes.join(', ')}], which are not adjacent (legalize-reduce makes them so)`);
   };
 }
 
