@@ -164,7 +164,7 @@ export function renderWasm(kernels: KernelPlan, options: CompileOptions = {}): {
   for (const v of f.returnValues) lc.constAddr(v);
   lc.freeze();
   const weightBytes = lc.top - 16;
-  const plan = planMemory(f, lc.steps, lc.top, (v) => lc.isConstant(v));
+  const plan = planMemory(f, kernels.calls, lc.top, (v) => lc.isConstant(v));
   if (plan.top > WASM32_MAX_BYTES) {
     const parts = `weights ${formatBytes(weightBytes)}, inputs ${formatBytes(plan.arenaStart - lc.top)}, activations ${formatBytes(plan.arenaEnd - plan.arenaStart)}, scratch ${formatBytes(plan.top - plan.scratch)}`;
     throw new LimitError(`wasm target: the model needs ${formatBytes(plan.top)} of memory (${parts}); ${memoryLimitLine}`);

@@ -3,7 +3,8 @@
 // scratch region. No allocation happens at run time.
 import type { Func, Value } from '../../src/ir/core.js';
 import { elemBytes } from './dtype.js';
-import { align16, type Step } from './lower/context.js';
+import type { PlannedCall } from '../../src/lower/plan.js';
+import { align16 } from './lower/context.js';
 
 export interface MemoryPlan {
   offsets: Map<Value, number>;
@@ -17,7 +18,8 @@ export interface MemoryPlan {
 
 export const bytesOf = (v: Value): number => elemBytes(v.type.elementType) * (v.type.shape as number[]).reduce((a, b) => a * b, 1);
 
-export function planMemory(f: Func, steps: readonly Step[], start: number, isConst: (v: Value) => boolean): MemoryPlan {
+/** Places every value the kernel calls compute, in call order, with the scratch and in-place candidates the plan gives. */
+export function planMemory(f: Func, calls: readonly PlannedCall[], start: number, isConst: (v: Value) => boolean): MemoryPlan {
   const offsets = new Map<Value, number>();
   let top = start;
   for (const a of f.args) {
@@ -26,18 +28,18 @@ export function planMemory(f: Func, steps: readonly Step[], start: number, isCon
   }
   const arenaStart = top;
   const lastUse = new Map<Value, number>();
-  steps.forEach((s, i) => s.op.operands.forEach((v) => lastUse.set(v, i)));
+  calls.forEach((s, i) => s.op.operands.forEach((v) => lastUse.set(v, i)));
   const returned = new Set(f.returnValues);
   for (const v of returned) lastUse.set(v, Infinity);
   const inArena = (v: Value) => offsets.has(v) && !f.args.includes(v) && !isConst(v);
   const free: { off: number; size: number }[] = [];
   let arenaTop = arenaStart, inPlace = 0;
   const taken = new Set<Value>(); // operands whose slot a result took
-  steps.forEach((s, i) => {
+  calls.forEach((s, i) => {
     for (const r of s.op.results) {
       if (offsets.has(r)) continue;
       const size = align16(bytesOf(r));
-      const v = s.inPlace;
+      const v = s.call.inPlace === undefined ? undefined : s.op.operands[s.call.inPlace];
       if (v && lastUse.get(v) === i && inArena(v) && !returned.has(v) && !taken.has(v) && align16(bytesOf(v)) === size && s.op.results.length === 1) {
         offsets.set(r, offsets.get(v)!);
         taken.add(v);
@@ -63,6 +65,6 @@ export function planMemory(f: Func, steps: readonly Step[], start: number, isCon
   });
   const arenaEnd = align16(arenaTop);
   const scratch = arenaEnd;
-  top = align16(scratch + Math.max(0, ...steps.map((s) => s.scratch ?? 0)));
+  top = align16(scratch + Math.max(0, ...calls.map((s) => s.call.scratchBytes)));
   return { offsets, arenaStart, arenaEnd, scratch, top, inPlace };
 }

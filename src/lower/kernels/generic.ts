@@ -3,6 +3,8 @@
 // its capabilities (caps.genericOps); how it renders each (a map, block copies, a window walk) is
 // the target's own business, as it depends on nothing the plan decides.
 import type { Op } from '../../ir/core.js';
+import { elementwiseMask } from '../../analysis/transfer.js';
+import { getOpDef } from '../../dialects/index.js';
 import type { TargetCaps } from '../caps.js';
 import type { KernelDef } from '../table.js';
 
@@ -16,6 +18,17 @@ export function genericKernel(opName: string): KernelDef {
     applies: (op: Op, caps: TargetCaps) => (caps.genericOps.has(op.name) ? true : `the ${caps.name} target has no ${opName} kernel`),
     space: () => [choice],
     default: () => ({ ...choice, why: 'one kernel per op kind' }),
-    shape: () => ({ scratchBytes: 0 }),
+    shape: (op) => ({ scratchBytes: 0, ...inPlaceOperand(op) }),
   };
+}
+
+/**
+ * An element-wise op (its dialect entry says so: the element-wise mask transfer) reads element i of
+ * each operand before writing element i, so its result may take the slot of an operand of the same
+ * type; the memory plan decides whether that operand is free to give.
+ */
+function inPlaceOperand(op: Op): { inPlace?: number } {
+  if (getOpDef(op.name)?.mask !== elementwiseMask || op.results.length !== 1) return {};
+  const k = op.operands.findIndex((v) => v.type.equals(op.result(0).type));
+  return k >= 0 ? { inPlace: k } : {};
 }

@@ -19,12 +19,8 @@ export interface Step {
   format: string;
   /** The kernel's schedule parameters (tile sizes, unroll factors, loop order), for the manifest and the autotuner. */
   schedule?: Record<string, number | string>;
-  /** Bytes of the shared scratch region the kernel uses. */
-  scratch?: number;
   /** Constant operands the lowering packed into its own layout (their raw data is never read). */
   packed?: Value[];
-  /** An operand whose slot the result may take (element-wise kernels that read it at i before writing i). */
-  inPlace?: Value;
   /** Emits the kernel function(s) `name*`; returns the calls `run` makes, or nothing for one call of `name`. */
   emit(mod: binaryen.Module, name: string, addr: (v: Value) => number, scratch: number): void | number[];
 }

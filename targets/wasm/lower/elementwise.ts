@@ -122,7 +122,6 @@ function lowerMap(def: MapOp, opName: string): Lowering {
     const inputs = operands.map((v) => ({ v, et: wasmType(v, op), index: lc.inputIndex(v, out) }));
     const simd = (def.simd || opName === 'clip') && (opName !== 'div' || isFloat(y.type.elementType));
     const arity = operands.length;
-    const same = inputs.find((x) => x.index === 'same' && x.et === outEt && !lc.isConstant(x.v) && !lc.func.args.includes(x.v));
     if (opName === 'where') {
       const [cd, a, b] = inputs as [typeof inputs[0], typeof inputs[0], typeof inputs[0]];
       const ref = (x: typeof cd, addr: (v: Value) => number) => ({ addr: addr(x.v), et: x.et, index: x.index });
@@ -134,7 +133,6 @@ function lowerMap(def: MapOp, opName: string): Lowering {
     const exactInt = intFn && isIntType(outEt) && inputs.every((x) => x.et === outEt || opName === 'cast');
     lc.step({
       op, kernel: opName === 'identity' ? 'copy' : opName, format: 'dense',
-      ...(same ? { inPlace: same.v } : {}),
       emit: (mod, name, addr) => mapKernel(mod, name, {
         inputs: inputs.map((x) => ({ addr: addr(x.v), et: x.et, index: x.index })),
         out: { addr: addr(y), et: outEt },

@@ -33,7 +33,7 @@ export function packFor(pc: PlannedCall, lc: LowerContext): { at: Record<string,
 
 /** A step of a call: kernel name and format from the plan. */
 export const stepOf = (pc: PlannedCall, rest: Omit<Step, 'op' | 'kernel' | 'format' | 'schedule'>): Step =>
-  ({ op: pc.op, kernel: pc.call.kernel, format: formatOf(pc.call), schedule: pc.call.schedule as Record<string, number | string>, ...(pc.call.scratchBytes ? { scratch: pc.call.scratchBytes } : {}), ...rest });
+  ({ op: pc.op, kernel: pc.call.kernel, format: formatOf(pc.call), schedule: pc.call.schedule as Record<string, number | string>, ...rest });
 
 function formatOf(c: KernelCall): string {
   const f = c.format;
