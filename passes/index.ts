@@ -8,8 +8,9 @@ import fuseBias from './fuse-bias.js';
 import legalizeDropout from './legalize-dropout.js';
 import legalizeGemm from './legalize-gemm.js';
 import legalizeReduce from './legalize-reduce.js';
+import legalizeWindow from './legalize-window.js';
 import maskPropagation from './mask-propagation.js';
 import nmLayout from './nm-layout.js';
 import sparsify from './sparsify.js';
 
-export const BUILTIN_PASSES: readonly Pass[] = [canonicalize, foldBatchnorm, fuseBias, fuseActivation, maskPropagation, channelElimination, nmLayout, sparsify, legalizeGemm, legalizeReduce, legalizeDropout] as unknown as Pass[];
+export const BUILTIN_PASSES: readonly Pass[] = [canonicalize, foldBatchnorm, fuseBias, fuseActivation, maskPropagation, channelElimination, nmLayout, sparsify, legalizeGemm, legalizeReduce, legalizeDropout, legalizeWindow] as unknown as Pass[];

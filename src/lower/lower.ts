@@ -10,7 +10,7 @@ import type { KernelPlan } from './plan.js';
 import { select, type Chooser } from './select.js';
 
 /** The passes that bring ops into the forms the kernels take, in order. */
-export const LEGALIZE_PIPELINE = 'legalize-gemm,legalize-reduce,legalize-dropout';
+export const LEGALIZE_PIPELINE = 'legalize-window,legalize-gemm,legalize-reduce,legalize-dropout';
 
 /** A legalised copy of `func` (the original is left as it is). */
 export function legalize(func: Func): Func {
