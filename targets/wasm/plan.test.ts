@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { float, int, ints } from '../../src/ir/attributes.js';
 import { Builder } from '../../src/ir/builder.js';
 import type { Module } from '../../src/ir/core.js';
-import { bsr, nm } from '../../src/ir/encodings.js';
+import { bsr, csr, nm, type Encoding } from '../../src/ir/encodings.js';
 import { Tensor } from '../../src/ir/tensor.js';
 import { TensorType } from '../../src/ir/types.js';
 import { printModule } from '../../src/ir/printer.js';
@@ -16,7 +16,7 @@ import { runPipeline } from '../../src/pass/manager.js';
 import { parsePipeline } from '../../src/pass/pipeline.js';
 import { passRegistry } from '../../src/pass/registry.js';
 import { randomInputs } from '../../src/pass/semantics.js';
-import { legalize, planData, select, type Chooser, type KernelPlan } from '../../src/lower/index.js';
+import { candidates, legalize, planData, select, type Chooser, type KernelPlan } from '../../src/lower/index.js';
 import { rng } from '../../src/util/random.js';
 import { renderWasm, WASM_CAPS } from './compile.js';
 import { instantiate } from './runtime.js';
@@ -121,5 +121,46 @@ describe('the kernel plan on wasm', () => {
       expect(c.format.kind).toBeDefined();
     }
     expect(data.calls.map((c) => c.kernel)).toEqual(['nm24_gemv', 'relu', 'nm24_gemv', 'relu', 'nm24_gemv']);
+  });
+
+  it("every choice in the space of every kernel that applies runs and matches the interpreter (what an autotuner may pick)", async () => {
+    /** One product or convolution with a constant weight [K, N] (or a conv weight), stored in `enc`. */
+    const product = (rows: number, K: number, N: number, enc: Encoding | undefined, seed: number, prune: (k: number, n: number) => boolean) => {
+      const m = Builder.func();
+      const x = m.func.addArgument(new TensorType([rows, K], 'f32'), 'x');
+      const w = random([K, N], seed);
+      for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) if (prune(k, n)) w.data[k * N + n] = 0;
+      m.b.ret([m.b.op(enc ? 'sparse.matmul' : 'nn.matmul', [x, m.b.constant(w, enc ? { encoding: enc } : {})])]);
+      return m.module;
+    };
+    const modules = [
+      product(1, 16, 8, csr(16), 11, (k, n) => (k + 3 * n) % 5 !== 0),
+      product(9, 16, 8, csr(16), 12, (k, n) => (k * n) % 3 !== 0),
+      product(2, 8, 8, bsr([2, 4], 16), 13, (k) => k >= 4),
+      product(6, 8, 8, bsr([1, 4], 16), 14, (_k, n) => n % 4 !== 0),
+      product(1, 16, 8, nm(2, 4, 0), 15, (k) => k % 4 >= 2),
+      product(5, 16, 8, nm(2, 4, 0), 16, (k, n) => (k + n) % 4 >= 2),
+      product(1, 8, 8, undefined, 17, () => false),
+      product(7, 8, 8, undefined, 18, () => false),
+    ];
+    const rt = Builder.func();
+    rt.b.ret([rt.b.op('nn.matmul', [rt.func.addArgument(new TensorType([2, 5, 3], 'f32'), 'a'), rt.func.addArgument(new TensorType([2, 3, 4], 'f32'), 'b')])]);
+    modules.push(rt.module);
+    let ran = 0;
+    const kernels = new Set<string>();
+    for (const m of modules) {
+      const f = legalize(m.funcs[0]!);
+      const op = f.ops.find((o) => o.name.endsWith('matmul'))!;
+      for (const k of candidates(op, WASM_CAPS).applicable) {
+        for (const choice of k.space(op, WASM_CAPS)) {
+          const plan = select(f, WASM_CAPS, (o) => (o === op ? { kernel: k.name, choice, why: 'every choice' } : undefined));
+          await runsLikeInterpreter(m, plan);
+          kernels.add(k.name);
+          ran++;
+        }
+      }
+    }
+    expect([...kernels].sort()).toEqual(['bsr_matmul', 'csr_matmul_batched', 'dense_gemv', 'dense_matmul', 'matmul_runtime', 'matmul_typed', 'nm24_gemv', 'nm_matmul', 'sell_gemv']);
+    expect(ran).toBeGreaterThan(40);
   });
 });

@@ -19,18 +19,32 @@ const facts = (op: Op): ConstMatmul => {
 /** Rows (batch) below which a product is a matrix-vector product: kernels vectorise over K, not over rows. */
 export const GEMV_ROWS = 4;
 
-/** An entry for a constant-weight product: applies when the weight's format is `kind` and `when` holds. */
+type Sched = Record<string, number | string | boolean>;
+
+/**
+ * An entry for a constant-weight product. It applies when the weight's stored format is `kind` (a
+ * dense kernel reads any weight, dense) and `when` holds; its space is the formats it can read the
+ * weight in (the stored one first) times its schedules (the default first).
+ */
 function constKernel(d: {
   name: string; summary: string; kind: Format['kind'];
   when?: (f: ConstMatmul, format: Format) => true | string;
-  schedule: (f: ConstMatmul, format: Format) => Record<string, number | string | boolean>;
+  schedules: (f: ConstMatmul, format: Format) => Sched[];
+  /** Other encodings of the stored format it reads (index widths). */
+  variants?: (f: ConstMatmul, stored: Format) => Format[];
   scratch?: (f: ConstMatmul) => number;
   why: (f: ConstMatmul) => string;
   pack: (f: ConstMatmul, format: Format, choice: Choice) => Packed;
 }): KernelDef {
-  const choice = (op: Op) => {
-    const f = facts(op), { format, why } = matmulFormat(f);
-    return { f, format, why };
+  /** The format it reads by default, and why. */
+  const own = (f: ConstMatmul) => {
+    const stored = matmulFormat(f);
+    if (d.kind !== 'dense' || stored.format.kind === 'dense') return stored;
+    return { format: { kind: 'dense' } as Format, why: `weight stored #${f.encoding!.kind}, read dense` };
+  };
+  const space = (f: ConstMatmul): Choice[] => {
+    const first = own(f).format;
+    return [first, ...(d.variants?.(f, first) ?? [])].flatMap((format) => d.schedules(f, format).map((schedule) => ({ format, schedule })));
   };
   return {
     name: d.name, summary: d.summary, ops: MATMUL_OPS,
@@ -38,16 +52,13 @@ function constKernel(d: {
       const f = constMatmul(op);
       if (typeof f === 'string') return f;
       const { format } = matmulFormat(f);
-      if (format.kind !== d.kind) return `the weight runs as ${format.kind}`;
+      if (d.kind !== 'dense' && format.kind !== d.kind) return `the weight runs as ${format.kind}`;
       return d.when ? d.when(f, format) : true;
     },
-    space(op) {
-      const { f, format } = choice(op);
-      return [{ format, schedule: d.schedule(f, format) }];
-    },
+    space: (op) => space(facts(op)),
     default(op) {
-      const { f, format, why } = choice(op);
-      return { format, schedule: d.schedule(f, format), why: `${why}; ${d.why(f)}` };
+      const f = facts(op);
+      return { ...space(f)[0]!, why: `${own(f).why}; ${d.why(f)}` };
     },
     shape(op) {
       const f = facts(op);
@@ -56,6 +67,13 @@ function constKernel(d: {
     pack: (op, c) => d.pack(facts(op), c.format, c),
   };
 }
+
+/** Wider column indices than the stored ones (the autotuner may trade bytes for simpler loads). */
+const widerIndices = (_f: ConstMatmul, stored: Format): Format[] =>
+  (stored.kind === 'csr' || stored.kind === 'bsr') && stored.indexBits === 16 ? [{ ...stored, indexBits: 32 }] : [];
+
+/** Block sizes of rows that share each weight load, up to the rows there are (the default first). */
+const rowBlocks = (rows: number, first: number): number[] => [first, ...[1, 2, 4, 8].filter((b) => b !== first && b <= Math.max(rows, 1))];
 
 const gemv = (f: ConstMatmul): true | string => (f.M < GEMV_ROWS ? true : `${f.M} rows: a batched kernel`);
 const batched = (f: ConstMatmul): true | string => (f.M >= GEMV_ROWS ? true : `${f.M} rows: a matrix-vector kernel`);
@@ -148,10 +166,10 @@ function packCsr(f: ConstMatmul, format: Format): Packed {
   return { arrays: { rowPtr: c.pos, cols: indexArray(c.crd, format.indexBits), vals: c.val.data as Float32Array }, sizes: { nonzeros: c.crd.length } };
 }
 
-/** [N, K] rows, or [N/4][K/4][4 rows][4 k] when both divide by 4: one stream per block of four outputs. */
-function packGemv(f: ConstMatmul): Packed {
+/** [N, K] rows, or packed [N/4][K/4][4 rows][4 k] (K and N multiples of 4): one stream per block of four outputs. */
+function packGemv(f: ConstMatmul, packed: boolean): Packed {
   const w = weightNK(f), { K, N } = f;
-  if (K % 4 !== 0 || N % 4 !== 0) return { arrays: { w } };
+  if (!packed) return { arrays: { w } };
   const out = new Float32Array(K * N);
   let o = 0;
   for (let nb = 0; nb < N; nb += 4) for (let kb = 0; kb < K; kb += 4) for (let r = 0; r < 4; r++) for (let j = 0; j < 4; j++) out[o++] = w[(nb + r) * K + kb + j]!;
@@ -167,40 +185,45 @@ function packKN(f: ConstMatmul): Packed {
 export const MATMUL_KERNELS: readonly KernelDef[] = [
   constKernel({
     name: 'bsr_matmul', summary: 'Block-sparse rows: each nonzero block multiplies a block of inputs into a block of outputs.', kind: 'bsr',
-    schedule: (_f, fm) => ({ block: fm.kind === 'bsr' ? `${fm.block[0]}x${fm.block[1]}` : '', lanes: fm.kind === 'bsr' && fm.block[0] % 4 === 0 ? 'f32x4 over outputs' : 'scalar' }),
-    why: () => 'the BSR kernel', pack: packBsr,
+    schedules: (_f, fm) => [{ block: fm.kind === 'bsr' ? `${fm.block[0]}x${fm.block[1]}` : '', lanes: fm.kind === 'bsr' && fm.block[0] % 4 === 0 ? 'f32x4 over outputs' : 'scalar' }],
+    variants: widerIndices, why: () => 'the BSR kernel', pack: packBsr,
   }),
   constKernel({
     name: 'nm24_gemv', summary: '2:4 matrix-vector product: kept values expanded to their lanes by byte swizzles from one pattern byte per two groups.', kind: 'nm',
     when: (f, fm) => (fm.kind === 'nm' && fm.n === 2 && fm.m === 4 ? (f.K % 8 === 0 ? gemv(f) : `K = ${f.K} is not a multiple of 8`) : 'not 2:4'),
-    schedule: (f) => ({ outputsPerBlock: 4, lanes: 'f32x4 over a group', packed: f.N % 4 === 0 }),
+    schedules: (f) => [{ outputsPerBlock: 4, lanes: 'f32x4 over a group', packed: f.N % 4 === 0 }],
     why: (f) => `${f.M} row(s), K % 8 == 0: the 2:4 matrix-vector kernel`, pack: packNm24,
   }),
   constKernel({
     name: 'nm_matmul', summary: 'N:M product: n values and their positions per group of m inputs.', kind: 'nm',
-    schedule: (_f, fm) => ({ accumulators: fm.kind === 'nm' ? fm.n : 1, positionBytes: fm.kind === 'nm' ? nmPositionBytes(fm.m) : 1 }),
+    schedules: (_f, fm) => [{ accumulators: fm.kind === 'nm' ? fm.n : 1, positionBytes: fm.kind === 'nm' ? nmPositionBytes(fm.m) : 1 }],
     why: (f) => (f.M < GEMV_ROWS ? 'the general N:M kernel (not 2:4 with K % 8 == 0)' : `${f.M} rows: the general N:M kernel`), pack: packNm,
   }),
   constKernel({
     name: 'sell_gemv', summary: 'CSR as sliced ELL for a few rows: four outputs per slice in lanes, rows sorted by length.', kind: 'csr', when: gemv,
-    schedule: () => ({ sliceRows: 4, lanes: 'f32x4 over 4 rows' }),
+    schedules: () => [{ sliceRows: 4, lanes: 'f32x4 over 4 rows' }],
     why: (f) => `${f.M} row(s): sliced ELL matrix-vector kernel`, pack: packSell,
   }),
   constKernel({
     name: 'csr_matmul_batched', summary: 'CSR for a batch of rows: x transposed so each nonzero multiplies a vector of rows.', kind: 'csr', when: batched,
-    schedule: (f) => ({ lanes: 'f32x4 over the batch', tile: Math.min(32, Math.ceil(f.M / 4) * 4) }),
+    // Rows per tile: a multiple of 4, at most the batch rounded up to 4 (the default: as many as fit, up to 32).
+    schedules: (f) => {
+      const mp = Math.ceil(f.M / 4) * 4, first = Math.min(32, mp);
+      return [first, ...[4, 8, 16, 32].filter((t) => t !== first && t <= mp)].map((tile) => ({ lanes: 'f32x4 over the batch', tile }));
+    },
+    variants: widerIndices,
     // x transposed to [K, Mp] and the result [N, Mp], Mp = M rounded up to 4.
     scratch: (f) => 4 * Math.ceil(f.M / 4) * 4 * (f.K + f.N),
     why: (f) => `${f.M} rows: the batched CSR kernel`, pack: packCsr,
   }),
   constKernel({
     name: 'dense_gemv', summary: 'Dense matrix-vector product: dot products over K, four outputs per block.', kind: 'dense', when: gemv,
-    schedule: (f) => ({ outputsPerBlock: 4, lanes: 'f32x4 over K', layout: f.K % 4 === 0 && f.N % 4 === 0 ? 'packed 4x4' : 'rows' }),
-    why: (f) => `${f.M} row(s): the matrix-vector kernel`, pack: (f) => packGemv(f),
+    schedules: (f) => (f.K % 4 === 0 && f.N % 4 === 0 ? ['packed 4x4', 'rows'] : ['rows']).map((layout) => ({ outputsPerBlock: 4, lanes: 'f32x4 over K', layout })),
+    why: (f) => `${f.M} row(s): the matrix-vector kernel`, pack: (f, _fm, c) => packGemv(f, c.schedule['layout'] === 'packed 4x4'),
   }),
   constKernel({
     name: 'dense_matmul', summary: 'Dense product: rows of x times the [K, N] weight, outputs in lanes.', kind: 'dense', when: batched,
-    schedule: (f) => ({ rowBlock: 4, lanes: 'f32x4 over outputs' }),
+    schedules: (f) => rowBlocks(f.M, 4).map((rowBlock) => ({ rowBlock, lanes: 'f32x4 over outputs' })),
     why: (f) => `${f.M} rows: the dense matrix kernel`, pack: (f) => packKN(f),
   }),
 ];
@@ -222,6 +245,13 @@ function plainGemm(op: Op): true | string {
   return c.int('transA') === 0 && c.int('transB') === 0 && c.float('alpha') === 1 && c.float('beta') === 1 ? true : 'Gemm with transposes or scales (legalize-gemm takes them out)';
 }
 
+/** Rows that share each weight load (the default: four, or the rows there are); batches of the broadcast batch dims. */
+function runtimeSpace(op: Op): Choice[] {
+  const s = productShape(op), oneB = prod(s.batchB) === 1, rows = oneB ? prod(s.batchA) * s.M : s.M;
+  const batches = oneB ? 1 : prod(broadcastShapes([s.batchA, s.batchB]));
+  return rowBlocks(rows, Math.min(4, rows)).map((rowBlock) => ({ format: { kind: 'dense' }, schedule: { rowBlock, lanes: 'f32x4 over outputs', ...(batches > 1 ? { batches } : {}) } }));
+}
+
 const RUNTIME: KernelDef = {
   name: 'matmul_runtime', summary: 'Dense product of operands known at run time, once per output matrix of the broadcast batch; bias and activation applied after.', ops: MATMUL_OPS,
   applies(op) {
@@ -229,12 +259,8 @@ const RUNTIME: KernelDef = {
     if ([op.operand(0), op.operand(1), op.result(0)].some((v) => (v.type.shape as number[]).includes(0))) return 'an empty product';
     return plainGemm(op);
   },
-  space: (op) => [RUNTIME.default(op, undefined as never)],
-  default(op) {
-    const s = productShape(op), oneB = prod(s.batchB) === 1, rows = oneB ? prod(s.batchA) * s.M : s.M;
-    const batches = oneB ? 1 : prod(broadcastShapes([s.batchA, s.batchB]));
-    return { format: { kind: 'dense' }, schedule: { rowBlock: Math.min(4, rows), lanes: 'f32x4 over outputs', ...(batches > 1 ? { batches } : {}) }, why: constWhy(op) };
-  },
+  space: (op) => runtimeSpace(op),
+  default: (op) => ({ ...runtimeSpace(op)[0]!, why: constWhy(op) }),
   shape(op) {
     const s = productShape(op);
     return { dims: { M: s.M, K: s.K, N: s.N }, scratchBytes: 0 };
@@ -247,11 +273,13 @@ const constWhy = (op: Op): string => {
   return typeof f === 'string' ? `${f}: the run-time operand kernel` : 'the run-time operand kernel';
 };
 
+const TYPED_CHOICE: Choice = { format: { kind: 'dense' }, schedule: { compute: 'f64', loops: 'batch, row, column, k' } };
+
 const TYPED: KernelDef = {
   name: 'matmul_typed', summary: 'Product in any element type (and empty products): f64 sums over the operands as stored, transposes as strides, Gemm scales and C.', ops: MATMUL_OPS,
   applies: () => true,
-  space: (op) => [TYPED.default(op, undefined as never)],
-  default: (op) => ({ format: { kind: 'dense' }, schedule: { compute: 'f64', loops: 'batch, row, column, k' }, why: `${allF32(op) ? 'an empty product' : 'not all f32'}: the typed kernel` }),
+  space: () => [TYPED_CHOICE],
+  default: (op) => ({ ...TYPED_CHOICE, why: `${allF32(op) ? 'an empty product' : 'not all f32'}: the typed kernel` }),
   shape: () => ({ scratchBytes: 0 }),
 };
 
