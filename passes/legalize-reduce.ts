@@ -32,7 +32,8 @@ const legalize = pattern('*', (op, rw) => {
   let out = rw.create(op, op.name, [moved, trailing], attrs, { types: [new TensorType(keepShape, y.type.elementType)] }).result(0);
   if (new OpContext(op, getOpDef(op.name)!).int('keepdims') === 1) {
     const shape = rw.constant(op, Tensor.from('i64', [y.type.rank], y.type.shape.map((d) => BigInt(d as number))));
-    out = rw.create(op, 'nn.reshape', [out, shape], {}, { types: [y.type] }).result(0);
+    // allowzero: an empty kept dim stays 0 (not "copy the input dim").
+    out = rw.create(op, 'nn.reshape', [out, shape], { allowzero: int(1) }, { types: [y.type] }).result(0);
   }
   rw.replaceOp(op, [out]);
   return true;

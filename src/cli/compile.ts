@@ -20,7 +20,7 @@ export async function runCompile(args: ParsedArgs, io: Io): Promise<number> {
   const emit = args.options['emit'] as string | undefined;
   if (!out && emit !== 'plan') throw new CliError('compile needs -o DIR (or --emit plan to print the kernel plan)');
   const target = await loadTarget((args.options['target'] as string | undefined) ?? DEFAULT_TARGET);
-  if (emit !== undefined && emit !== 'plan' && !target.emits.includes(emit)) throw new CliError(`--emit takes ${target.emits.map((e) => `'${e}'`).join(', ') || 'nothing'} for target '${target.name}', got '${emit}'`);
+  if (emit !== undefined && emit !== 'plan' && !target.emits.includes(emit)) throw new CliError(`--emit takes ${['plan', ...target.emits].map((e) => `'${e}'`).join(', ')} for target '${target.name}', got '${emit}'`);
   const file = args.positionals[0]!;
   const shapes = parseShapes(listOption(args, 'shape'));
   let module;

@@ -1,15 +1,13 @@
 // What a target can run, as the kernel table sees it: selection reads these, never a target's name.
+// Only what selection reads today is here; a target that needs more (workgroup limits, f16) adds the
+// field together with the kernel entries that read it.
 export interface TargetCaps {
   /** The target's name (recorded in the plan). */
   readonly name: string;
-  /** f32 values per vector register (4 for wasm SIMD128 and WGSL vec4). */
+  /** f32 values per vector (4 for wasm SIMD128 and WGSL vec4): kernels whose layout interleaves four outputs need 4. */
   readonly lanes: number;
-  /** Element types its kernels compute in natively. */
-  readonly f16: boolean;
+  /** Whether it computes in f64 (the typed kernels sum in f64; WGSL has no f64). */
   readonly f64: boolean;
-  readonly i64: boolean;
-  /** Largest workgroup (invocations) for targets that dispatch workgroups; 1 for a single-threaded target. */
-  readonly maxWorkgroupSize: number;
   /** Ops it renders with a generic kernel (one kernel per op kind; see src/lower/generic.ts). */
   readonly genericOps: ReadonlySet<string>;
 }

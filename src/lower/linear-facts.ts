@@ -36,6 +36,9 @@ export interface ConstMatmul {
   readonly bias: Value | undefined;
 }
 
+/** A C that broadcasts as one row over [M, N] (what the product kernels add as a bias): [N], [1, N] or a scalar. */
+export const isRowBias = (c: Tensor, n: number): boolean => (c.size === n || c.size === 1) && c.shape.slice(0, -1).every((d) => d === 1);
+
 /** The facts of a constant-weight f32 product, or why it is not one. */
 export function constMatmul(op: Op): ConstMatmul | string {
   if (!allF32(op)) return 'not all f32';
@@ -51,8 +54,7 @@ export function constMatmul(op: Op): ConstMatmul | string {
   if (bias) {
     const t = constData(bias);
     const N = gemm && c.int('transB') ? weight.shape[0]! : weight.shape[1]!;
-    const row = t && (t.size === N || t.size === 1) && t.shape.slice(0, -1).every((d) => d === 1);
-    if (!row || (gemm && c.float('beta') !== 1)) return 'a bias that is not a constant row (legalize-gemm adds it after)';
+    if (!t || !isRowBias(t, N) || (gemm && c.float('beta') !== 1)) return gemm ? 'a C that is not a constant row (legalize-gemm adds it after)' : 'a bias that is not a constant row';
   }
   const transB = gemm && c.int('transB') === 1;
   const xs = shapeOf(x);

@@ -18,6 +18,10 @@ export interface Candidate {
 /** Picks a kernel and a choice among the candidates (in table order), or undefined for the default. */
 export type Chooser = (op: Op, candidates: readonly Candidate[]) => { kernel: string; choice: Choice; why: string } | undefined;
 
+/** Records compared by content, whatever the order of their keys (a tuning record read back from JSON). */
+const canon = (r: object): string => JSON.stringify(Object.entries(r).sort(([x], [y]) => (x < y ? -1 : 1)));
+const sameChoice = (a: Choice, b: Choice): boolean => canon(a.format) === canon(b.format) && canon(a.schedule) === canon(b.schedule);
+
 const describe = (op: Op) => `${op.name}${op.loc ? ` "${op.loc}"` : ''}`;
 
 /** The kernels that can compute an op on these capabilities, in preference order, and why the others cannot. */
@@ -37,9 +41,14 @@ export function select(f: Func, caps: TargetCaps, choose?: Chooser): KernelPlan 
   const calls = f.ops.filter((op) => op.name !== 'nn.constant' && op.name !== 'return').map((op) => {
     const { applicable, rejected } = candidates(op, caps);
     if (!applicable.length) throw new UnsupportedError(`${caps.name} target: no kernel computes ${describe(op)} (${rejected.join('; ')})`);
-    const picked = choose?.(op, applicable.map((k) => ({ kernel: k, space: k.space(op, caps) })));
+    const cands = choose ? applicable.map((k) => ({ kernel: k, space: k.space(op, caps) })) : [];
+    const picked = choose?.(op, cands);
     const def = picked ? applicable.find((k) => k.name === picked.kernel) : applicable[0]!;
     if (!def) throw new Error(`internal: the chooser picked kernel '${picked!.kernel}', not a candidate for ${describe(op)}`);
+    // A choice outside the kernel's space (a stale tuning record, a bug) would run something untested.
+    if (picked && !cands.find((c) => c.kernel === def)!.space.some((c) => sameChoice(c, picked.choice))) {
+      throw new Error(`internal: the chooser picked ${JSON.stringify(picked.choice)} for ${def.name}, which is not in its space for ${describe(op)}`);
+    }
     const choice = picked ? { ...picked.choice, why: picked.why } : def.default(op, caps);
     const s = def.shape(op, choice);
     const call: KernelCall = {

@@ -110,7 +110,7 @@ export function binaryenError(e: unknown, weightBytes = 0): Error {
 const GENERIC_LOWERINGS: Record<string, Lowering> = { ...ELEMENTWISE_LOWERINGS, ...MOVEMENT_LOWERINGS, ...REDUCE_LOWERINGS };
 
 /** What the kernel table may choose for this target. */
-export const WASM_CAPS: TargetCaps = { name: 'wasm', lanes: 4, f16: false, f64: true, i64: true, maxWorkgroupSize: 1, genericOps: new Set(Object.keys(GENERIC_LOWERINGS)) };
+export const WASM_CAPS: TargetCaps = { name: 'wasm', lanes: 4, f64: true, genericOps: new Set(Object.keys(GENERIC_LOWERINGS)) };
 
 /** How each kernel of the plan becomes wasm, by kernel name. */
 const RENDERS: Record<string, Render> = {
@@ -160,7 +160,9 @@ export function renderWasm(kernels: KernelPlan, options: CompileOptions = {}): {
     render(pc, lc);
   }
   // Constant operands (and returned constants) are read from their data: place them before the plan.
-  for (const s of lc.steps) for (const v of s.op.operands) if (!s.packed?.includes(v)) lc.constAddr(v);
+  // (An operand one step of an op packed is never read raw by its other steps, e.g. an epilogue map.)
+  const packed = new Set(lc.steps.flatMap((s) => s.packed ?? []));
+  for (const s of lc.steps) for (const v of s.op.operands) if (!packed.has(v)) lc.constAddr(v);
   for (const v of f.returnValues) lc.constAddr(v);
   lc.freeze();
   const weightBytes = lc.top - 16;

@@ -69,7 +69,7 @@ export async function load(source) {
   }
   const runSync = (feeds) => {
     const expected = () => IO.inputs.map((i) => \`\${JSON.stringify(i.name)}: \${ARRAYS[i.dtype].name}\`).join(', ');
-    if (feeds === null || typeof feeds !== 'object' || Array.isArray(feeds)) throw new Error(\`run() takes an object with one typed array per input ({ \${expected()} }), got \${show(feeds)}\`);
+    if (feeds === null || typeof feeds !== 'object' || Array.isArray(feeds)) throw new Error(\`run() and runSync() take an object with one typed array per input ({ \${expected()} }), got \${show(feeds)}\`);
     for (const name of Object.keys(feeds)) if (!IO.inputs.some((i) => i.name === name)) throw new Error(\`unknown input \${quote(name)} (inputs: \${IO.inputs.map((i) => i.name).join(', ')})\`);
     for (const slot of IO.inputs) {
       const data = feeds[slot.name];

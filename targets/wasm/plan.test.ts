@@ -96,6 +96,8 @@ describe('the kernel plan on wasm', () => {
     expect(seen).toEqual([['conv1x1', 'conv_im2col', 'conv_table_im2col', 'conv_typed']]);
     expect(calls(plan)[0]).toMatchObject({ kernel: 'conv_im2col', why: 'chosen by the test', scratchBytes: 4 * 8 * 16 });
     await runsLikeInterpreter(m.module, plan);
+    // A pick outside the kernel's space (a stale tuning record) is refused, not run untested.
+    expect(() => planOf(m.module, () => ({ kernel: 'conv_im2col', choice: { format: { kind: 'dense' }, schedule: { channelBlock: 16 } }, why: 'stale' }))).toThrow('not in its space');
   });
 
   it('Gemm is legalised (on a copy) into the fast kernels: transposes, scales and C after', async () => {

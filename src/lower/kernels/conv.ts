@@ -9,6 +9,7 @@ import { constData } from '../../pass/helpers.js';
 import { toF64 } from '../../tensor-math/numeric.js';
 import { convGeometry, type ConvGeometry } from '../../tensor-math/window.js';
 import { allF32, opContext, shapeOf, weightEncoding } from '../linear-facts.js';
+import type { TargetCaps } from '../caps.js';
 import type { Choice, Format } from '../plan.js';
 import type { KernelDef, Packed } from '../table.js';
 
@@ -66,7 +67,7 @@ function packRows(f: ConvFacts, format: Format): Packed {
   const rows = new Tensor('f32', [f.M, f.CK], w);
   if (format.kind === 'csr') {
     const c = compress(rows, csr(32));
-    return { arrays: { rowPtr: c.pos, cols: c.crd, vals: c.val.data as Float32Array }, sizes: { nonzeros: c.crd.length } };
+    return { arrays: { rowPtr: c.pos, cols: c.crd, vals: c.val.data as Float32Array } };
   }
   if (format.kind !== 'nm') throw new Error(`internal: no ${format.kind} convolution pack`);
   // compress() walks the stored weight [M, Cg, ...kernel] by (output, group along Cg, kernel position).
@@ -85,7 +86,7 @@ function packRows(f: ConvFacts, format: Format): Packed {
 
 function convKernel(d: {
   name: string; summary: string; ops?: string[];
-  applies: (op: Op, f: ConvFacts) => true | string;
+  applies: (op: Op, f: ConvFacts, caps: TargetCaps) => true | string;
   format?: (f: ConvFacts) => { format: Format; why: string };
   schedule: (f: ConvFacts, format: Format) => Record<string, number | string | boolean>;
   scratch?: (f: ConvFacts) => number;
@@ -100,7 +101,7 @@ function convKernel(d: {
   const pack = d.pack;
   return {
     name: d.name, summary: d.summary, ops: d.ops ?? ['nn.conv', 'sparse.conv'],
-    applies: (op) => d.applies(op, convFacts(op)),
+    applies: (op, caps) => d.applies(op, convFacts(op), caps),
     space(op) {
       const { f, format } = choice(op);
       return [{ format, schedule: d.schedule(f, format) }];
@@ -142,7 +143,7 @@ export const CONV_KERNELS: readonly KernelDef[] = [
   }),
   convKernel({
     name: 'conv_typed', summary: 'Convolution in any element type: f64 sums over the operands as stored.',
-    applies: () => true, schedule: () => ({ compute: 'f64', loops: 'n, channel, position, k (four at a time)' }), why: () => 'not all f32: the typed kernel',
+    applies: (_op, _f, caps) => (caps.f64 ? true : 'sums in f64, which the target lacks'), schedule: () => ({ compute: 'f64', loops: 'n, channel, position, k (four at a time)' }), why: () => 'not all f32: the typed kernel',
   }),
   convKernel({
     name: 'conv_transpose', summary: 'ConvTranspose: each input scattered through the kernel into the output.', ops: ['nn.conv_transpose'],
@@ -150,6 +151,6 @@ export const CONV_KERNELS: readonly KernelDef[] = [
   }),
   convKernel({
     name: 'conv_transpose_typed', summary: 'ConvTranspose in any element type: f64 sums in scratch, converted at the end.', ops: ['nn.conv_transpose'],
-    applies: () => true, schedule: () => ({ compute: 'f64', loops: 'n, channel, input channel, kernel, position' }), scratch: (f) => 8 * f.M * f.P, why: () => 'not all f32: the typed kernel',
+    applies: (_op, _f, caps) => (caps.f64 ? true : 'sums in f64, which the target lacks'), schedule: () => ({ compute: 'f64', loops: 'n, channel, input channel, kernel, position' }), scratch: (f) => 8 * f.M * f.P, why: () => 'not all f32: the typed kernel',
   }),
 ];

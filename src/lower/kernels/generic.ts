@@ -24,11 +24,12 @@ export function genericKernel(opName: string): KernelDef {
 
 /**
  * An element-wise op (its dialect entry says so: the element-wise mask transfer) reads element i of
- * each operand before writing element i, so its result may take the slot of an operand of the same
- * type; the memory plan decides whether that operand is free to give.
+ * each operand before writing element i, so its result may take the slot of a computed operand of the
+ * same type; the memory plan decides whether that operand is free to give (its last use is here).
  */
 function inPlaceOperand(op: Op): { inPlace?: number } {
   if (getOpDef(op.name)?.mask !== elementwiseMask || op.results.length !== 1) return {};
-  const k = op.operands.findIndex((v) => v.type.equals(op.result(0).type));
+  // Constants and the function's inputs are not the op's to overwrite.
+  const k = op.operands.findIndex((v) => v.type.equals(op.result(0).type) && v.definingOp !== undefined && v.definingOp.name !== 'nn.constant');
   return k >= 0 ? { inPlace: k } : {};
 }

@@ -4,6 +4,7 @@
 import type { Op } from '../../ir/core.js';
 import { broadcastShapes } from '../../tensor-math/numeric.js';
 import { allF32, compressNK, constMatmul, opContext, indexArray, matmulFormat, weightNK, type ConstMatmul } from '../linear-facts.js';
+import type { TargetCaps } from '../caps.js';
 import type { Choice, Format } from '../plan.js';
 import type { KernelDef, Packed } from '../table.js';
 
@@ -28,7 +29,7 @@ type Sched = Record<string, number | string | boolean>;
  */
 function constKernel(d: {
   name: string; summary: string; kind: Format['kind'];
-  when?: (f: ConstMatmul, format: Format) => true | string;
+  when?: (f: ConstMatmul, format: Format, caps: TargetCaps) => true | string;
   schedules: (f: ConstMatmul, format: Format) => Sched[];
   /** Other encodings of the stored format it reads (index widths). */
   variants?: (f: ConstMatmul, stored: Format) => Format[];
@@ -48,12 +49,12 @@ function constKernel(d: {
   };
   return {
     name: d.name, summary: d.summary, ops: MATMUL_OPS,
-    applies(op) {
+    applies(op, caps) {
       const f = constMatmul(op);
       if (typeof f === 'string') return f;
       const { format } = matmulFormat(f);
       if (d.kind !== 'dense' && format.kind !== d.kind) return `the weight runs as ${format.kind}`;
-      return d.when ? d.when(f, format) : true;
+      return d.when ? d.when(f, format, caps) : true;
     },
     space: (op) => space(facts(op)),
     default(op) {
@@ -85,7 +86,7 @@ function packBsr(f: ConstMatmul, format: Format): Packed {
   const c = compressNK(f, format);
   const blocks = c.crd.length, v = c.val.data as Float32Array, vals = new Float32Array(v.length);
   for (let b = 0; b < blocks; b++) for (let i = 0; i < bn; i++) for (let j = 0; j < bk; j++) vals[b * bn * bk + j * bn + i] = v[b * bn * bk + i * bk + j]!;
-  return { arrays: { rowPtr: c.pos, cols: indexArray(c.crd, format.indexBits), vals }, sizes: { blocks } };
+  return { arrays: { rowPtr: c.pos, cols: indexArray(c.crd, format.indexBits), vals } };
 }
 
 /** The six pairs of positions a 2:4 group can keep, in pattern order (pattern p keeps NM24_PAIRS[p]). */
@@ -96,7 +97,7 @@ export const NM24_PAIRS: readonly (readonly [number, number])[] = [[0, 1], [0, 2
  * value is a stored 0), one pattern byte per pair of groups (p0 * 6 + p1); with N % 4 == 0, blocks of
  * four outputs interleaved ([N/4][G/2][4 rows] of 4 values and of one byte).
  */
-function packNm24(f: ConstMatmul, format: Format): Packed {
+function packNm24(f: ConstMatmul, format: Format, choice: Choice): Packed {
   const c = compressNK(f, format);
   const G = f.K / 4, groups = f.N * G, v = c.val.data as Float32Array;
   const vals = new Float32Array(2 * groups), pats = new Uint8Array(groups / 2);
@@ -109,7 +110,7 @@ function packNm24(f: ConstMatmul, format: Format): Packed {
     const pat = NM24_PAIRS.findIndex(([a, b]) => a === kept[0]![0] && b === kept[1]![0]);
     pats[i >> 1] = i % 2 === 0 ? pat * 6 : pats[i >> 1]! + pat;
   }
-  if (f.N % 4 !== 0) return { arrays: { vals, pats } };
+  if (choice.schedule['packed'] !== true) return { arrays: { vals, pats } };
   const outV = new Float32Array(vals.length), outP = new Uint8Array(pats.length), G2 = G / 2;
   for (let nb = 0; nb < f.N; nb += 4) for (let q = 0; q < G2; q++) for (let r = 0; r < 4; r++) {
     const src = (nb + r) * G2 + q, dst = nb * G2 + q * 4 + r;
@@ -122,10 +123,10 @@ function packNm24(f: ConstMatmul, format: Format): Packed {
 /** Bytes per position within an N:M group: one while m <= 256, else two or four. */
 export const nmPositionBytes = (m: number): 1 | 2 | 4 => (m <= 256 ? 1 : m <= 65536 ? 2 : 4);
 
-function packNm(f: ConstMatmul, format: Format): Packed {
+function packNm(f: ConstMatmul, format: Format, choice: Choice): Packed {
   if (format.kind !== 'nm') throw new Error('internal: nm pack');
   const c = compressNK(f, format);
-  const pb = nmPositionBytes(format.m);
+  const pb = choice.schedule['positionBytes'] as 1 | 2 | 4;
   const idx = pb === 1 ? Uint8Array.from(c.crd) : pb === 2 ? Uint16Array.from(c.crd) : Int32Array.from(c.crd);
   return { arrays: { vals: c.val.data as Float32Array, idx } };
 }
@@ -157,13 +158,13 @@ function packSell(f: ConstMatmul, format: Format): Packed {
     if (offBytes === 2) stream.setUint16(q * stepBytes + 16 + 2 * r, 4 * sc[4 * q + r]!, true);
     else stream.setInt32(q * stepBytes + 16 + 4 * r, 4 * sc[4 * q + r]!, true);
   }
-  return { arrays: { lens: Int32Array.from(lens), rows: Int32Array.from(rows), steps: new Uint8Array(stream.buffer) }, sizes: { slices, offsetBytes: offBytes, nonzeros: cols.length, stored: sv.length } };
+  return { arrays: { lens: Int32Array.from(lens), rows: Int32Array.from(rows), steps: new Uint8Array(stream.buffer) }, sizes: { slices, offsetBytes: offBytes } };
 }
 
 function packCsr(f: ConstMatmul, format: Format): Packed {
   if (format.kind !== 'csr') throw new Error('internal: csr pack');
   const c = compressNK(f, format);
-  return { arrays: { rowPtr: c.pos, cols: indexArray(c.crd, format.indexBits), vals: c.val.data as Float32Array }, sizes: { nonzeros: c.crd.length } };
+  return { arrays: { rowPtr: c.pos, cols: indexArray(c.crd, format.indexBits), vals: c.val.data as Float32Array } };
 }
 
 /** [N, K] rows, or packed [N/4][K/4][4 rows][4 k] (K and N multiples of 4): one stream per block of four outputs. */
@@ -190,7 +191,7 @@ export const MATMUL_KERNELS: readonly KernelDef[] = [
   }),
   constKernel({
     name: 'nm24_gemv', summary: '2:4 matrix-vector product: kept values expanded to their lanes by byte swizzles from one pattern byte per two groups.', kind: 'nm',
-    when: (f, fm) => (fm.kind === 'nm' && fm.n === 2 && fm.m === 4 ? (f.K % 8 === 0 ? gemv(f) : `K = ${f.K} is not a multiple of 8`) : 'not 2:4'),
+    when: (f, fm, caps) => (fm.kind !== 'nm' || fm.n !== 2 || fm.m !== 4 ? 'not 2:4' : f.K % 8 !== 0 ? `K = ${f.K} is not a multiple of 8` : caps.lanes !== 4 ? 'needs 4 lanes' : gemv(f)),
     schedules: (f) => [{ outputsPerBlock: 4, lanes: 'f32x4 over a group', packed: f.N % 4 === 0 }],
     why: (f) => `${f.M} row(s), K % 8 == 0: the 2:4 matrix-vector kernel`, pack: packNm24,
   }),
@@ -200,7 +201,7 @@ export const MATMUL_KERNELS: readonly KernelDef[] = [
     why: (f) => (f.M < GEMV_ROWS ? 'the general N:M kernel (not 2:4 with K % 8 == 0)' : `${f.M} rows: the general N:M kernel`), pack: packNm,
   }),
   constKernel({
-    name: 'sell_gemv', summary: 'CSR as sliced ELL for a few rows: four outputs per slice in lanes, rows sorted by length.', kind: 'csr', when: gemv,
+    name: 'sell_gemv', summary: 'CSR as sliced ELL for a few rows: four outputs per slice in lanes, rows sorted by length.', kind: 'csr', when: (f, _fm, caps) => (caps.lanes !== 4 ? 'needs 4 lanes' : gemv(f)),
     schedules: () => [{ sliceRows: 4, lanes: 'f32x4 over 4 rows' }],
     why: (f) => `${f.M} row(s): sliced ELL matrix-vector kernel`, pack: packSell,
   }),
@@ -277,7 +278,7 @@ const TYPED_CHOICE: Choice = { format: { kind: 'dense' }, schedule: { compute: '
 
 const TYPED: KernelDef = {
   name: 'matmul_typed', summary: 'Product in any element type (and empty products): f64 sums over the operands as stored, transposes as strides, Gemm scales and C.', ops: MATMUL_OPS,
-  applies: () => true,
+  applies: (_op, caps) => (caps.f64 ? true : 'sums in f64, which the target lacks'),
   space: () => [TYPED_CHOICE],
   default: (op) => ({ ...TYPED_CHOICE, why: `${allF32(op) ? 'an empty product' : 'not all f32'}: the typed kernel` }),
   shape: () => ({ scratchBytes: 0 }),

@@ -10,12 +10,11 @@ import { convTransposeGeometry } from '../../../src/tensor-math/window.js';
 import { none } from '../emit.js';
 import { convTransposeScatter, depthwiseConv, im2col, weightTimesCols, type ConvGeometry2d, type WeightCols } from '../kernels/conv.js';
 import { tableCopy } from '../kernels/movement.js';
-import { typedConv, typedConvTranspose, type TypedRef } from '../kernels/typed.js';
-import { describe, shapeOf, wasmType, WasmCompileError } from './context.js';
+import { typedConv, typedConvTranspose } from '../kernels/typed.js';
+import { describe, shapeOf, WasmCompileError } from './context.js';
 import { epilogue, epilogueExpr, postActivation } from './epilogue.js';
-import { packFor, stepOf, type Render } from './matmul.js';
+import { packFor, stepOf, typedRef, type Render } from './matmul.js';
 
-const typedRef = (op: Op, v: Value, addr: (v: Value) => number): TypedRef => ({ addr: addr(v), et: wasmType(v, op) });
 const biasOf = (op: Op) => (op.operands.length > 2 ? op.operand(2) : undefined);
 const biasAddr = (op: Op, addr: (v: Value) => number) => {
   const b = biasOf(op);

@@ -1,7 +1,7 @@
 // The wasm renders of the product kernels (src/lower/kernels/matmul.ts): each places the packed
 // weight the kernel table built and emits the kernel; epilogues the kernel does not fuse run after it.
 import type { Op, Value } from '../../../src/ir/core.js';
-import type { Format, KernelCall, PlannedCall } from '../../../src/lower/plan.js';
+import { formatName, type Format, type PlannedCall } from '../../../src/lower/plan.js';
 import { kernelDef } from '../../../src/lower/kernels/index.js';
 import { constMatmul, opContext, type ConstMatmul } from '../../../src/lower/linear-facts.js';
 import { productShape } from '../../../src/lower/kernels/matmul.js';
@@ -33,12 +33,8 @@ export function packFor(pc: PlannedCall, lc: LowerContext): { at: Record<string,
 
 /** A step of a call: kernel name and format from the plan. */
 export const stepOf = (pc: PlannedCall, rest: Omit<Step, 'op' | 'kernel' | 'format' | 'schedule'>): Step =>
-  ({ op: pc.op, kernel: pc.call.kernel, format: formatOf(pc.call), schedule: pc.call.schedule as Record<string, number | string>, ...rest });
+  ({ op: pc.op, kernel: pc.call.kernel, format: formatName(pc.call.format), schedule: pc.call.schedule as Record<string, number | string>, ...rest });
 
-function formatOf(c: KernelCall): string {
-  const f = c.format;
-  return f.kind === 'dense' ? 'dense' : f.kind === 'csr' ? `csr u${f.indexBits}` : f.kind === 'bsr' ? `bsr ${f.block[0]}x${f.block[1]} u${f.indexBits}` : `nm ${f.n}:${f.m}`;
-}
 
 interface ConstProduct {
   f: ConstMatmul;
@@ -150,7 +146,7 @@ export const PRODUCT_RENDERS: Record<string, Render> = {
   matmul_typed: typedRender,
 };
 
-const typedRef = (op: Op, v: Value, addr: (v: Value) => number): TypedRef => ({ addr: addr(v), et: wasmType(v, op) });
+export const typedRef = (op: Op, v: Value, addr: (v: Value) => number): TypedRef => ({ addr: addr(v), et: wasmType(v, op) });
 
 /**
  * MatMul / Gemm in any element type (and empty products): one typed kernel over the operands as
