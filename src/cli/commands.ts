@@ -87,7 +87,7 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'compile',
     summary: 'Compile a model to WebAssembly SIMD (model.wasm, model.mjs, model.d.mts, manifest.json).',
-    usage: '<model.onnx | file.ir> (-o DIR | --emit plan) [--target wasm] [-p pipeline] [--shape name=dims] [--emit wat]',
+    usage: '<model.onnx | file.ir> (-o DIR | --emit plan) [--target wasm] [-p pipeline] [--shape name=dims] [--emit wat] [--tune [--budget SECONDS]]',
     description: `Runs the pass pipeline (default: ${DEFAULT_COMPILE_PIPELINE}), legalises, selects a kernel per op (the kernel plan; --emit plan prints it, manifest.json carries it), then renders one wasm module with a static memory plan. Shapes must be static: a named leading (batch) dim of an input becomes 1 unless --shape says otherwise; other named dims need --shape. Element types: f32, f64, signed and unsigned 8-64-bit integers, bool.`,
     moreHelp: async () => `Ops: ${(await import('../../targets/wasm/compile.js')).SUPPORTED_WASM_OPS.join(', ')}.`,
     positionals: [1, 1],
@@ -96,11 +96,14 @@ export const COMMANDS: readonly Command[] = [
       pipeline: { type: 'string', short: 'p', arg: 'PIPELINE', help: 'passes to run before lowering' },
       shape: OPTION.shape,
       target: { type: 'string', arg: 'NAME', help: `what to compile to: ${TARGET_NAMES.join(', ')} (default ${DEFAULT_TARGET})` },
+      tune: { type: 'boolean', help: 'choose each layer\'s kernel, format and schedule by measuring them on this machine (each candidate checked against the interpreter first)' },
+      budget: { type: 'string', arg: 'SECONDS', help: 'time --tune may spend (default 60); layers left keep their defaults' },
       emit: { type: 'string', arg: 'plan|wat', help: "plan: print the kernel plan (which kernel, format and schedule each op gets, and why); wat: also write model.wat (the text form)" },
       'load-pass': OPTION.loadPass,
     },
     load: async () => {
-      baselineWasmOnly();
+      // Liftoff alone builds binaryen fastest, but --tune times compiled kernels, which must run as optimised code.
+      if (!process.argv.includes('--tune')) baselineWasmOnly();
       return (await import('./compile.js')).runCompile;
     },
   },

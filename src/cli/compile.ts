@@ -7,7 +7,8 @@ import { parseModule } from '../ir/parser.js';
 import { verifyOrThrow } from '../ir/verifier.js';
 import { runPipeline } from '../pass/manager.js';
 import { parsePipeline } from '../pass/pipeline.js';
-import { printPlan } from '../lower/plan.js';
+import { printPlan, type KernelPlan } from '../lower/plan.js';
+import type { Target } from '../../targets/target.js';
 import { DEFAULT_TARGET, loadTarget, type Artifact } from '../../targets/index.js';
 import { CliError, type Io, type ParsedArgs } from './command.js';
 import { readInput } from './io.js';
@@ -19,6 +20,7 @@ export async function runCompile(args: ParsedArgs, io: Io): Promise<number> {
   const out = args.options['output'] as string | undefined;
   const emit = args.options['emit'] as string | undefined;
   if (!out && emit !== 'plan') throw new CliError('compile needs -o DIR (or --emit plan to print the kernel plan)');
+  const budget = args.options['tune'] ? budgetSeconds(args.options['budget'] as string | undefined) : undefined;
   const target = await loadTarget((args.options['target'] as string | undefined) ?? DEFAULT_TARGET);
   if (emit !== undefined && emit !== 'plan' && !target.emits.includes(emit)) throw new CliError(`--emit takes ${['plan', ...target.emits].map((e) => `'${e}'`).join(', ')} for target '${target.name}', got '${emit}'`);
   const file = args.positionals[0]!;
@@ -34,7 +36,8 @@ export async function runCompile(args: ParsedArgs, io: Io): Promise<number> {
   const registry = await loadRegistry(listOption(args, 'load-pass'), io);
   const pipeline = (args.options['pipeline'] as string | undefined) ?? DEFAULT_COMPILE_PIPELINE;
   runPipeline(module, parsePipeline(pipeline, registry), { log: io.err });
-  const plan = target.plan(module.funcs[0]!);
+  let plan = target.plan(module.funcs[0]!);
+  if (budget !== undefined) plan = (await tuneFor(plan, target, budget, io)).plan;
   if (emit === 'plan') {
     io.out(printPlan(plan));
     if (!out) return 0;
@@ -43,6 +46,21 @@ export async function runCompile(args: ParsedArgs, io: Io): Promise<number> {
   writeAll(resolve(io.cwd, out!), artifact);
   io.out(`wrote ${out}/${artifact.summary}\n`);
   return 0;
+}
+
+/** `--tune [--budget SECONDS]`: measures the plan's choices; progress and a summary on standard error. */
+function budgetSeconds(budget: string | undefined): number {
+  const seconds = budget === undefined ? 60 : Number(budget.replace(/s$/, ''));
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new CliError(`--budget takes a number of seconds > 0, e.g. 60 or 60s, got '${budget}'`);
+  return seconds;
+}
+
+async function tuneFor(plan: KernelPlan, target: Target, seconds: number, io: Io) {
+  const { tune } = await import('../tune/tune.js');
+  const r = await tune(plan, target, { budgetMs: 1000 * seconds, log: (line) => io.err(`${line}\n`) });
+  const changed = r.rows.filter((row) => row.chosen !== row.default).length;
+  io.err(`tuned ${r.rows.length} layer(s) in ${(r.elapsedMs / 1000).toFixed(1)} s: ${changed} changed, ${r.rows.length - changed} kept their defaults${r.skipped ? `, ${r.skipped} left untuned (budget)` : ''}\n`);
+  return r;
 }
 
 /**

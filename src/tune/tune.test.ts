@@ -1,0 +1,73 @@
+// The tuner: its decision rule on synthetic timings, the interleaved timer on runners made clearly
+// slower than others (never an absolute time), and tuning a real model end to end: every candidate is
+// checked against the interpreter, and the tuned plan runs and matches it.
+import { describe, expect, it } from 'vitest';
+import { importOnnxFile } from '../importer/import.js';
+import { interpret } from '../interp/interpret.js';
+import { compareTensors } from '../interp/compare.js';
+import { randomInputs } from '../pass/semantics.js';
+import { runPipeline } from '../pass/manager.js';
+import { parsePipeline } from '../pass/pipeline.js';
+import { passRegistry } from '../pass/registry.js';
+import { DEFAULT_COMPILE_PIPELINE } from '../cli/pipelines.js';
+import { main } from '../cli/main.js';
+import { loadTarget } from '../../targets/index.js';
+import { pickFastest, timeInterleaved, type Timing } from './measure.js';
+import { tune } from './tune.js';
+
+const t = (median: number, noise: number): Timing => ({ median, noise, samples: 9 });
+
+/** Busy work of about `n` multiply-adds (not optimised away: the result is kept). */
+let sink = 0;
+const work = (n: number) => () => {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += i * 1e-9;
+  sink += s;
+};
+
+describe('tuning', () => {
+  it('keeps the default unless another candidate is faster beyond the noise', () => {
+    expect(pickFastest([t(1, 0.01), t(0.5, 0.01)])).toBe(1);
+    expect(pickFastest([t(1, 0.01), t(0.7, 0.01), t(0.5, 0.01)])).toBe(2);
+    expect(pickFastest([t(1, 0.2), t(0.8, 0.2)])).toBe(0); // within 2 sigma of the difference
+    expect(pickFastest([t(1, 0), t(0.99, 0)])).toBe(0); // under 2%
+    expect(pickFastest([t(0.5, 0.01), t(1, 0.01)])).toBe(0);
+  });
+
+  it('measures interleaved: a clearly slower candidate loses, identical ones tie', () => {
+    const fast = work(2_000), slow = work(60_000);
+    expect(pickFastest(timeInterleaved([slow, fast], { sampleMs: 1 }))).toBe(1);
+    expect(pickFastest(timeInterleaved([fast, slow], { sampleMs: 1 }))).toBe(0);
+    const same = work(20_000);
+    expect(pickFastest(timeInterleaved([same, same], { rounds: 15, sampleMs: 1 }))).toBe(0);
+    expect(sink).toBeGreaterThan(0);
+  });
+
+  it('tunes a model: every layer with a choice is measured, and the tuned plan matches the interpreter', async () => {
+    const { module } = importOnnxFile(new URL('../../examples/mlp-sparse90.onnx', import.meta.url).pathname, { dims: { N: 8 } });
+    runPipeline(module, parsePipeline(DEFAULT_COMPILE_PIPELINE, passRegistry()), { log: () => undefined });
+    const target = await loadTarget('wasm');
+    const lines: string[] = [];
+    const r = await tune(target.plan(module.funcs[0]!), target, { budgetMs: 60_000, sampleMs: 0.5, rounds: 5, log: (l) => lines.push(l) });
+    expect(r.rows.map((row) => row.op)).toEqual(['sparse.gemm', 'sparse.gemm', 'sparse.gemm']);
+    for (const row of r.rows) expect(row.candidates).toBeGreaterThan(2);
+    expect(lines.filter((l) => l.startsWith('tune '))).toHaveLength(3);
+    for (const c of r.plan.calls) if (c.call.why.startsWith('tuned:')) expect(r.rows.some((row) => row.chosen.startsWith(c.call.kernel))).toBe(true);
+    const artifact = target.compile(r.plan);
+    const model = await target.instantiate((name) => artifact.files[name]);
+    const inputs = randomInputs(module, 3, 8);
+    const want = interpret(module, inputs);
+    (await model.run(inputs)).forEach((got, i) => expect(compareTensors(got, want[i]!, { rtol: 1e-4, atol: 1e-5 }).mismatch).toBeUndefined());
+  }, 120_000);
+
+  it('sparsec compile --tune reports each layer and what it chose; a bad --budget is one line', async () => {
+    let err = '';
+    const io = { out: () => undefined, err: (s: string) => void (err += s), cwd: new URL('../../', import.meta.url).pathname, readStdin: () => '', readFile: () => '' };
+    expect(await main(['compile', 'examples/mlp-2of4.onnx', '--tune', '--budget', '30s', '--emit', 'plan'], io)).toBe(0);
+    expect(err).toMatch(/^tune 1\/3: sparse\.gemm "Gemm_0": .* \(\d+ candidates, noise [\d.]+ ms, [\d.]+ s\)$/m);
+    expect(err).toMatch(/^tuned 3 layer\(s\) in [\d.]+ s: \d changed, \d kept their defaults$/m);
+    err = '';
+    expect(await main(['compile', 'examples/mlp-2of4.onnx', '--tune', '--budget', 'soon', '--emit', 'plan'], io)).toBe(1);
+    expect(err).toBe("sparsec: error: --budget takes a number of seconds > 0, e.g. 60 or 60s, got 'soon'\n");
+  }, 120_000);
+});

@@ -1,0 +1,112 @@
+// Tuning a kernel plan by measurement: for each kernel call with more than one choice (every choice
+// of every kernel that applies, from the kernel table), the op alone is compiled with each choice,
+// checked against the interpreter, and timed against the others on this machine; a choice replaces
+// the default only when it is faster beyond the noise. The calls are then selected again with the
+// picks. A time budget bounds the whole; calls left when it runs out keep their defaults.
+import { performance } from 'node:perf_hooks';
+import type { Op } from '../ir/core.js';
+import { interpret } from '../interp/interpret.js';
+import { compareTensors } from '../interp/compare.js';
+import { randomInputs } from '../pass/semantics.js';
+import { candidates, select } from '../lower/select.js';
+import { formatName, type Choice, type KernelPlan } from '../lower/plan.js';
+import type { Target } from '../../targets/target.js';
+import { isolate } from './isolate.js';
+import { pickFastest, timeInterleaved, type TimeOptions } from './measure.js';
+
+export interface TuneRow {
+  readonly op: string;
+  readonly loc?: string;
+  readonly default: string;
+  readonly chosen: string;
+  readonly defaultMs: number;
+  readonly chosenMs: number;
+  /** The fastest candidate other than the default, ms (what the default was measured against). */
+  readonly fastestOtherMs: number;
+  readonly noiseMs: number;
+  readonly candidates: number;
+}
+
+export interface TuneResult {
+  readonly plan: KernelPlan;
+  readonly rows: readonly TuneRow[];
+  /** Calls with a choice that the budget left untuned. */
+  readonly skipped: number;
+  readonly elapsedMs: number;
+}
+
+export interface TuneOptions extends TimeOptions {
+  readonly budgetMs: number;
+  /** Progress lines. */
+  readonly log?: (line: string) => void;
+}
+
+interface Pick { kernel: string; choice: Choice; why: string }
+
+const label = (kernel: string, c: Choice) => `${kernel} ${formatName(c.format)}${Object.keys(c.schedule).length ? ` ${Object.entries(c.schedule).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`;
+
+/** The measured choice for one op, or undefined when it has only one. */
+async function tuneOp(op: Op, current: { kernel: string; choice: Choice }, target: Target, opts: TuneOptions): Promise<{ pick?: Pick; row: TuneRow } | undefined> {
+  const all = candidates(op, target.caps).applicable.flatMap((k) => k.space(op, target.caps).map((choice) => ({ kernel: k.name, choice })));
+  const same = (c: { kernel: string; choice: Choice }) => c.kernel === current.kernel && JSON.stringify(c.choice) === JSON.stringify({ format: current.choice.format, schedule: current.choice.schedule });
+  const cands = [current, ...all.filter((c) => !same(c))];
+  if (cands.length < 2) return undefined;
+  const m = isolate(op);
+  const f = m.funcs[0]!;
+  const alone = f.ops.find((o) => o.name === op.name)!;
+  const inputs = randomInputs(m, 7, 1);
+  const want = interpret(m, inputs);
+  const runners: (() => void)[] = [];
+  const kept: typeof cands = [];
+  for (const c of cands) {
+    const plan = select(f, target.caps, (o) => (o === alone ? { ...c, why: 'measured' } : undefined));
+    const artifact = target.compile(plan);
+    const model = await target.instantiate((name) => artifact.files[name]);
+    if (!model.runSync) throw new Error(`the ${target.name} target cannot be measured yet (no synchronous run)`);
+    const run = model.runSync.bind(model);
+    const got = run(inputs);
+    const bad = got.find((t, i) => compareTensors(t, want[i]!, { rtol: 1e-4, atol: 1e-5 }).mismatch);
+    if (bad) {
+      opts.log?.(`tune: ${label(c.kernel, c.choice)} disagrees with the interpreter on ${op.name}${op.loc ? ` "${op.loc}"` : ''}; left out (please report this)`);
+      continue;
+    }
+    kept.push(c);
+    runners.push(() => void run(inputs));
+  }
+  if (kept[0] !== current) throw new Error(`internal: the default choice of ${op.name} disagrees with the interpreter`);
+  const timings = timeInterleaved(runners, opts);
+  const best = pickFastest(timings);
+  const row: TuneRow = {
+    op: op.name, ...(op.loc ? { loc: op.loc } : {}), default: label(current.kernel, current.choice), chosen: label(kept[best]!.kernel, kept[best]!.choice),
+    defaultMs: timings[0]!.median, chosenMs: timings[best]!.median, fastestOtherMs: Math.min(...timings.slice(1).map((t) => t.median)), noiseMs: Math.max(timings[0]!.noise, timings[best]!.noise), candidates: kept.length,
+  };
+  const why = `tuned: ${row.chosenMs.toFixed(4)} ms against the default's ${row.defaultMs.toFixed(4)} ms (noise ${row.noiseMs.toFixed(4)} ms, ${kept.length} candidates)`;
+  return { row, ...(best > 0 ? { pick: { ...kept[best]!, why } } : {}) };
+}
+
+export async function tune(plan: KernelPlan, target: Target, opts: TuneOptions): Promise<TuneResult> {
+  const start = performance.now();
+  const picks = new Map<Op, Pick>();
+  const rows: TuneRow[] = [];
+  let skipped = 0;
+  const tunable = plan.calls.filter((pc) => candidates(pc.op, target.caps).applicable.reduce((n, k) => n + k.space(pc.op, target.caps).length, 0) > 1);
+  for (const [i, pc] of tunable.entries()) {
+    if (performance.now() - start > opts.budgetMs) {
+      skipped = tunable.length - i;
+      opts.log?.(`tune: budget spent; ${skipped} call(s) keep their defaults`);
+      break;
+    }
+    const r = await tuneOp(pc.op, { kernel: pc.call.kernel, choice: { format: pc.call.format, schedule: pc.call.schedule } }, target, opts);
+    if (!r) continue;
+    rows.push(r.row);
+    if (r.pick) picks.set(pc.op, r.pick);
+    const where = `${pc.op.name}${pc.op.loc ? ` "${pc.op.loc}"` : ''}`;
+    const ms = (x: number) => `${x.toFixed(4)} ms`;
+    const what = r.row.chosen === r.row.default
+      ? `default kept (${r.row.default}): ${ms(r.row.defaultMs)}, fastest other ${ms(r.row.fastestOtherMs)}`
+      : `${r.row.default} -> ${r.row.chosen}: ${ms(r.row.defaultMs)} -> ${ms(r.row.chosenMs)}`;
+    opts.log?.(`tune ${i + 1}/${tunable.length}: ${where}: ${what} (${r.row.candidates} candidates, noise ${ms(r.row.noiseMs)}, ${((performance.now() - start) / 1000).toFixed(1)} s)`);
+  }
+  const tuned = select(plan.func, target.caps, (op) => picks.get(op));
+  return { plan: tuned, rows, skipped, elapsedMs: performance.now() - start };
+}
