@@ -98,6 +98,8 @@ export const COMMANDS: readonly Command[] = [
       target: { type: 'string', arg: 'NAME', help: `what to compile to: ${TARGET_NAMES.join(', ')} (default ${DEFAULT_TARGET})` },
       tune: { type: 'boolean', help: 'choose each layer\'s kernel, format and schedule by measuring them on this machine (each candidate checked against the interpreter first)' },
       budget: { type: 'string', arg: 'SECONDS', help: 'time --tune may spend (default 60); layers left keep their defaults' },
+      db: { type: 'string', arg: 'FILE', help: 'the tuning database (default $XDG_CACHE_HOME/sparsec/tuning.jsonl): its choices are used, --tune adds to it' },
+      'db-any-machine': { type: 'boolean', help: "use other machines' records when this one has none" },
       emit: { type: 'string', arg: 'plan|wat', help: "plan: print the kernel plan (which kernel, format and schedule each op gets, and why); wat: also write model.wat (the text form)" },
       'load-pass': OPTION.loadPass,
     },

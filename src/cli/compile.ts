@@ -36,8 +36,7 @@ export async function runCompile(args: ParsedArgs, io: Io): Promise<number> {
   const registry = await loadRegistry(listOption(args, 'load-pass'), io);
   const pipeline = (args.options['pipeline'] as string | undefined) ?? DEFAULT_COMPILE_PIPELINE;
   runPipeline(module, parsePipeline(pipeline, registry), { log: io.err });
-  let plan = target.plan(module.funcs[0]!);
-  if (budget !== undefined) plan = (await tuneFor(plan, target, budget, io)).plan;
+  const plan = await tuned(target.plan(module.funcs[0]!), target, args, budget, io);
   if (emit === 'plan') {
     io.out(printPlan(plan));
     if (!out) return 0;
@@ -55,12 +54,26 @@ function budgetSeconds(budget: string | undefined): number {
   return seconds;
 }
 
-async function tuneFor(plan: KernelPlan, target: Target, seconds: number, io: Io) {
+/**
+ * The tuning database's choices (default file: $XDG_CACHE_HOME/sparsec/tuning.jsonl, or --db), and
+ * with --tune, measurements of what it lacks, appended to it. Without a database file, the plan as is.
+ */
+async function tuned(plan: KernelPlan, target: Target, args: ParsedArgs, budget: number | undefined, io: Io): Promise<KernelPlan> {
+  const db = await import('../tune/db.js');
+  const path = args.options['db'] !== undefined ? resolve(io.cwd, args.options['db'] as string) : db.defaultDbPath();
+  const records = db.readDb(path);
+  if (budget === undefined && !records.length) return plan;
   const { tune } = await import('../tune/tune.js');
-  const r = await tune(plan, target, { budgetMs: 1000 * seconds, log: (line) => io.err(`${line}\n`) });
-  const changed = r.rows.filter((row) => row.chosen !== row.default).length;
-  io.err(`tuned ${r.rows.length} layer(s) in ${(r.elapsedMs / 1000).toFixed(1)} s: ${changed} changed, ${r.rows.length - changed} kept their defaults${r.skipped ? `, ${r.skipped} left untuned (budget)` : ''}\n`);
-  return r;
+  const { version } = await import('./main.js');
+  const lookup = { records, target: target.name, machine: db.machineFingerprint(), sparsec: version(), anyMachine: args.options['db-any-machine'] === true };
+  const r = await tune(plan, target, { budgetMs: 1000 * (budget ?? 0), measure: budget !== undefined, db: lookup, log: (line) => io.err(`${line}\n`) });
+  if (r.fromDb) io.err(`note: ${r.fromDb} layer(s) chose from the tuning database ${path}\n`);
+  if (budget !== undefined) {
+    db.appendRecords(path, r.records);
+    const changed = r.rows.filter((row) => row.chosen !== row.default).length;
+    io.err(`tuned ${r.rows.length} layer(s) in ${(r.elapsedMs / 1000).toFixed(1)} s: ${changed} changed, ${r.rows.length - changed} kept their defaults${r.skipped ? `, ${r.skipped} left untuned (budget)` : ''}; ${r.records.length} record(s) added to ${path}\n`);
+  }
+  return r.plan;
 }
 
 /**

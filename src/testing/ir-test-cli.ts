@@ -1,7 +1,11 @@
 // `npm run test:ir [-- --update] [files or folders...]`: runs the golden IR tests (default: ir-tests/ and examples/).
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTestFile } from './ir-tests.js';
+
+// An empty tuning database: a developer's own records (sparsec compile reads them) never change a golden output.
+process.env['XDG_CACHE_HOME'] = mkdtempSync(join(tmpdir(), 'sparsec-test-cache-'));
 
 const TEST_EXT = /\.(ir|mlir)$/;
 

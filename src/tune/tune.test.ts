@@ -12,6 +12,10 @@ import { passRegistry } from '../pass/registry.js';
 import { DEFAULT_COMPILE_PIPELINE } from '../cli/pipelines.js';
 import { main } from '../cli/main.js';
 import { loadTarget } from '../../targets/index.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { appendRecords, lookup, readDb, type TuneRecord } from './db.js';
 import { pickFastest, timeInterleaved, type Timing } from './measure.js';
 import { tune } from './tune.js';
 
@@ -48,7 +52,8 @@ describe('tuning', () => {
     runPipeline(module, parsePipeline(DEFAULT_COMPILE_PIPELINE, passRegistry()), { log: () => undefined });
     const target = await loadTarget('wasm');
     const lines: string[] = [];
-    const r = await tune(target.plan(module.funcs[0]!), target, { budgetMs: 60_000, sampleMs: 0.5, rounds: 5, log: (l) => lines.push(l) });
+    const db = { records: [] as TuneRecord[], target: 'wasm', machine: 'this machine', sparsec: '0.0.0-test' };
+    const r = await tune(target.plan(module.funcs[0]!), target, { budgetMs: 60_000, sampleMs: 0.5, rounds: 5, db, log: (l) => lines.push(l) });
     expect(r.rows.map((row) => row.op)).toEqual(['sparse.gemm', 'sparse.gemm', 'sparse.gemm']);
     for (const row of r.rows) expect(row.candidates).toBeGreaterThan(2);
     expect(lines.filter((l) => l.startsWith('tune '))).toHaveLength(3);
@@ -58,14 +63,53 @@ describe('tuning', () => {
     const inputs = randomInputs(module, 3, 8);
     const want = interpret(module, inputs);
     (await model.run(inputs)).forEach((got, i) => expect(compareTensors(got, want[i]!, { rtol: 1e-4, atol: 1e-5 }).mismatch).toBeUndefined());
+
+    // The records reproduce the tuned plan with no measuring; another machine's only when asked.
+    expect(r.records).toHaveLength(3);
+    const again = await tune(target.plan(module.funcs[0]!), target, { budgetMs: 0, measure: false, db: { ...db, records: r.records } });
+    expect(again.fromDb).toBe(3);
+    expect(again.rows).toEqual([]);
+    expect(again.plan.calls.map((c) => [c.call.kernel, c.call.format, c.call.schedule])).toEqual(r.plan.calls.map((c) => [c.call.kernel, c.call.format, c.call.schedule]));
+    const elsewhere = await tune(target.plan(module.funcs[0]!), target, { budgetMs: 0, measure: false, db: { ...db, machine: 'another', records: r.records } });
+    expect(elsewhere.fromDb).toBe(0);
+    expect((await tune(target.plan(module.funcs[0]!), target, { budgetMs: 0, measure: false, db: { ...db, machine: 'another', anyMachine: true, records: r.records } })).fromDb).toBe(3);
   }, 120_000);
+
+  it('the database: records round-trip through the file, lookups take the newest exact match, a damaged line is one error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sparsec-db-'));
+    const path = join(dir, 'sub', 'tuning.jsonl');
+    expect(readDb(path)).toEqual([]);
+    const rec = (machine: string, at: string, tile: number): TuneRecord => ({
+      v: 1, signature: 'abc', op: 'sparse.gemm', target: 'wasm', machine, sparsec: '1.0.0',
+      choice: { kernel: 'csr_matmul_batched', format: { kind: 'csr', indexBits: 16 }, schedule: { tile } }, timeMs: 1, defaultMs: 2, noiseMs: 0.1, at,
+    });
+    appendRecords(path, [rec('m1', '2026-01-01T00:00:00Z', 4), rec('m1', '2026-02-01T00:00:00Z', 8)]);
+    appendRecords(path, [rec('m2', '2026-03-01T00:00:00Z', 16)]);
+    const records = readDb(path);
+    expect(records).toHaveLength(3);
+    const base = { records, target: 'wasm', machine: 'm1', sparsec: '1.0.0' };
+    expect(lookup(base, 'abc')?.choice.schedule).toEqual({ tile: 8 });
+    expect(lookup({ ...base, machine: 'm3' }, 'abc')).toBeUndefined();
+    expect(lookup({ ...base, machine: 'm3', anyMachine: true }, 'abc')?.choice.schedule).toEqual({ tile: 16 });
+    expect(lookup({ ...base, sparsec: '1.0.1' }, 'abc')).toBeUndefined();
+    expect(lookup({ ...base, target: 'webgpu' }, 'abc')).toBeUndefined();
+    expect(lookup(base, 'other')).toBeUndefined();
+    writeFileSync(path, '{"v": 1}\n');
+    expect(() => readDb(path)).toThrow(`${path}:1: not a tuning record (needs v: 1, signature, machine, choice)`);
+  });
 
   it('sparsec compile --tune reports each layer and what it chose; a bad --budget is one line', async () => {
     let err = '';
     const io = { out: () => undefined, err: (s: string) => void (err += s), cwd: new URL('../../', import.meta.url).pathname, readStdin: () => '', readFile: () => '' };
-    expect(await main(['compile', 'examples/mlp-2of4.onnx', '--tune', '--budget', '30s', '--emit', 'plan'], io)).toBe(0);
+    const db = join(mkdtempSync(join(tmpdir(), 'sparsec-db-')), 'tuning.jsonl');
+    expect(await main(['compile', 'examples/mlp-2of4.onnx', '--tune', '--budget', '30s', '--db', db, '--emit', 'plan'], io)).toBe(0);
     expect(err).toMatch(/^tune 1\/3: sparse\.gemm "Gemm_0": .* \(\d+ candidates, noise [\d.]+ ms, [\d.]+ s\)$/m);
-    expect(err).toMatch(/^tuned 3 layer\(s\) in [\d.]+ s: \d changed, \d kept their defaults$/m);
+    expect(err).toMatch(/^tuned 3 layer\(s\) in [\d.]+ s: \d changed, \d kept their defaults; 3 record\(s\) added to .*tuning\.jsonl$/m);
+    // A plain compile then takes every choice from the database.
+    err = '';
+    expect(await main(['compile', 'examples/mlp-2of4.onnx', '--db', db, '--emit', 'plan'], io)).toBe(0);
+    expect(err).toMatch(/^note: 3 layer\(s\) chose from the tuning database .*tuning\.jsonl$/m);
+    expect(err).not.toMatch(/^tune /m);
     err = '';
     expect(await main(['compile', 'examples/mlp-2of4.onnx', '--tune', '--budget', 'soon', '--emit', 'plan'], io)).toBe(1);
     expect(err).toBe("sparsec: error: --budget takes a number of seconds > 0, e.g. 60 or 60s, got 'soon'\n");

@@ -12,6 +12,7 @@ import { candidates, select } from '../lower/select.js';
 import { formatName, type Choice, type KernelPlan } from '../lower/plan.js';
 import type { Target } from '../../targets/target.js';
 import { isolate } from './isolate.js';
+import { lookup, opSignature, type Lookup, type TuneRecord } from './db.js';
 import { pickFastest, timeInterleaved, type TimeOptions } from './measure.js';
 
 export interface TuneRow {
@@ -30,6 +31,10 @@ export interface TuneRow {
 export interface TuneResult {
   readonly plan: KernelPlan;
   readonly rows: readonly TuneRow[];
+  /** Records of what was measured now (to append to the database). */
+  readonly records: readonly TuneRecord[];
+  /** Calls whose choice came from the database (no measuring). */
+  readonly fromDb: number;
   /** Calls with a choice that the budget left untuned. */
   readonly skipped: number;
   readonly elapsedMs: number;
@@ -37,6 +42,10 @@ export interface TuneResult {
 
 export interface TuneOptions extends TimeOptions {
   readonly budgetMs: number;
+  /** Measure what the database lacks (default true); false: database choices only. */
+  readonly measure?: boolean;
+  /** The tuning database: choices found there are taken without measuring; measured ones become records. */
+  readonly db?: Lookup;
   /** Progress lines. */
   readonly log?: (line: string) => void;
 }
@@ -84,22 +93,47 @@ async function tuneOp(op: Op, current: { kernel: string; choice: Choice }, targe
   return { row, ...(best > 0 ? { pick: { ...kept[best]!, why } } : {}) };
 }
 
+/** A database record's choice when it is still a candidate for the op (the kernel table may have changed). */
+function recorded(op: Op, rec: TuneRecord, target: Target): Pick | undefined {
+  const k = candidates(op, target.caps).applicable.find((d) => d.name === rec.choice.kernel);
+  const choice = k?.space(op, target.caps).find((c) => JSON.stringify(c) === JSON.stringify({ format: rec.choice.format, schedule: rec.choice.schedule }));
+  return choice ? { kernel: rec.choice.kernel, choice, why: `from the tuning database: ${rec.timeMs.toFixed(4)} ms against the default's ${rec.defaultMs.toFixed(4)} ms (measured ${rec.at})` } : undefined;
+}
+
 export async function tune(plan: KernelPlan, target: Target, opts: TuneOptions): Promise<TuneResult> {
   const start = performance.now();
   const picks = new Map<Op, Pick>();
   const rows: TuneRow[] = [];
-  let skipped = 0;
+  const records: TuneRecord[] = [];
+  let skipped = 0, fromDb = 0;
   const tunable = plan.calls.filter((pc) => candidates(pc.op, target.caps).applicable.reduce((n, k) => n + k.space(pc.op, target.caps).length, 0) > 1);
   for (const [i, pc] of tunable.entries()) {
-    if (performance.now() - start > opts.budgetMs) {
-      skipped = tunable.length - i;
-      opts.log?.(`tune: budget spent; ${skipped} call(s) keep their defaults`);
-      break;
+    const signature = opts.db ? opSignature(pc.op) : '';
+    const rec = opts.db ? lookup(opts.db, signature) : undefined;
+    const known = rec ? recorded(pc.op, rec, target) : undefined;
+    if (known) {
+      fromDb++;
+      if (known.kernel !== pc.call.kernel || JSON.stringify(known.choice) !== JSON.stringify({ format: pc.call.format, schedule: pc.call.schedule })) picks.set(pc.op, known);
+      continue;
     }
-    const r = await tuneOp(pc.op, { kernel: pc.call.kernel, choice: { format: pc.call.format, schedule: pc.call.schedule } }, target, opts);
+    if (opts.measure === false) continue;
+    if (performance.now() - start > opts.budgetMs) {
+      skipped++;
+      continue;
+    }
+    const current = { kernel: pc.call.kernel, choice: { format: pc.call.format, schedule: pc.call.schedule } };
+    const r = await tuneOp(pc.op, current, target, opts);
     if (!r) continue;
     rows.push(r.row);
     if (r.pick) picks.set(pc.op, r.pick);
+    const chosen = r.pick ?? current;
+    if (opts.db) {
+      records.push({
+        v: 1, signature, op: pc.op.name, ...(pc.op.loc ? { loc: pc.op.loc } : {}), target: opts.db.target, machine: opts.db.machine, sparsec: opts.db.sparsec,
+        choice: { kernel: chosen.kernel, format: chosen.choice.format, schedule: chosen.choice.schedule },
+        timeMs: r.row.chosenMs, defaultMs: r.row.defaultMs, noiseMs: r.row.noiseMs, at: new Date().toISOString(),
+      });
+    }
     const where = `${pc.op.name}${pc.op.loc ? ` "${pc.op.loc}"` : ''}`;
     const ms = (x: number) => `${x.toFixed(4)} ms`;
     const what = r.row.chosen === r.row.default
@@ -107,6 +141,7 @@ export async function tune(plan: KernelPlan, target: Target, opts: TuneOptions):
       : `${r.row.default} -> ${r.row.chosen}: ${ms(r.row.defaultMs)} -> ${ms(r.row.chosenMs)}`;
     opts.log?.(`tune ${i + 1}/${tunable.length}: ${where}: ${what} (${r.row.candidates} candidates, noise ${ms(r.row.noiseMs)}, ${((performance.now() - start) / 1000).toFixed(1)} s)`);
   }
+  if (skipped) opts.log?.(`tune: budget spent; ${skipped} call(s) keep their defaults`);
   const tuned = select(plan.func, target.caps, (op) => picks.get(op));
-  return { plan: tuned, rows, skipped, elapsedMs: performance.now() - start };
+  return { plan: tuned, rows, records, fromDb, skipped, elapsedMs: performance.now() - start };
 }
