@@ -9,6 +9,8 @@ import { runPipeline } from '../pass/manager.js';
 import { parsePipeline } from '../pass/pipeline.js';
 import { printPlan, type KernelPlan } from '../lower/plan.js';
 import type { Target } from '../../targets/target.js';
+import type { Module } from '../ir/core.js';
+import type { TuneResult } from '../tune/tune.js';
 import { DEFAULT_TARGET, loadTarget, type Artifact } from '../../targets/index.js';
 import { CliError, type Io, type ParsedArgs } from './command.js';
 import { readInput } from './io.js';
@@ -23,6 +25,20 @@ export async function runCompile(args: ParsedArgs, io: Io): Promise<number> {
   const budget = args.options['tune'] ? budgetSeconds(args.options['budget'] as string | undefined) : undefined;
   const target = await loadTarget((args.options['target'] as string | undefined) ?? DEFAULT_TARGET);
   if (emit !== undefined && emit !== 'plan' && !target.emits.includes(emit)) throw new CliError(`--emit takes ${['plan', ...target.emits].map((e) => `'${e}'`).join(', ')} for target '${target.name}', got '${emit}'`);
+  const { module, file, pipeline } = await loadForCompile(args, io);
+  const plan = await tuned(target.plan(module.funcs[0]!), target, args, budget, io);
+  if (emit === 'plan') {
+    io.out(printPlan(plan));
+    if (!out) return 0;
+  }
+  const artifact = target.compile(plan, { source: file, pipeline, emit: emit === undefined || emit === 'plan' ? [] : [emit] });
+  writeAll(resolve(io.cwd, out!), artifact);
+  io.out(`wrote ${out}/${artifact.summary}\n`);
+  return 0;
+}
+
+/** The model named by the first positional, imported (static shapes) and run through the pipeline. */
+export async function loadForCompile(args: ParsedArgs, io: Io): Promise<{ module: Module; file: string; pipeline: string }> {
   const file = args.positionals[0]!;
   const shapes = parseShapes(listOption(args, 'shape'));
   let module;
@@ -36,19 +52,11 @@ export async function runCompile(args: ParsedArgs, io: Io): Promise<number> {
   const registry = await loadRegistry(listOption(args, 'load-pass'), io);
   const pipeline = (args.options['pipeline'] as string | undefined) ?? DEFAULT_COMPILE_PIPELINE;
   runPipeline(module, parsePipeline(pipeline, registry), { log: io.err });
-  const plan = await tuned(target.plan(module.funcs[0]!), target, args, budget, io);
-  if (emit === 'plan') {
-    io.out(printPlan(plan));
-    if (!out) return 0;
-  }
-  const artifact = target.compile(plan, { source: file, pipeline, emit: emit === undefined || emit === 'plan' ? [] : [emit] });
-  writeAll(resolve(io.cwd, out!), artifact);
-  io.out(`wrote ${out}/${artifact.summary}\n`);
-  return 0;
+  return { module, file, pipeline };
 }
 
 /** `--tune [--budget SECONDS]`: measures the plan's choices; progress and a summary on standard error. */
-function budgetSeconds(budget: string | undefined): number {
+export function budgetSeconds(budget: string | undefined): number {
   const seconds = budget === undefined ? 60 : Number(budget.replace(/s$/, ''));
   if (!Number.isFinite(seconds) || seconds <= 0) throw new CliError(`--budget takes a number of seconds > 0, e.g. 60 or 60s, got '${budget}'`);
   return seconds;
@@ -58,11 +66,16 @@ function budgetSeconds(budget: string | undefined): number {
  * The tuning database's choices (default file: $XDG_CACHE_HOME/sparsec/tuning.jsonl, or --db), and
  * with --tune, measurements of what it lacks, appended to it. Without a database file, the plan as is.
  */
-async function tuned(plan: KernelPlan, target: Target, args: ParsedArgs, budget: number | undefined, io: Io): Promise<KernelPlan> {
+export async function tuned(plan: KernelPlan, target: Target, args: ParsedArgs, budget: number | undefined, io: Io): Promise<KernelPlan> {
+  return (await tunedWith(plan, target, args, budget, io)).plan;
+}
+
+/** The same, with what tuning found (for `sparsec tune`). */
+export async function tunedWith(plan: KernelPlan, target: Target, args: ParsedArgs, budget: number | undefined, io: Io): Promise<{ plan: KernelPlan; result?: TuneResult; path: string }> {
   const db = await import('../tune/db.js');
   const path = args.options['db'] !== undefined ? resolve(io.cwd, args.options['db'] as string) : db.defaultDbPath();
   const records = db.readDb(path);
-  if (budget === undefined && !records.length) return plan;
+  if (budget === undefined && !records.length) return { plan, path };
   const { tune } = await import('../tune/tune.js');
   const { version } = await import('./main.js');
   const lookup = { records, target: target.name, machine: db.machineFingerprint(), sparsec: version(), anyMachine: args.options['db-any-machine'] === true };
@@ -73,7 +86,7 @@ async function tuned(plan: KernelPlan, target: Target, args: ParsedArgs, budget:
     const changed = r.rows.filter((row) => row.chosen !== row.default).length;
     io.err(`tuned ${r.rows.length} layer(s) in ${(r.elapsedMs / 1000).toFixed(1)} s: ${changed} changed, ${r.rows.length - changed} kept their defaults${r.skipped ? `, ${r.skipped} left untuned (budget)` : ''}; ${r.records.length} record(s) added to ${path}\n`);
   }
-  return r.plan;
+  return { plan: r.plan, result: r, path };
 }
 
 /**

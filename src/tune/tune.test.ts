@@ -110,6 +110,21 @@ describe('tuning', () => {
     expect(await main(['compile', 'examples/mlp-2of4.onnx', '--db', db, '--emit', 'plan'], io)).toBe(0);
     expect(err).toMatch(/^note: 3 layer\(s\) chose from the tuning database .*tuning\.jsonl$/m);
     expect(err).not.toMatch(/^tune /m);
+    // sparsec tune: per layer and end to end, as JSON (a fresh database: everything measured).
+    let out = '';
+    const tuneDb = join(mkdtempSync(join(tmpdir(), 'sparsec-db-')), 'tuning.jsonl');
+    expect(await main(['tune', 'examples/mlp-2of4.onnx', '--budget', '30', '--db', tuneDb, '--json'], { ...io, out: (s: string) => void (out += s) })).toBe(0);
+    const report = JSON.parse(out) as { measured: number; fromDatabase: number; layers: { op: string; default: string; chosen: string; defaultMs: number; chosenMs: number; speedup: number }[]; endToEnd: { defaultMs: number; tunedMs: number; speedup: number } };
+    expect(report.measured).toBe(3);
+    expect(report.fromDatabase).toBe(0);
+    expect(report.layers.map((l) => l.op)).toEqual(['sparse.gemm', 'sparse.gemm', 'sparse.gemm']);
+    for (const l of report.layers) expect(l.chosenMs).toBeLessThanOrEqual(l.defaultMs);
+    expect(report.endToEnd.defaultMs).toBeGreaterThan(0);
+    expect(report.endToEnd.tunedMs).toBeGreaterThan(0);
+    // Again: all from the database, the table has its header and no rows.
+    out = '';
+    expect(await main(['tune', 'examples/mlp-2of4.onnx', '--db', tuneDb], { ...io, out: (s: string) => void (out += s) })).toBe(0);
+    expect(out).toMatch(/^layer +op +default +chosen +default ms +chosen ms +speedup\nend to end: default [\d.]+ ms, tuned [\d.]+ ms \([\d.]+x, noise [\d.]+ ms\); 0 layer\(s\) measured, 3 from the database .*tuning\.jsonl\n$/);
     err = '';
     expect(await main(['compile', 'examples/mlp-2of4.onnx', '--tune', '--budget', 'soon', '--emit', 'plan'], io)).toBe(1);
     expect(err).toBe("sparsec: error: --budget takes a number of seconds > 0, e.g. 60 or 60s, got 'soon'\n");
