@@ -1,23 +1,15 @@
 // Every sparsec command as data: name, usage, options and help, and how to load its implementation.
 // This file imports nothing heavy, so `sparsec --help` and a command's argument errors are instant;
 // a command's own module (and what it needs: the importer, the passes, binaryen) loads when it runs.
-import { setFlagsFromString } from 'node:v8';
 import type { Command, OptionSpec } from './command.js';
 import { DEFAULT_COMPILE_PIPELINE } from './pipelines.js';
 import { DEFAULT_TARGET, TARGET_NAMES } from '../../targets/index.js';
 
-/**
- * For the commands that compile: a sparsec command is a short process, and V8's optimising tier
- * (TurboFan) would recompile binaryen's large wasm in the background at a cost above its gain.
- * Baseline-compiled wasm only: compile of examples/mlp-sparse90.onnx 2.6 s -> 1.3 s, of light
- * ResNet-50 10.8 s -> 9.9 s (2 cores). Set before binaryen loads; other commands keep V8's default.
- */
-function baselineWasmOnly(): void {
-  setFlagsFromString('--liftoff-only');
-}
 
 /** Options several commands take, declared once so that they read the same everywhere. */
 const OPTION = {
+  pipeline: { type: 'string', short: 'p', arg: 'PIPELINE', help: 'passes to run before lowering' },
+  target: { type: 'string', arg: 'NAME', help: `the target: ${TARGET_NAMES.join(', ')} (default ${DEFAULT_TARGET})` },
   budget: { type: 'string', arg: 'SECONDS', help: 'time tuning may spend (default 60); layers left keep their defaults' },
   db: { type: 'string', arg: 'FILE', help: 'the tuning database (default $XDG_CACHE_HOME/sparsec/tuning.jsonl): its choices are used, tuning adds to it' },
   dbAnyMachine: { type: 'boolean', help: "use other machines' records when this one has none" },
@@ -96,9 +88,9 @@ export const COMMANDS: readonly Command[] = [
     positionals: [1, 1],
     options: {
       output: { type: 'string', short: 'o', arg: 'DIR', help: 'output folder' },
-      pipeline: { type: 'string', short: 'p', arg: 'PIPELINE', help: 'passes to run before lowering' },
+      pipeline: OPTION.pipeline,
       shape: OPTION.shape,
-      target: { type: 'string', arg: 'NAME', help: `what to compile to: ${TARGET_NAMES.join(', ')} (default ${DEFAULT_TARGET})` },
+      target: OPTION.target,
       tune: { type: 'boolean', help: 'choose each layer\'s kernel, format and schedule by measuring them on this machine (each candidate checked against the interpreter first)' },
       budget: OPTION.budget,
       db: OPTION.db,
@@ -106,11 +98,7 @@ export const COMMANDS: readonly Command[] = [
       emit: { type: 'string', arg: 'plan|wat', help: "plan: print the kernel plan (which kernel, format and schedule each op gets, and why); wat: also write model.wat (the text form)" },
       'load-pass': OPTION.loadPass,
     },
-    load: async () => {
-      // Liftoff alone builds binaryen fastest, but --tune times compiled kernels, which must run as optimised code.
-      if (!process.argv.includes('--tune')) baselineWasmOnly();
-      return (await import('./compile.js')).runCompile;
-    },
+    load: async () => (await import('./compile.js')).runCompile,
   },
   {
     name: 'tune',
@@ -119,9 +107,9 @@ export const COMMANDS: readonly Command[] = [
     description: 'As compile --tune, without writing a model: every choice of every kernel that applies to a layer is checked against the interpreter and timed against the others; one faster beyond the noise replaces the default. Prints per layer the default and the chosen, their times and the speedup, then the whole model default against tuned, timed side by side. Progress goes to standard error. docs/tuning.md.',
     positionals: [1, 1],
     options: {
-      pipeline: { type: 'string', short: 'p', arg: 'PIPELINE', help: 'passes to run before lowering' },
+      pipeline: OPTION.pipeline,
       shape: OPTION.shape,
-      target: { type: 'string', arg: 'NAME', help: `what to tune for: ${TARGET_NAMES.join(', ')} (default ${DEFAULT_TARGET})` },
+      target: OPTION.target,
       budget: OPTION.budget,
       db: OPTION.db,
       'db-any-machine': OPTION.dbAnyMachine,

@@ -1,6 +1,7 @@
 // `sparsec compile`: model in, the target's output folder out (wasm: model.wasm, model.mjs,
 // model.d.mts, manifest.json).
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { join, resolve } from 'node:path';
 import { graphInputs, importOnnxFile, type InputSignature } from '../importer/import.js';
 import { parseModule } from '../ir/parser.js';
@@ -18,15 +19,26 @@ import { loadRegistry } from './opt.js';
 import { listOption, parseShapes } from './options.js';
 import { DEFAULT_COMPILE_PIPELINE } from './pipelines.js';
 
+/**
+ * A compile is a short process, and V8's optimising tier
+ * (TurboFan) would recompile binaryen's large wasm in the background at a cost above its gain.
+ * Baseline-compiled wasm only: compile of examples/mlp-sparse90.onnx 2.6 s -> 1.3 s, of light
+ * ResNet-50 10.8 s -> 9.9 s (2 cores). Set before binaryen loads (the target loads it), and not for --tune, which times compiled kernels that must run as optimised code.
+ */
+function baselineWasmOnly(): void {
+  setFlagsFromString('--liftoff-only');
+}
+
 export async function runCompile(args: ParsedArgs, io: Io): Promise<number> {
   const out = args.options['output'] as string | undefined;
   const emit = args.options['emit'] as string | undefined;
   if (!out && emit !== 'plan') throw new CliError('compile needs -o DIR (or --emit plan to print the kernel plan)');
   const budget = args.options['tune'] ? budgetSeconds(args.options['budget'] as string | undefined) : undefined;
+  if (budget === undefined) baselineWasmOnly();
   const target = await loadTarget((args.options['target'] as string | undefined) ?? DEFAULT_TARGET);
   if (emit !== undefined && emit !== 'plan' && !target.emits.includes(emit)) throw new CliError(`--emit takes ${['plan', ...target.emits].map((e) => `'${e}'`).join(', ')} for target '${target.name}', got '${emit}'`);
   const { module, file, pipeline } = await loadForCompile(args, io);
-  const plan = await tuned(target.plan(module.funcs[0]!), target, args, budget, io);
+  const { plan } = await tuned(target.plan(module.funcs[0]!), target, args, budget, io);
   if (emit === 'plan') {
     io.out(printPlan(plan));
     if (!out) return 0;
@@ -66,12 +78,7 @@ export function budgetSeconds(budget: string | undefined): number {
  * The tuning database's choices (default file: $XDG_CACHE_HOME/sparsec/tuning.jsonl, or --db), and
  * with --tune, measurements of what it lacks, appended to it. Without a database file, the plan as is.
  */
-export async function tuned(plan: KernelPlan, target: Target, args: ParsedArgs, budget: number | undefined, io: Io): Promise<KernelPlan> {
-  return (await tunedWith(plan, target, args, budget, io)).plan;
-}
-
-/** The same, with what tuning found (for `sparsec tune`). */
-export async function tunedWith(plan: KernelPlan, target: Target, args: ParsedArgs, budget: number | undefined, io: Io): Promise<{ plan: KernelPlan; result?: TuneResult; path: string }> {
+export async function tuned(plan: KernelPlan, target: Target, args: ParsedArgs, budget: number | undefined, io: Io): Promise<{ plan: KernelPlan; result?: TuneResult; path: string }> {
   const db = await import('../tune/db.js');
   const path = args.options['db'] !== undefined ? resolve(io.cwd, args.options['db'] as string) : db.defaultDbPath();
   const records = db.readDb(path);

@@ -8,7 +8,7 @@ import type { Tensor } from '../ir/tensor.js';
 import type { Target } from '../../targets/target.js';
 import { timeInterleaved } from '../tune/measure.js';
 import { CliError, type Io, type ParsedArgs } from './command.js';
-import { budgetSeconds, loadForCompile, tunedWith } from './compile.js';
+import { budgetSeconds, loadForCompile, tuned } from './compile.js';
 
 /** One run of a whole plan, compiled and loaded here (synchronous, for timing). */
 async function runner(target: Target, plan: KernelPlan): Promise<(inputs: readonly Tensor[]) => void> {
@@ -26,7 +26,7 @@ export async function runTune(args: ParsedArgs, io: Io): Promise<number> {
   const target = await loadTarget((args.options['target'] as string | undefined) ?? DEFAULT_TARGET);
   const { module } = await loadForCompile(args, io);
   const base = target.plan(module.funcs[0]!);
-  const { plan, result, path } = await tunedWith(base, target, args, seconds, io);
+  const { plan, result, path } = await tuned(base, target, args, seconds, io);
   const r = result!;
   // The whole model, default against tuned, on the same inputs.
   const inputs = randomInputs(module, 11, 1);

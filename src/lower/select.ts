@@ -20,7 +20,7 @@ export type Chooser = (op: Op, candidates: readonly Candidate[]) => { kernel: st
 
 /** Records compared by content, whatever the order of their keys (a tuning record read back from JSON). */
 const canon = (r: object): string => JSON.stringify(Object.entries(r).sort(([x], [y]) => (x < y ? -1 : 1)));
-const sameChoice = (a: Choice, b: Choice): boolean => canon(a.format) === canon(b.format) && canon(a.schedule) === canon(b.schedule);
+export const sameChoice = (a: Choice, b: Choice): boolean => canon(a.format) === canon(b.format) && canon(a.schedule) === canon(b.schedule);
 
 const describe = (op: Op) => `${op.name}${op.loc ? ` "${op.loc}"` : ''}`;
 

@@ -8,7 +8,7 @@ import type { Op } from '../ir/core.js';
 import { interpret } from '../interp/interpret.js';
 import { compareTensors } from '../interp/compare.js';
 import { randomInputs } from '../pass/semantics.js';
-import { candidates, select } from '../lower/select.js';
+import { candidates, sameChoice, select } from '../lower/select.js';
 import { formatName, type Choice, type KernelPlan } from '../lower/plan.js';
 import type { Target } from '../../targets/target.js';
 import { isolate } from './isolate.js';
@@ -57,7 +57,7 @@ const label = (kernel: string, c: Choice) => `${kernel} ${formatName(c.format)}$
 /** The measured choice for one op, or undefined when it has only one. */
 async function tuneOp(op: Op, current: { kernel: string; choice: Choice }, target: Target, opts: TuneOptions): Promise<{ pick?: Pick; row: TuneRow } | undefined> {
   const all = candidates(op, target.caps).applicable.flatMap((k) => k.space(op, target.caps).map((choice) => ({ kernel: k.name, choice })));
-  const same = (c: { kernel: string; choice: Choice }) => c.kernel === current.kernel && JSON.stringify(c.choice) === JSON.stringify({ format: current.choice.format, schedule: current.choice.schedule });
+  const same = (c: { kernel: string; choice: Choice }) => c.kernel === current.kernel && sameChoice(c.choice, current.choice);
   const cands = [current, ...all.filter((c) => !same(c))];
   if (cands.length < 2) return undefined;
   const m = isolate(op);
@@ -96,7 +96,7 @@ async function tuneOp(op: Op, current: { kernel: string; choice: Choice }, targe
 /** A database record's choice when it is still a candidate for the op (the kernel table may have changed). */
 function recorded(op: Op, rec: TuneRecord, target: Target): Pick | undefined {
   const k = candidates(op, target.caps).applicable.find((d) => d.name === rec.choice.kernel);
-  const choice = k?.space(op, target.caps).find((c) => JSON.stringify(c) === JSON.stringify({ format: rec.choice.format, schedule: rec.choice.schedule }));
+  const choice = k?.space(op, target.caps).find((c) => sameChoice(c, rec.choice));
   return choice ? { kernel: rec.choice.kernel, choice, why: `from the tuning database: ${rec.timeMs.toFixed(4)} ms against the default's ${rec.defaultMs.toFixed(4)} ms (measured ${rec.at})` } : undefined;
 }
 
@@ -113,7 +113,7 @@ export async function tune(plan: KernelPlan, target: Target, opts: TuneOptions):
     const known = rec ? recorded(pc.op, rec, target) : undefined;
     if (known) {
       fromDb++;
-      if (known.kernel !== pc.call.kernel || JSON.stringify(known.choice) !== JSON.stringify({ format: pc.call.format, schedule: pc.call.schedule })) picks.set(pc.op, known);
+      if (known.kernel !== pc.call.kernel || !sameChoice(known.choice, pc.call)) picks.set(pc.op, known);
       continue;
     }
     if (opts.measure === false) continue;

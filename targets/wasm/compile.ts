@@ -120,6 +120,7 @@ const RENDERS: Record<string, Render> = {
 
 /** Ops the wasm target compiles. */
 export const SUPPORTED_WASM_OPS: readonly string[] = [...new Set([...KERNELS.flatMap((k) => k.ops), ...Object.keys(GENERIC_LOWERINGS)])].sort();
+const SUPPORTED = new Set(SUPPORTED_WASM_OPS);
 
 export interface CompileOptions {
   /** Export each step as `step<i>` (in manifest.kernels order) so a profiler can time them. */
@@ -146,7 +147,7 @@ function checkTypes(f: Func): void {
   }
   checkSizesBeforeLowering(f);
   for (const op of f.ops) {
-    if (op.name !== 'nn.constant' && op.name !== 'return' && !SUPPORTED_WASM_OPS.includes(op.name)) throw new WasmCompileError(`wasm target: ${describe(op)} is not supported yet (\`sparsec compile --help\` and docs/wasm.md list the ${SUPPORTED_WASM_OPS.length} supported ops)`);
+    if (op.name !== 'nn.constant' && op.name !== 'return' && !SUPPORTED.has(op.name)) throw new WasmCompileError(`wasm target: ${describe(op)} is not supported yet (\`sparsec compile --help\` and docs/wasm.md list the ${SUPPORTED_WASM_OPS.length} supported ops)`);
   }
 }
 

@@ -41,8 +41,8 @@ export function wasmType(v: Value, where: Op | undefined): WasmElementType {
   return et;
 }
 
-export const shapeOf = (v: Value): number[] => v.type.shape as number[];
-export const sizeOf = (v: Value): number => shapeOf(v).reduce((a, b) => a * b, 1);
+export { shapeOf, sizeOf } from '../../../src/lower/linear-facts.js';
+import { shapeOf, sizeOf } from '../../../src/lower/linear-facts.js';
 
 export class LowerContext {
   readonly segments: { offset: number; data: Uint8Array }[] = [];
