@@ -41,5 +41,17 @@ const byKernel = new Map<string, number>();
 for (const row of rows) byKernel.set(`${row.kernel} [${row.format.replace(/ \(.*/, '')}]`, (byKernel.get(`${row.kernel} [${row.format.replace(/ \(.*/, '')}]`) ?? 0) + row.ms);
 console.log(`${which}: ${rows.length} steps, ${total.toFixed(2)} ms in all`);
 for (const [k, ms] of [...byKernel].sort((a, b) => b[1] - a[1])) console.log(`  ${(100 * ms / total).toFixed(1).padStart(5)}%  ${ms.toFixed(3).padStart(8)} ms  ${k}`);
-console.log('slowest steps:');
-for (const row of [...rows].sort((a, b) => b.ms - a.ms).slice(0, 8)) console.log(`  ${row.ms.toFixed(3).padStart(8)} ms  ${row.kernel} ${row.op}${row.loc ? ` "${row.loc}"` : ''} ${row.format}${row.schedule ? ` ${JSON.stringify(row.schedule)}` : ''}`);
+// Multiply-adds of a product or convolution call (dense count: what the layer would cost unpruned).
+const macsOf = (loc: string | undefined, op: string): number | undefined => {
+  const d = manifest.plan.calls.find((c) => c.loc === loc && c.op === op)?.dims;
+  if (!d) return undefined;
+  if (d['CK'] !== undefined) return d['N']! * d['M']! * d['CK']! * d['P']!;
+  if (d['K'] !== undefined) return d['M']! * d['K']! * d['N']!;
+  return undefined;
+};
+console.log('slowest steps (GMAC/s counts the dense multiply-adds):');
+for (const row of [...rows].sort((a, b) => b.ms - a.ms).slice(0, 8)) {
+  const macs = macsOf(row.loc, row.op);
+  const rate = macs === undefined ? '' : ` ${(macs / row.ms / 1e6).toFixed(2)} GMAC/s`;
+  console.log(`  ${row.ms.toFixed(3).padStart(8)} ms${rate}  ${row.kernel} ${row.op}${row.loc ? ` "${row.loc}"` : ''} ${row.format}${row.schedule ? ` ${JSON.stringify(row.schedule)}` : ''}`);
+}

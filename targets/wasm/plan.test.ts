@@ -81,10 +81,10 @@ describe('the kernel plan on wasm', () => {
     await runsLikeInterpreter(c.module, cp);
   });
 
-  it("a chooser's pick is what runs (a 1x1 convolution through im2col instead of the direct kernel)", async () => {
+  it("a chooser's pick is what runs (a sparse 1x1 convolution through im2col instead of the direct kernel)", async () => {
     const m = Builder.func();
     const x = m.func.addArgument(new TensorType([1, 8, 4, 4], 'f32'), 'x');
-    m.b.ret([m.b.op('nn.conv', [x, m.b.constant(random([5, 8, 1, 1], 7))], {})]);
+    m.b.ret([m.b.op('sparse.conv', [x, m.b.constant(random([5, 8], 7, 0.6), { encoding: csr(32) })], { kernel_shape: ints([1, 1]) })]);
     expect(calls(planOf(m.module))[0]!.kernel).toBe('conv1x1');
     const seen: string[][] = [];
     const choose: Chooser = (_op, cands) => {
@@ -93,11 +93,11 @@ describe('the kernel plan on wasm', () => {
       return { kernel: k.kernel.name, choice: k.space[0]!, why: 'chosen by the test' };
     };
     const plan = planOf(m.module, choose);
-    expect(seen).toEqual([['conv1x1', 'conv_im2col', 'conv_table_im2col', 'conv_typed']]);
+    expect(seen).toEqual([['conv1x1', 'conv_im2col', 'conv_gemm', 'conv_table_im2col', 'conv_typed']]);
     expect(calls(plan)[0]).toMatchObject({ kernel: 'conv_im2col', why: 'chosen by the test', scratchBytes: 4 * 8 * 16 });
     await runsLikeInterpreter(m.module, plan);
     // A pick outside the kernel's space (a stale tuning record) is refused, not run untested.
-    expect(() => planOf(m.module, () => ({ kernel: 'conv_im2col', choice: { format: { kind: 'dense' }, schedule: { channelBlock: 16 } }, why: 'stale' }))).toThrow('not in its space');
+    expect(() => planOf(m.module, () => ({ kernel: 'conv_im2col', choice: { format: { kind: 'csr', indexBits: 32 }, schedule: { channelBlock: 16 } }, why: 'stale' }))).toThrow('not in its space');
   });
 
   it('Gemm is legalised (on a copy) into the fast kernels: transposes, scales and C after', async () => {
@@ -145,6 +145,26 @@ describe('the kernel plan on wasm', () => {
       product(1, 8, 8, undefined, 17, () => false),
       product(7, 8, 8, undefined, 18, () => false),
     ];
+    /** A convolution x [n, c, h, w] with weight [m, c / group, kh, kw] (dense, or CSR with some zeros). */
+    const conv = (xs: number[], ws: number[], attrs: Record<string, ReturnType<typeof ints>>, seed: number, enc?: Encoding) => {
+      const m = Builder.func();
+      const x = m.func.addArgument(new TensorType(xs, 'f32'), 'x');
+      const operands = [x, m.b.constant(random(ws, seed, enc ? 0.5 : 0), enc ? { encoding: enc } : {}), m.b.constant(random([ws[0]!], seed + 1))];
+      m.b.ret([m.b.op(enc ? 'sparse.conv' : 'nn.conv', operands, attrs)]);
+      return m.module;
+    };
+    modules.push(
+      // tails in every direction: 7 rows (channels) and 5 x 5 = 25 positions; padding and stride 2; groups; a batch of two
+      conv([2, 3, 5, 5], [7, 3, 3, 3], { pads: ints([1, 1, 1, 1]) }, 21),
+      conv([1, 4, 9, 7], [6, 2, 3, 3], { strides: ints([2, 2]), group: int(2) } as never, 22),
+      conv([1, 8, 3, 5], [10, 8, 1, 1], {}, 23),
+      // a CSR weight is stored on the 2-d view [m, c / group x kh x kw]
+      conv([1, 8, 4, 4], [5, 8], { kernel_shape: ints([1, 1]) }, 24, csr(32)),
+    );
+    // a Gemm with a row bias and N = 9 (a partial last panel, the bias padded to it)
+    const gb = Builder.func();
+    gb.b.ret([gb.b.op('nn.gemm', [gb.func.addArgument(new TensorType([7, 10], 'f32'), 'x'), gb.b.constant(random([10, 9], 25)), gb.b.constant(random([9], 26))], {})]);
+    modules.push(gb.module);
     const rt = Builder.func();
     rt.b.ret([rt.b.op('nn.matmul', [rt.func.addArgument(new TensorType([2, 5, 3], 'f32'), 'a'), rt.func.addArgument(new TensorType([2, 3, 4], 'f32'), 'b')])]);
     modules.push(rt.module);
@@ -152,7 +172,7 @@ describe('the kernel plan on wasm', () => {
     const kernels = new Set<string>();
     for (const m of modules) {
       const f = legalize(m.funcs[0]!);
-      const op = f.ops.find((o) => o.name.endsWith('matmul'))!;
+      const op = f.ops.find((o) => /(matmul|gemm|conv)$/.test(o.name))!;
       for (const k of candidates(op, WASM_CAPS).applicable) {
         for (const choice of k.space(op, WASM_CAPS)) {
           const plan = select(f, WASM_CAPS, (o) => (o === op ? { kernel: k.name, choice, why: 'every choice' } : undefined));
@@ -162,7 +182,7 @@ describe('the kernel plan on wasm', () => {
         }
       }
     }
-    expect([...kernels].sort()).toEqual(['bsr_matmul', 'csr_matmul_batched', 'dense_gemv', 'dense_matmul', 'matmul_runtime', 'matmul_typed', 'nm24_gemv', 'nm_matmul', 'sell_gemv']);
-    expect(ran).toBeGreaterThan(40);
+    expect([...kernels].sort()).toEqual(['bsr_matmul', 'conv1x1', 'conv_gemm', 'conv_im2col', 'conv_table_im2col', 'conv_typed', 'csr_matmul_batched', 'dense_gemm', 'dense_gemv', 'dense_matmul', 'matmul_runtime', 'matmul_typed', 'nm24_gemv', 'nm_matmul', 'sell_gemv']);
+    expect(ran).toBeGreaterThan(80);
   });
 });

@@ -12,6 +12,7 @@ import { allF32, opContext, shapeOf, weightEncoding } from '../linear-facts.js';
 import type { TargetCaps } from '../caps.js';
 import type { Choice, Format } from '../plan.js';
 import type { KernelDef, Packed } from '../table.js';
+import { gemmSchedules, packTiles, panelColumns, tileOf } from './gemm.js';
 
 const prod = (a: readonly number[]) => a.reduce((x, y) => x * y, 1);
 
@@ -84,14 +85,18 @@ function packRows(f: ConvFacts, format: Format): Packed {
   return { arrays: { cols, vals }, sizes: { width } };
 }
 
+type Sched = Record<string, number | string | boolean>;
+
 function convKernel(d: {
   name: string; summary: string; ops?: string[];
   applies: (op: Op, f: ConvFacts, caps: TargetCaps) => true | string;
   format?: (f: ConvFacts) => { format: Format; why: string };
-  schedule: (f: ConvFacts, format: Format) => Record<string, number | string | boolean>;
-  scratch?: (f: ConvFacts) => number;
+  /** Its schedule, or with `schedules` its space of them (the default first). */
+  schedule?: (f: ConvFacts, format: Format) => Sched;
+  schedules?: (f: ConvFacts, format: Format) => Sched[];
+  scratch?: (f: ConvFacts, c: Choice) => number;
   why: (f: ConvFacts) => string;
-  pack?: (f: ConvFacts, format: Format) => Packed;
+  pack?: (f: ConvFacts, c: Choice) => Packed;
 }): KernelDef {
   const fmt = d.format ?? ((f: ConvFacts) => ({ format: { kind: 'dense' } as Format, why: f.encoding ? `weight stored #${f.encoding.kind}, read dense` : 'dense weight' }));
   const choice = (op: Op) => {
@@ -99,23 +104,35 @@ function convKernel(d: {
     return { f, format, why };
   };
   const pack = d.pack;
+  const schedules = (f: ConvFacts, format: Format) => (d.schedules ? d.schedules(f, format) : [d.schedule!(f, format)]);
   return {
     name: d.name, summary: d.summary, ops: d.ops ?? ['nn.conv', 'sparse.conv'],
     applies: (op, caps) => d.applies(op, convFacts(op), caps),
     space(op) {
       const { f, format } = choice(op);
-      return [{ format, schedule: d.schedule(f, format) }];
+      return schedules(f, format).map((schedule) => ({ format, schedule }));
     },
     default(op) {
       const { f, format, why } = choice(op);
-      return { format, schedule: d.schedule(f, format), why: `${why}; ${d.why(f)}` };
+      return { format, schedule: schedules(f, format)[0]!, why: `${why}; ${d.why(f)}` };
     },
-    shape(op) {
+    shape(op, c) {
       const f = convFacts(op);
-      return { dims: { N: f.N, C: f.C, M: f.M, G: f.G, CK: f.CK, P: f.P }, scratchBytes: d.scratch ? d.scratch(f) : 0 };
+      return { dims: { N: f.N, C: f.C, M: f.M, G: f.G, CK: f.CK, P: f.P }, scratchBytes: d.scratch ? d.scratch(f, c) : 0 };
     },
-    ...(pack ? { pack: (op: Op, c: Choice) => pack(convFacts(op), c.format) } : {}),
+    ...(pack ? { pack: (op: Op, c: Choice) => pack(convFacts(op), c) } : {}),
   };
+}
+
+/** The row kernels serve sparse weights; a dense weight runs as the panel GEMM. */
+const sparseRows = (f: ConvFacts): true | string => (convFormat(f).format.kind === 'dense' ? 'the weight runs dense: conv_gemm' : true);
+
+/** Each group's weight rows [Mg, CK] as register tiles of mr rows (zero rows past Mg), groups one after another. */
+function packWeightTiles(f: ConvFacts, c: Choice): Packed {
+  const w = toF64(f.weight!), { mr } = tileOf(c), mp = Math.ceil(f.Mg / mr) * mr;
+  const out = new Float32Array(f.G * mp * f.CK);
+  for (let g = 0; g < f.G; g++) out.set(packTiles(w.subarray(g * f.Mg * f.CK, (g + 1) * f.Mg * f.CK), f.Mg, f.CK, mr), g * mp * f.CK);
+  return { arrays: { w: out }, sizes: { groupStride: mp * f.CK } };
 }
 
 const rowsSchedule = (_f: ConvFacts, format: Format) => ({ lanes: 'f32x4 over positions', channelBlock: format.kind === 'dense' ? 4 : 1 });
@@ -128,13 +145,19 @@ export const CONV_KERNELS: readonly KernelDef[] = [
   }),
   convKernel({
     name: 'conv1x1', summary: 'Pointwise convolution: the weight rows times the image itself (its column matrix).',
-    applies: (op, f) => { const s = special2d(op, f); return s !== true ? s : isPointwise(f) ? true : 'not 1x1 with stride 1, no pads, one group'; },
-    format: convFormat, schedule: rowsSchedule, why: () => '1x1, stride 1, no pads: the image is the column matrix', pack: packRows,
+    applies: (op, f) => { const s = special2d(op, f); return s !== true ? s : !isPointwise(f) ? 'not 1x1 with stride 1, no pads, one group' : sparseRows(f); },
+    format: convFormat, schedule: rowsSchedule, why: () => '1x1, stride 1, no pads: the image is the column matrix', pack: (f, c) => packRows(f, c.format),
   }),
   convKernel({
     name: 'conv_im2col', summary: '2-d convolution: im2col of each group into scratch, then the weight rows (dense, CSR or N:M) times the columns.',
-    applies: (op, f) => special2d(op, f), format: convFormat, schedule: rowsSchedule, scratch: (f) => 4 * f.CK * f.P,
-    why: () => '2-d with a constant weight: im2col and the weight-times-columns kernel', pack: packRows,
+    applies: (op, f) => { const s = special2d(op, f); return s !== true ? s : sparseRows(f); }, format: convFormat, schedule: rowsSchedule, scratch: (f) => 4 * f.CK * f.P,
+    why: () => '2-d with a constant weight: im2col and the sparse weight-times-columns kernel', pack: (f, c) => packRows(f, c.format),
+  }),
+  convKernel({
+    name: 'conv_gemm', summary: '2-d convolution as a packed-panel GEMM: the weight rows in register tiles times the image\'s columns packed into panels (im2col per group), the weight read dense.',
+    applies: (op, f) => { const s = special2d(op, f); return s !== true ? s : isDepthwise(f) ? 'depthwise' : true; },
+    schedules: (f) => gemmSchedules(f.Mg, f.CK, f.P), scratch: (f, c) => 4 * f.CK * panelColumns(f.P, tileOf(c).nr),
+    why: () => 'the panel GEMM (weight tiles times column panels)', pack: packWeightTiles,
   }),
   convKernel({
     name: 'conv_table_im2col', summary: 'Convolution of any rank or with a run-time weight: im2col through an index table, dense weight times columns.',

@@ -7,6 +7,7 @@ import { allF32, compressNK, constMatmul, opContext, indexArray, matmulFormat, w
 import type { TargetCaps } from '../caps.js';
 import type { Choice, Format } from '../plan.js';
 import type { KernelDef, Packed } from '../table.js';
+import { gemmSchedules, packPanels, tileOf } from './gemm.js';
 
 const MATMUL_OPS = ['nn.gemm', 'sparse.gemm', 'nn.matmul', 'sparse.matmul'];
 
@@ -221,6 +222,11 @@ export const MATMUL_KERNELS: readonly KernelDef[] = [
     name: 'dense_gemv', summary: 'Dense matrix-vector product: dot products over K, four outputs per block.', kind: 'dense', when: gemv,
     schedules: (f) => (f.K % 4 === 0 && f.N % 4 === 0 ? ['packed 4x4', 'rows'] : ['rows']).map((layout) => ({ outputsPerBlock: 4, lanes: 'f32x4 over K', layout })),
     why: (f) => `${f.M} row(s): the matrix-vector kernel`, pack: (f, _fm, c) => packGemv(f, c.schedule['layout'] === 'packed 4x4'),
+  }),
+  constKernel({
+    name: 'dense_gemm', summary: 'Dense product as a packed-panel GEMM: rows of x in register tiles times the weight packed into panels of columns.', kind: 'dense', when: batched,
+    schedules: (f) => gemmSchedules(f.M, f.K, f.N),
+    why: (f) => `${f.M} rows: the panel GEMM`, pack: (f, _fm, c) => ({ arrays: { w: packPanels(packKN(f).arrays['w'] as Float32Array, f.K, f.N, tileOf(c).nr) } }),
   }),
   constKernel({
     name: 'dense_matmul', summary: 'Dense product: rows of x times the [K, N] weight, outputs in lanes.', kind: 'dense', when: batched,

@@ -10,6 +10,8 @@ import { convTransposeGeometry } from '../../../src/tensor-math/window.js';
 import { none } from '../emit.js';
 import { convTransposeScatter, depthwiseConv, im2col, weightTimesCols, type ConvGeometry2d, type WeightCols } from '../kernels/conv.js';
 import { tableCopy } from '../kernels/movement.js';
+import { im2colPanels, panelGemm } from '../kernels/gemm.js';
+import { tileOf } from '../../../src/lower/kernels/gemm.js';
 import { typedConv, typedConvTranspose } from '../kernels/typed.js';
 import { describe, shapeOf, WasmCompileError } from './context.js';
 import { epilogue, epilogueExpr, postActivation } from './epilogue.js';
@@ -70,6 +72,37 @@ const weightRows: Render = (pc, lc) => {
           weightTimesCols(mod, `${mmName}_${n}`, { ...groupRows(pc, at, width, f, gi), col: direct ? addr(f.x) + image(n) : scratch, y: addr(f.y), ...biasAddr(op, addr), M: f.Mg, CK: f.CK, P: f.P, mStart: gi * f.Mg, act });
           if (!direct) out.push(mod.call(colName, [mod.i32.const(image(n))], none));
           out.push(mod.call(`${mmName}_${n}`, [mod.i32.const(n * f.M * f.P * 4)], none));
+        }
+      }
+      return out;
+    },
+  }));
+  postActivation(op, lc, f.y, ep, true);
+};
+
+/**
+ * 2-d convolution with a constant weight as the panel GEMM: per image and group, the columns packed
+ * into panels in scratch, then the group's weight tiles times the panels into the output rows.
+ */
+const convGemm: Render = (pc, lc) => {
+  const op = pc.op, f = convFacts(op), { ep, act } = fusedAct(op), g2 = geometry2d(f), t = tileOf(pc.call);
+  const { at, packed } = packFor(pc, lc);
+  const groupStride = packed.sizes!['groupStride']!;
+  lc.step(stepOf(pc, {
+    packed: [op.operand(1)],
+    emit: (mod, name, addr, scratch) => {
+      const out: number[] = [];
+      const bias = biasOf(op) ? addr(biasOf(op)!) : undefined;
+      for (let gi = 0; gi < f.G; gi++) {
+        const colName = `${name}_col${gi}`, mmName = `${name}_mm${gi}`;
+        im2colPanels(mod, colName, { x: addr(f.x), panels: scratch, cStart: gi * f.Cg, cCount: f.Cg, nr: t.nr, ...g2 });
+        panelGemm(mod, mmName, {
+          a: at['w']! + 4 * gi * groupStride, aRow: f.CK, aR: 1, aK: t.mr, b: scratch, y: addr(f.y) + 4 * gi * f.Mg * f.P, yRow: f.P,
+          M: f.Mg, K: f.CK, N: f.P, ...t, ...(bias !== undefined ? { biasRow: bias + 4 * gi * f.Mg } : {}), act,
+        });
+        for (let n = 0; n < f.N; n++) {
+          out.push(mod.call(colName, [mod.i32.const(n * f.C * g2.H * g2.W * 4)], none));
+          out.push(mod.call(mmName, [mod.i32.const(0), mod.i32.const(0), mod.i32.const(n * f.M * f.P * 4)], none));
         }
       }
       return out;
@@ -182,6 +215,6 @@ const convTranspose: Render = (pc, lc) => {
 
 
 export const CONV_RENDERS: Record<string, Render> = {
-  depthwise_conv: depthwise, conv1x1: weightRows, conv_im2col: weightRows, conv_table_im2col: tableIm2col, conv_typed: typedConvRender,
+  depthwise_conv: depthwise, conv1x1: weightRows, conv_im2col: weightRows, conv_gemm: convGemm, conv_table_im2col: tableIm2col, conv_typed: typedConvRender,
   conv_transpose: convTranspose, conv_transpose_typed: convTranspose,
 };

@@ -10,6 +10,8 @@ import { constData } from '../../../src/pass/helpers.js';
 import { broadcastIndex, broadcastShapes, sizeOf as prod, toF64 } from '../../../src/tensor-math/numeric.js';
 import { none } from '../emit.js';
 import type { Activation } from '../kernels/activation.js';
+import { panelGemm } from '../kernels/gemm.js';
+import { panelColumns, tileOf } from '../../../src/lower/kernels/gemm.js';
 import { bsrMatmul, csrMatmulBatched, denseGemv, denseMatmul, nm24Gemv, nm24Masks, nmMatmul, sellGemv } from '../kernels/matmul.js';
 import { typedMatmul, type TypedRef } from '../kernels/typed.js';
 import { describe, shapeOf, wasmType, WasmCompileError, type LowerContext, type Step } from './context.js';
@@ -43,6 +45,8 @@ interface ConstProduct {
   act: Activation;
   /** The bias address (one row, N values) when the product has one. */
   bias: { bias?: number };
+  /** The bias padded to whole panels, for the panel GEMM. */
+  biasPanels?: number;
   at: Record<string, number>;
   packed: Packed;
 }
@@ -53,14 +57,19 @@ function constProduct(pc: PlannedCall, lc: LowerContext): ConstProduct {
   if (typeof f === 'string') throw new WasmCompileError(`wasm target: internal: ${describe(pc.op)}: ${f}`);
   const ep = epilogue(pc.op, opContext(pc.op));
   let bias: { bias?: number } = {};
+  let biasPanels: number | undefined;
   if (f.bias) {
     const bv = toF64(constData(f.bias)!);
-    bias = { bias: lc.putF32(Array.from({ length: f.N }, (_, n) => bv[bv.length === 1 ? 0 : n]!)) };
+    // The panel GEMM loads the bias a panel at a time: padded with zeros to whole panels.
+    const cols = pc.call.kernel === 'dense_gemm' ? panelColumns(f.N, tileOf(pc.call).nr) : f.N;
+    const at = lc.putF32(Array.from({ length: cols }, (_, n) => (n < f.N ? bv[bv.length === 1 ? 0 : n]! : 0)));
+    if (pc.call.kernel === 'dense_gemm') biasPanels = at;
+    else bias = { bias: at };
   }
   const { at, packed } = packFor(pc, lc);
   // nm24_gemv also reads the swizzle masks (a table of the wasm kernel, not of the format).
   if (pc.call.kernel === 'nm24_gemv') at['masks'] = lc.put(nm24Masks());
-  return { f, ep, act: ep.post ? { kind: 'none' } : ep.act, bias, at, packed };
+  return { f, ep, act: ep.post ? { kind: 'none' } : ep.act, bias, ...(biasPanels !== undefined ? { biasPanels } : {}), at, packed };
 }
 
 /** A constant-weight product: the kernel, then the epilogue it does not fuse. */
@@ -91,6 +100,11 @@ const CONST_RENDERS: Record<string, (pc: PlannedCall) => (p: ConstProduct) => St
     csrMatmulBatched(mod, name, { ...io(p, addr), rowPtr: p.at['rowPtr']!, cols: p.at['cols']!, vals: p.at['vals']!, colBytes: fm.indexBits === 16 ? 2 : 4, scratch, tile: sched(pc, 'tile') as number });
   },
   dense_gemv: (pc) => (p) => (mod, name, addr) => denseGemv(mod, name, { ...io(p, addr), w: p.at['w']!, packed: sched(pc, 'layout') === 'packed 4x4' }),
+  dense_gemm: (pc) => (p) => (mod, name, addr) => {
+    const t = tileOf(pc.call), f = p.f;
+    panelGemm(mod, name, { a: addr(f.x), aRow: f.K, aR: f.K, aK: 1, b: p.at['w']!, y: addr(f.y), yRow: f.N, M: f.M, K: f.K, N: f.N, ...t, ...(p.biasPanels !== undefined ? { biasCol: p.biasPanels } : {}), act: p.act });
+    return [mod.call(name, [mod.i32.const(0), mod.i32.const(0), mod.i32.const(0)], none)];
+  },
   dense_matmul: (pc) => (p) => (mod, name, addr) => {
     denseMatmul(mod, name, { ...io(p, addr), w: p.at['w']!, rowBlock: sched(pc, 'rowBlock') as number });
     return [mod.call(name, [mod.i32.const(0), mod.i32.const(0), mod.i32.const(0)], none)];
