@@ -40,7 +40,11 @@ export interface KernelCall extends Choice {
   readonly inPlace?: number;
   /** Why this kernel and this format. */
   readonly why: string;
+  /** Who chose it: the kernel table's default, a tuning database record, or measuring now. */
+  readonly source: ChoiceSource;
 }
+
+export type ChoiceSource = 'default' | 'database' | 'tuned';
 
 /** A call with the op it computes (the op is for renderers; the call alone is the data). */
 export interface PlannedCall {
@@ -73,7 +77,9 @@ const value = (v: unknown): string => (typeof v === 'string' && /^[\w.-]+$/.test
 
 /** The plan as text, one call a line (what `--emit plan` prints and golden tests pin). */
 export function printPlan(plan: KernelPlan): string {
-  const lines = [`plan for ${plan.target}: ${plan.calls.length} kernel calls`];
+  const count = (s: ChoiceSource) => plan.calls.filter((c) => c.call.source === s).length;
+  const chosen = [count('database') ? `${count('database')} from the tuning database` : '', count('tuned') ? `${count('tuned')} tuned now` : ''].filter(Boolean);
+  const lines = [`plan for ${plan.target}: ${plan.calls.length} kernel calls${chosen.length ? ` (${chosen.join(', ')}; the rest the kernel table's defaults)` : ''}`];
   for (const { call: c } of plan.calls) {
     const sched = Object.entries(c.schedule).map(([k, v]) => `${k}=${value(v)}`).join(' ');
     const dims = c.dims ? Object.entries(c.dims).map(([k, v]) => `${k}=${v}`).join(' ') : '';
@@ -85,6 +91,7 @@ export function printPlan(plan: KernelPlan): string {
       ...(sched ? [`schedule ${sched}`] : []),
       ...(c.scratchBytes ? [`scratch ${c.scratchBytes}`] : []),
       ...(c.inPlace !== undefined ? [`in-place ${c.operands[c.inPlace]}`] : []),
+      ...(c.source !== 'default' ? [c.source === 'database' ? 'from the tuning database' : 'tuned now'] : []),
     ];
     lines.push(`  ${parts.join(' | ')}`);
     lines.push(`    why: ${c.why}`);

@@ -7,7 +7,7 @@ import { UnsupportedError } from '../util/errors.js';
 import type { TargetCaps } from './caps.js';
 import { genericKernel } from './kernels/generic.js';
 import { KERNELS_BY_OP } from './kernels/index.js';
-import type { Choice, KernelCall, KernelPlan } from './plan.js';
+import type { Choice, ChoiceSource, KernelCall, KernelPlan } from './plan.js';
 import type { KernelDef } from './table.js';
 
 export interface Candidate {
@@ -16,7 +16,7 @@ export interface Candidate {
 }
 
 /** Picks a kernel and a choice among the candidates (in table order), or undefined for the default. */
-export type Chooser = (op: Op, candidates: readonly Candidate[]) => { kernel: string; choice: Choice; why: string } | undefined;
+export type Chooser = (op: Op, candidates: readonly Candidate[]) => { kernel: string; choice: Choice; why: string; source?: ChoiceSource } | undefined;
 
 /** Records compared by content, whatever the order of their keys (a tuning record read back from JSON). */
 const canon = (r: object): string => JSON.stringify(Object.entries(r).sort(([x], [y]) => (x < y ? -1 : 1)));
@@ -56,6 +56,7 @@ export function select(f: Func, caps: TargetCaps, choose?: Chooser): KernelPlan 
       operands: op.operands.map(name), results: op.results.map(name),
       format: choice.format, schedule: choice.schedule, ...(s.dims ? { dims: s.dims } : {}),
       scratchBytes: s.scratchBytes, ...(s.inPlace !== undefined ? { inPlace: s.inPlace } : {}), why: choice.why,
+      source: picked ? picked.source ?? 'tuned' : 'default',
     };
     return { op, call };
   });

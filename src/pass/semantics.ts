@@ -3,7 +3,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cloneModule } from '../ir/clone.js';
-import type { Module } from '../ir/core.js';
+import type { Func, Module } from '../ir/core.js';
 import { Tensor } from '../ir/tensor.js';
 import { ELEMENT_TYPES } from '../ir/types.js';
 import { compareTensors, describeMismatch } from '../interp/compare.js';
@@ -25,7 +25,11 @@ export interface SemanticsReport {
 
 /** Seeded inputs for a function's arguments (named dims set to `batch`). */
 export function randomInputs(m: Module, seed = 1, batch = 2): Tensor[] {
-  const f = m.func('main') ?? m.funcs[0]!;
+  return randomArgs(m.func('main') ?? m.funcs[0]!, seed, batch);
+}
+
+/** Random arguments for a function (dynamic dims of size `batch`). */
+export function randomArgs(f: Func, seed = 1, batch = 2): Tensor[] {
   const r = rng(seed);
   return f.args.map((a) => {
     const shape = a.type.shape.map((d) => (typeof d === 'number' ? d : batch));

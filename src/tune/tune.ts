@@ -7,9 +7,9 @@ import { performance } from 'node:perf_hooks';
 import type { Op } from '../ir/core.js';
 import { interpret } from '../interp/interpret.js';
 import { compareTensors } from '../interp/compare.js';
-import { randomInputs } from '../pass/semantics.js';
+import { randomArgs, randomInputs } from '../pass/semantics.js';
 import { candidates, sameChoice, select } from '../lower/select.js';
-import { formatName, type Choice, type KernelPlan } from '../lower/plan.js';
+import { formatName, type Choice, type ChoiceSource, type KernelPlan } from '../lower/plan.js';
 import type { Target } from '../../targets/target.js';
 import { isolate } from './isolate.js';
 import { lookup, opSignature, type Lookup, type TuneRecord } from './db.js';
@@ -38,6 +38,19 @@ export interface TuneResult {
   /** Calls with a choice that the budget left untuned. */
   readonly skipped: number;
   readonly elapsedMs: number;
+  /**
+   * The whole model, default plan against tuned plan, timed side by side (when measuring and some
+   * layer's choice differs from its default). `kept: 'default'` when the tuned plan measured slower:
+   * its changes were dropped.
+   */
+  readonly endToEnd?: EndToEnd;
+}
+
+export interface EndToEnd {
+  readonly defaultMs: number;
+  readonly tunedMs: number;
+  readonly noiseMs: number;
+  readonly kept: 'tuned' | 'default';
 }
 
 export interface TuneOptions extends TimeOptions {
@@ -50,12 +63,12 @@ export interface TuneOptions extends TimeOptions {
   readonly log?: (line: string) => void;
 }
 
-interface Pick { kernel: string; choice: Choice; why: string }
+interface Pick { kernel: string; choice: Choice; why: string; source: ChoiceSource }
 
 const label = (kernel: string, c: Choice) => `${kernel} ${formatName(c.format)}${Object.keys(c.schedule).length ? ` ${Object.entries(c.schedule).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`;
 
 /** The measured choice for one op, or undefined when it has only one. */
-async function tuneOp(op: Op, current: { kernel: string; choice: Choice }, target: Target, opts: TuneOptions): Promise<{ pick?: Pick; row: TuneRow } | undefined> {
+async function tuneOp(op: Op, current: { kernel: string; choice: Choice }, target: Target, opts: TuneOptions): Promise<{ pick: Pick; row: TuneRow } | undefined> {
   const all = candidates(op, target.caps).applicable.flatMap((k) => k.space(op, target.caps).map((choice) => ({ kernel: k.name, choice })));
   const same = (c: { kernel: string; choice: Choice }) => c.kernel === current.kernel && sameChoice(c.choice, current.choice);
   const cands = [current, ...all.filter((c) => !same(c))];
@@ -89,15 +102,17 @@ async function tuneOp(op: Op, current: { kernel: string; choice: Choice }, targe
     op: op.name, ...(op.loc ? { loc: op.loc } : {}), default: label(current.kernel, current.choice), chosen: label(kept[best]!.kernel, kept[best]!.choice),
     defaultMs: timings[0]!.median, chosenMs: timings[best]!.median, fastestOtherMs: Math.min(...timings.slice(1).map((t) => t.median)), noiseMs: Math.max(timings[0]!.noise, timings[best]!.noise), candidates: kept.length,
   };
-  const why = `tuned: ${row.chosenMs.toFixed(4)} ms against the default's ${row.defaultMs.toFixed(4)} ms (noise ${row.noiseMs.toFixed(4)} ms, ${kept.length} candidates)`;
-  return { row, ...(best > 0 ? { pick: { ...kept[best]!, why } } : {}) };
+  const why = best > 0
+    ? `tuned: ${row.chosenMs.toFixed(4)} ms against the default's ${row.defaultMs.toFixed(4)} ms (noise ${row.noiseMs.toFixed(4)} ms, ${kept.length} candidates)`
+    : `tuned: the default is fastest within the noise (${row.defaultMs.toFixed(4)} ms, fastest other ${row.fastestOtherMs.toFixed(4)} ms, noise ${row.noiseMs.toFixed(4)} ms, ${kept.length} candidates)`;
+  return { row, pick: { ...kept[best]!, why, source: 'tuned' } };
 }
 
 /** A database record's choice when it is still a candidate for the op (the kernel table may have changed). */
 function recorded(op: Op, rec: TuneRecord, target: Target): Pick | undefined {
   const k = candidates(op, target.caps).applicable.find((d) => d.name === rec.choice.kernel);
   const choice = k?.space(op, target.caps).find((c) => sameChoice(c, rec.choice));
-  return choice ? { kernel: rec.choice.kernel, choice, why: `from the tuning database: ${rec.timeMs.toFixed(4)} ms against the default's ${rec.defaultMs.toFixed(4)} ms (measured ${rec.at})` } : undefined;
+  return choice ? { kernel: rec.choice.kernel, choice, source: 'database', why: `from the tuning database: ${rec.timeMs.toFixed(4)} ms against the default's ${rec.defaultMs.toFixed(4)} ms (measured ${rec.at})` } : undefined;
 }
 
 export async function tune(plan: KernelPlan, target: Target, opts: TuneOptions): Promise<TuneResult> {
@@ -113,7 +128,7 @@ export async function tune(plan: KernelPlan, target: Target, opts: TuneOptions):
     const known = rec ? recorded(pc.op, rec, target) : undefined;
     if (known) {
       fromDb++;
-      if (known.kernel !== pc.call.kernel || !sameChoice(known.choice, pc.call)) picks.set(pc.op, known);
+      picks.set(pc.op, known);
       continue;
     }
     if (opts.measure === false) continue;
@@ -125,8 +140,8 @@ export async function tune(plan: KernelPlan, target: Target, opts: TuneOptions):
     const r = await tuneOp(pc.op, current, target, opts);
     if (!r) continue;
     rows.push(r.row);
-    if (r.pick) picks.set(pc.op, r.pick);
-    const chosen = r.pick ?? current;
+    picks.set(pc.op, r.pick);
+    const chosen = r.pick;
     if (opts.db) {
       records.push({
         v: 1, signature, op: pc.op.name, ...(pc.op.loc ? { loc: pc.op.loc } : {}), target: opts.db.target, machine: opts.db.machine, sparsec: opts.db.sparsec,
@@ -143,5 +158,38 @@ export async function tune(plan: KernelPlan, target: Target, opts: TuneOptions):
   }
   if (skipped) opts.log?.(`tune: budget spent; ${skipped} call(s) keep their defaults`);
   const tuned = select(plan.func, target.caps, (op) => picks.get(op));
-  return { plan: tuned, rows, records, fromDb, skipped, elapsedMs: performance.now() - start };
+  const changed = tuned.calls.some((pc, i) => pc.call.kernel !== plan.calls[i]!.call.kernel || !sameChoice(pc.call, plan.calls[i]!.call));
+  if (opts.measure === false || !changed) return { plan: tuned, rows, records, fromDb, skipped, elapsedMs: performance.now() - start };
+  // Per-layer wins need not add up (caches, memory layout): the tuned model must not be slower than the default one.
+  const e = await wholeModel(plan, tuned, target, opts);
+  opts.log?.(`tune: whole model: default ${e.defaultMs.toFixed(4)} ms, tuned ${e.tunedMs.toFixed(4)} ms (noise ${e.noiseMs.toFixed(4)} ms)${e.kept === 'default' ? ': the tuned plan is slower, so every layer keeps its default' : ''}`);
+  if (e.kept === 'tuned') return { plan: tuned, rows, records, fromDb, skipped, elapsedMs: performance.now() - start, endToEnd: e };
+  // Keep the defaults, and record them, so the next compile does not take the choices that lost.
+  const why = `tuned: the default kept, because the whole model measured slower with this layer's other choice (${e.tunedMs.toFixed(4)} ms against ${e.defaultMs.toFixed(4)} ms)`;
+  const byOp = new Map(plan.calls.map((pc) => [pc.op, pc.call]));
+  const kept = select(plan.func, target.caps, (op) => {
+    const d = byOp.get(op)!;
+    return picks.has(op) ? { kernel: d.kernel, choice: { format: d.format, schedule: d.schedule }, why, source: 'tuned' } : undefined;
+  });
+  const defaults = new Map(plan.calls.map((pc) => [`${pc.op.name}|${pc.op.loc ?? ''}`, pc.call]));
+  const reverted = records.map((r) => {
+    const d = defaults.get(`${r.op}|${r.loc ?? ''}`);
+    return d ? { ...r, choice: { kernel: d.kernel, format: d.format, schedule: d.schedule }, timeMs: r.defaultMs } : r;
+  });
+  return { plan: kept, rows, records: reverted, fromDb, skipped, elapsedMs: performance.now() - start, endToEnd: e };
+}
+
+/** The default and tuned plans compiled and timed side by side on the same inputs. */
+async function wholeModel(base: KernelPlan, tuned: KernelPlan, target: Target, opts: TimeOptions): Promise<EndToEnd> {
+  const inputs = randomArgs(base.func, 11, 1);
+  const runners: (() => void)[] = [];
+  for (const plan of [base, tuned]) {
+    const artifact = target.compile(plan);
+    const model = await target.instantiate((name) => artifact.files[name]);
+    if (!model.runSync) throw new Error(`the ${target.name} target cannot be measured yet (no synchronous run)`);
+    const run = model.runSync.bind(model);
+    runners.push(() => void run(inputs));
+  }
+  const [d, t] = timeInterleaved(runners, opts);
+  return { defaultMs: d!.median, tunedMs: t!.median, noiseMs: Math.max(d!.noise, t!.noise), kept: t!.median <= d!.median ? 'tuned' : 'default' };
 }
