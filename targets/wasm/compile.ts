@@ -2,7 +2,7 @@
 // weights and tables in data segments (in the layout the kernels read), inputs, an activation arena
 // packed by liveness, and a shared scratch region. Each op family's lowering lives in lower/.
 import type { Func, Value } from '../../src/ir/core.js';
-import { binaryen, none } from './emit.js';
+import { binaryen, none, optimizeModule } from './emit.js';
 import { DTYPE_NAMES, isWasmType, type DtypeName } from './dtype.js';
 import { declareHostMath } from './kernels/map.js';
 import { describe, LowerContext, WasmCompileError, type Lowering } from './lower/context.js';
@@ -199,7 +199,7 @@ export function renderWasm(kernels: KernelPlan, options: CompileOptions = {}): {
     mod.addFunction('run', none, none, [], mod.block(null, calls));
     mod.addFunctionExport('run', 'run');
     if (!mod.validate()) throw new WasmCompileError('wasm target: internal: the generated module does not validate');
-    mod.optimize();
+    optimizeModule(mod);
     const code = mod.emitBinary().slice(); // a copy: the view points into binaryen's heap, freed by dispose()
     const slot = (v: Value, name: string): TensorSlot => ({ name, shape: v.type.shape as number[], dtype: DTYPE_NAMES[v.type.elementType as keyof typeof DTYPE_NAMES], offset: addr(v) });
     const nameOf = (attrs: ReadonlyMap<string, { kind: string; value?: unknown }> | undefined, i: number, what: string) => {
