@@ -4,6 +4,7 @@ import type { Func } from '../src/ir/core.js';
 import type { TargetCaps } from '../src/lower/caps.js';
 import type { KernelPlan } from '../src/lower/plan.js';
 import type { Tensor } from '../src/ir/tensor.js';
+import type { MachineRates } from '../src/tune/cost.js';
 
 /** One input or output of a compiled model. */
 export interface IoInfo {
@@ -72,6 +73,8 @@ export interface Target {
   compile(plan: KernelPlan, opts?: CompileOptions): Artifact;
   /** Loads compile output, reading the files it needs by name; a missing or bad file is one clear error. */
   instantiate(read: FileReader): Promise<Model>;
+  /** This machine's rates as the target's code sees them, for the cost model (measured once per process). */
+  probe?(): Promise<MachineRates>;
   /** Whether an error thrown by compile means "not supported here" (an op, a type, a size), as opposed to a bug. */
   isUnsupported(e: unknown): boolean;
 }

@@ -99,3 +99,16 @@ export function compressNK(f: ConstMatmul, format: Format): Compressed {
 
 /** Column indices in 16 or 32 bits. */
 export const indexArray = (crd: ArrayLike<number>, bits: 16 | 32): Uint16Array | Int32Array => (bits === 16 ? Uint16Array.from(crd) : Int32Array.from(crd));
+
+const NONZEROS = new WeakMap<Tensor, number>();
+
+/** Nonzero entries of a constant weight (counted once per tensor). */
+export function nonzeros(t: Tensor): number {
+  let n = NONZEROS.get(t);
+  if (n === undefined) {
+    n = 0;
+    for (const v of toF64(t)) if (v !== 0) n++;
+    NONZEROS.set(t, n);
+  }
+  return n;
+}

@@ -11,6 +11,13 @@ export interface Packed {
   readonly sizes?: Readonly<Record<string, number>>;
 }
 
+/** A choice's counted work for the cost model (src/tune/cost.ts): bytes through memory and SIMD instructions issued. */
+export interface Work {
+  readonly bytes: number;
+  /** 128-bit (or scalar, counted alike) loads, arithmetic and stores of the inner loops. */
+  readonly ops: number;
+}
+
 export interface KernelDef {
   readonly name: string;
   /** One line for docs and `--emit plan` readers. */
@@ -25,6 +32,8 @@ export interface KernelDef {
   default(op: Op, caps: TargetCaps): Choice & { why: string };
   /** The sizes it is specialised for, its scratch bytes and in-place operand, for a choice. */
   shape(op: Op, choice: Choice): { dims?: Record<string, number>; scratchBytes: number; inPlace?: number };
+  /** What a choice costs, counted from its loops (kernels without a count are ranked after those with one). */
+  work?(op: Op, choice: Choice, caps: TargetCaps): Work;
   /** The constant weight in the layout it reads (kernels without constant operands of their own have none). */
   pack?(op: Op, choice: Choice): Packed;
 }

@@ -14,6 +14,7 @@ import type { Target } from '../../targets/target.js';
 import { isolate } from './isolate.js';
 import { lookup, opSignature, type Lookup, type TuneRecord } from './db.js';
 import { pickFastest, timeInterleaved, type TimeOptions } from './measure.js';
+import { rankByCost } from './cost.js';
 
 export interface TuneRow {
   readonly op: string;
@@ -25,7 +26,9 @@ export interface TuneRow {
   /** The fastest candidate other than the default, ms (what the default was measured against). */
   readonly fastestOtherMs: number;
   readonly noiseMs: number;
+  /** Candidates measured (the default and the cost model's best few), of how many in the space. */
   readonly candidates: number;
+  readonly considered: number;
 }
 
 export interface TuneResult {
@@ -61,6 +64,8 @@ export interface TuneOptions extends TimeOptions {
   readonly db?: Lookup;
   /** Progress lines. */
   readonly log?: (line: string) => void;
+  /** Candidates measured per layer besides the default: the cost model's best (default 4; all when the target has no probe). */
+  readonly top?: number;
 }
 
 interface Pick { kernel: string; choice: Choice; why: string; source: ChoiceSource }
@@ -71,8 +76,12 @@ const label = (kernel: string, c: Choice) => `${kernel} ${formatName(c.format)}$
 async function tuneOp(op: Op, current: { kernel: string; choice: Choice }, target: Target, opts: TuneOptions): Promise<{ pick: Pick; row: TuneRow } | undefined> {
   const all = candidates(op, target.caps).applicable.flatMap((k) => k.space(op, target.caps).map((choice) => ({ kernel: k.name, choice })));
   const same = (c: { kernel: string; choice: Choice }) => c.kernel === current.kernel && sameChoice(c.choice, current.choice);
-  const cands = [current, ...all.filter((c) => !same(c))];
-  if (cands.length < 2) return undefined;
+  const others = all.filter((c) => !same(c));
+  if (!others.length) return undefined;
+  // The cost model ranks the others; only the best few are compiled and measured with the default.
+  const rates = await target.probe?.();
+  const ranked = rates ? rankByCost(op, others, target.caps, rates).map((r) => r.cand) : others;
+  const cands = [current, ...ranked.slice(0, rates ? opts.top ?? 4 : ranked.length)];
   const m = isolate(op);
   const f = m.funcs[0]!;
   const alone = f.ops.find((o) => o.name === op.name)!;
@@ -100,7 +109,7 @@ async function tuneOp(op: Op, current: { kernel: string; choice: Choice }, targe
   const best = pickFastest(timings);
   const row: TuneRow = {
     op: op.name, ...(op.loc ? { loc: op.loc } : {}), default: label(current.kernel, current.choice), chosen: label(kept[best]!.kernel, kept[best]!.choice),
-    defaultMs: timings[0]!.median, chosenMs: timings[best]!.median, fastestOtherMs: Math.min(...timings.slice(1).map((t) => t.median)), noiseMs: Math.max(timings[0]!.noise, timings[best]!.noise), candidates: kept.length,
+    defaultMs: timings[0]!.median, chosenMs: timings[best]!.median, fastestOtherMs: Math.min(...timings.slice(1).map((t) => t.median)), noiseMs: Math.max(timings[0]!.noise, timings[best]!.noise), candidates: kept.length, considered: all.length,
   };
   const why = best > 0
     ? `tuned: ${row.chosenMs.toFixed(4)} ms against the default's ${row.defaultMs.toFixed(4)} ms (noise ${row.noiseMs.toFixed(4)} ms, ${kept.length} candidates)`
@@ -154,7 +163,7 @@ export async function tune(plan: KernelPlan, target: Target, opts: TuneOptions):
     const what = r.row.chosen === r.row.default
       ? `default kept (${r.row.default}): ${ms(r.row.defaultMs)}, fastest other ${ms(r.row.fastestOtherMs)}`
       : `${r.row.default} -> ${r.row.chosen}: ${ms(r.row.defaultMs)} -> ${ms(r.row.chosenMs)}`;
-    opts.log?.(`tune ${i + 1}/${tunable.length}: ${where}: ${what} (${r.row.candidates} candidates, noise ${ms(r.row.noiseMs)}, ${((performance.now() - start) / 1000).toFixed(1)} s)`);
+    opts.log?.(`tune ${i + 1}/${tunable.length}: ${where}: ${what} (${r.row.candidates} of ${r.row.considered} candidates measured, noise ${ms(r.row.noiseMs)}, ${((performance.now() - start) / 1000).toFixed(1)} s)`);
   }
   if (skipped) opts.log?.(`tune: budget spent; ${skipped} call(s) keep their defaults`);
   const tuned = select(plan.func, target.caps, (op) => picks.get(op));

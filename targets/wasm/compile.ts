@@ -2,7 +2,7 @@
 // weights and tables in data segments (in the layout the kernels read), inputs, an activation arena
 // packed by liveness, and a shared scratch region. Each op family's lowering lives in lower/.
 import type { Func, Value } from '../../src/ir/core.js';
-import { binaryen, none, optimizeModule } from './emit.js';
+import { binaryen, none, optimizeModule, usedRelaxedSimd, useRelaxedSimd } from './emit.js';
 import { DTYPE_NAMES, isWasmType, type DtypeName } from './dtype.js';
 import { declareHostMath } from './kernels/map.js';
 import { describe, LowerContext, WasmCompileError, type Lowering } from './lower/context.js';
@@ -54,6 +54,8 @@ export interface Manifest {
   plan: { target: string; calls: KernelCall[] };
   /** Shared with model.wasm (a custom section) and model.mjs: loaders refuse a module whose fingerprint differs. */
   fingerprint: string;
+  /** Whether model.relaxed.wasm was written: the same model with fused multiply-adds, for engines with relaxed SIMD. */
+  relaxedSimd: boolean;
 }
 
 /** wasm32 memory pages (64 KiB each): at most 65536, 4 GiB. */
@@ -125,10 +127,12 @@ const SUPPORTED = new Set(SUPPORTED_WASM_OPS);
 export interface CompileOptions {
   /** Export each step as `step<i>` (in manifest.kernels order) so a profiler can time them. */
   exportSteps?: boolean;
+  /** Also emit the relaxed-SIMD variant (fused multiply-adds) when a kernel uses it (default true). */
+  relaxedSimd?: boolean;
 }
 
 /** Legalises, selects and renders: the module and manifest for a function. */
-export function compileWasm(f: Func, options: CompileOptions = {}): { wasm: Uint8Array; manifest: Manifest } {
+export function compileWasm(f: Func, options: CompileOptions = {}): { wasm: Uint8Array; relaxedWasm?: Uint8Array; manifest: Manifest } {
   return renderWasm(planWasm(f), options);
 }
 
@@ -152,7 +156,7 @@ function checkTypes(f: Func): void {
 }
 
 /** Renders a kernel plan (selected for WASM_CAPS) as one module with its memory plan. */
-export function renderWasm(kernels: KernelPlan, options: CompileOptions = {}): { wasm: Uint8Array; manifest: Manifest } {
+export function renderWasm(kernels: KernelPlan, options: CompileOptions = {}): { wasm: Uint8Array; relaxedWasm?: Uint8Array; manifest: Manifest } {
   const f = kernels.func;
   const lc = new LowerContext(f);
   for (const pc of kernels.calls) {
@@ -174,21 +178,57 @@ export function renderWasm(kernels: KernelPlan, options: CompileOptions = {}): {
   }
   // One page of headroom past the plan while it fits.
   const pages = Math.min(MAX_PAGES, Math.ceil(plan.top / PAGE_BYTES) + 1);
+  const addr = (v: Value): number => {
+    // A value of zero bytes has no storage (no step writes it): any in-bounds address serves.
+    const o = plan.offsets.get(v) ?? lc.constAddr(v) ?? (bytesOf(v) === 0 ? 16 : undefined);
+    if (o === undefined) throw new WasmCompileError(`wasm target: internal: no address for a value of ${v.definingOp?.name ?? 'an input'}`);
+    return o;
+  };
+  const emit = (relaxed: boolean) => emitModule(lc, { pages, scratch: plan.scratch, addr, exportSteps: options.exportSteps === true, relaxed, weightBytes });
+  const code = emit(false).code;
+  // The relaxed-SIMD variant, when asked for and when some kernel uses its fused multiply-add.
+  const relaxed = options.relaxedSimd === false ? undefined : emit(true);
+  const slot = (v: Value, name: string): TensorSlot => ({ name, shape: v.type.shape as number[], dtype: DTYPE_NAMES[v.type.elementType as keyof typeof DTYPE_NAMES], offset: addr(v) });
+  const nameOf = (attrs: ReadonlyMap<string, { kind: string; value?: unknown }> | undefined, i: number, what: string) => {
+    const n = attrs?.get('name');
+    return n?.kind === 'string' ? String(n.value) : `${what}_${i}`;
+  };
+  const inputs = f.args.map((a, i) => slot(a, nameOf(f.argAttrs[i], i, 'input')));
+  const outputs = f.returnValues.map((v, i) => slot(v, nameOf(f.resultAttrs[i], i, 'output')));
+  const fingerprint = fingerprintOf(code, { inputs, outputs });
+  const withRelaxed = relaxed?.used === true;
+  return {
+    wasm: appendFingerprint(code, fingerprint),
+    ...(withRelaxed ? { relaxedWasm: appendFingerprint(relaxed.code, fingerprint) } : {}),
+    manifest: {
+      inputs,
+      outputs,
+      memoryBytes: pages * PAGE_BYTES,
+      arenaBytes: plan.arenaEnd - plan.arenaStart,
+      scratchBytes: plan.top - plan.scratch,
+      weightBytes,
+      inPlace: plan.inPlace,
+      kernels: lc.steps.map((s) => ({ op: s.op.name, ...(s.op.loc ? { loc: s.op.loc } : {}), kernel: s.kernel, format: s.format, ...(s.schedule ? { schedule: s.schedule } : {}) })),
+      plan: planData(kernels),
+      fingerprint,
+      relaxedSimd: withRelaxed,
+    },
+  };
+}
+
+/** One module for the lowered steps: SIMD128, or the relaxed-SIMD variant (fused multiply-adds). */
+function emitModule(lc: LowerContext, o: { pages: number; scratch: number; addr: (v: Value) => number; exportSteps: boolean; relaxed: boolean; weightBytes: number }): { code: Uint8Array; used: boolean } {
+  const { pages, addr } = o;
   const mod = new binaryen.Module();
   try {
     mod.setFeatures(binaryen.Features.SIMD128 | binaryen.Features.BulkMemory | binaryen.Features.BulkMemoryOpt | binaryen.Features.MutableGlobals | binaryen.Features.NontrappingFPToInt);
+    if (o.relaxed) useRelaxedSimd(mod);
     declareHostMath(mod);
     mod.setMemory(pages, pages, 'memory', lc.segments.map((s) => ({ offset: mod.i32.const(s.offset), data: s.data, passive: false })));
-    const addr = (v: Value): number => {
-      // A value of zero bytes has no storage (no step writes it): any in-bounds address serves.
-      const o = plan.offsets.get(v) ?? lc.constAddr(v) ?? (bytesOf(v) === 0 ? 16 : undefined);
-      if (o === undefined) throw new WasmCompileError(`wasm target: internal: no address for a value of ${v.definingOp?.name ?? 'an input'}`);
-      return o;
-    };
     const calls: number[] = [];
     lc.steps.forEach((s, i) => {
-      const own = s.emit(mod, `k${i}`, addr, plan.scratch) ?? [mod.call(`k${i}`, [], none)];
-      if (!options.exportSteps) {
+      const own = s.emit(mod, `k${i}`, addr, o.scratch) ?? [mod.call(`k${i}`, [], none)];
+      if (!o.exportSteps) {
         calls.push(...own);
         return;
       }
@@ -200,32 +240,9 @@ export function renderWasm(kernels: KernelPlan, options: CompileOptions = {}): {
     mod.addFunctionExport('run', 'run');
     if (!mod.validate()) throw new WasmCompileError('wasm target: internal: the generated module does not validate');
     optimizeModule(mod);
-    const code = mod.emitBinary().slice(); // a copy: the view points into binaryen's heap, freed by dispose()
-    const slot = (v: Value, name: string): TensorSlot => ({ name, shape: v.type.shape as number[], dtype: DTYPE_NAMES[v.type.elementType as keyof typeof DTYPE_NAMES], offset: addr(v) });
-    const nameOf = (attrs: ReadonlyMap<string, { kind: string; value?: unknown }> | undefined, i: number, what: string) => {
-      const n = attrs?.get('name');
-      return n?.kind === 'string' ? String(n.value) : `${what}_${i}`;
-    };
-    const inputs = f.args.map((a, i) => slot(a, nameOf(f.argAttrs[i], i, 'input')));
-    const outputs = f.returnValues.map((v, i) => slot(v, nameOf(f.resultAttrs[i], i, 'output')));
-    const fingerprint = fingerprintOf(code, { inputs, outputs });
-    return {
-      wasm: appendFingerprint(code, fingerprint),
-      manifest: {
-        inputs,
-        outputs,
-        memoryBytes: pages * PAGE_BYTES,
-        arenaBytes: plan.arenaEnd - plan.arenaStart,
-        scratchBytes: plan.top - plan.scratch,
-        weightBytes,
-        inPlace: plan.inPlace,
-        kernels: lc.steps.map((s) => ({ op: s.op.name, ...(s.op.loc ? { loc: s.op.loc } : {}), kernel: s.kernel, format: s.format, ...(s.schedule ? { schedule: s.schedule } : {}) })),
-        plan: planData(kernels),
-        fingerprint,
-      },
-    };
+    return { code: mod.emitBinary().slice(), used: usedRelaxedSimd(mod) }; // a copy: the view points into binaryen's heap, freed by dispose()
   } catch (e) {
-    throw binaryenError(e, weightBytes);
+    throw binaryenError(e, o.weightBytes);
   } finally {
     mod.dispose();
   }

@@ -54,6 +54,30 @@ export class FnBuilder {
   }
 }
 
+const RELAXED = new WeakSet<binaryen.Module>();
+const FUSED = new WeakSet<binaryen.Module>();
+
+/** Marks a module as the relaxed-SIMD variant: madd() emits f32x4.relaxed_madd in it. */
+export function useRelaxedSimd(mod: binaryen.Module): void {
+  RELAXED.add(mod);
+  mod.setFeatures(mod.getFeatures() | binaryen.Features.RelaxedSIMD);
+}
+
+/** Whether a relaxed module used a relaxed instruction (else the variant is the same code and need not be written). */
+export const usedRelaxedSimd = (mod: binaryen.Module): boolean => FUSED.has(mod);
+
+/**
+ * a * b + c on f32x4: a multiply and an add, or in a relaxed-SIMD module one relaxed_madd (fused
+ * where the machine has FMA: one rounding instead of two, so results differ in the last bit).
+ * binaryen.js has no wrapper for it: the C API builds the expression.
+ */
+export function madd(mod: binaryen.Module, a: Expr, b: Expr, c: Expr): Expr {
+  if (!RELAXED.has(mod)) return mod.f32x4.add(c, mod.f32x4.mul(a, b));
+  FUSED.add(mod);
+  const api = binaryen as unknown as { _BinaryenSIMDTernary(m: number, op: number, a: Expr, b: Expr, c: Expr): Expr; _BinaryenRelaxedMaddVecF32x4(): number };
+  return api._BinaryenSIMDTernary((mod as unknown as { ptr: number }).ptr, api._BinaryenRelaxedMaddVecF32x4(), a, b, c);
+}
+
 /**
  * binaryen's default optimisations, except that a function with one caller is inlined only while
  * small (binaryen's default inlines it whatever its size): every kernel is called once from `run`, and

@@ -2,12 +2,13 @@
 // from bytes), runs with typed arrays of the model's element types, matches the interpreter, and
 // refuses wrong names, sizes and array types with errors that say what was expected; model.d.mts
 // carries the real names, shapes and array types.
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { enableRelaxedSimd } from './features.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Io } from '../../src/cli/command.js';
 import { main } from '../../src/cli/main.js';
 import { importOnnxFile } from '../../src/importer/import.js';
@@ -59,6 +60,8 @@ const loadFrom = async (dir: string) => (await import(pathToFileURL(join(dir, 'm
 type Loaded = { inputs: { name: string; dtype: string }[]; run(feeds: Record<string, unknown>): Promise<Record<string, ArrayLike<number>>>; runSync(feeds: Record<string, unknown>): Record<string, ArrayLike<number>> };
 
 describe('generated loader (model.mjs) in Node', () => {
+  // relaxed SIMD on for this process before any model.mjs is imported (each decides once, on import)
+  beforeAll(async () => void expect(await enableRelaxedSimd()).toBe(true));
   it('runs an int8 model with typed arrays and reports wrong inputs clearly', async () => {
     const dir = await compile(join(NODE_TESTS, 'test_add_int8/model.onnx'));
     const { load } = await import(pathToFileURL(join(dir, 'model.mjs')).href) as { load: (s?: unknown) => Promise<Loaded> };
@@ -133,10 +136,24 @@ describe('generated loader (model.mjs) in Node', () => {
     }
     // cut exactly before the fingerprint: a valid module, but not the whole of sparsec's
     await expect(load(bytes.subarray(0, bytes.length - section))).rejects.toThrow('model.wasm is not a valid sparsec module: it carries no sparsec fingerprint (truncated, or not written by sparsec compile)');
-    // the same from the folder (load() without arguments)
+    // the same from the folder (load() without arguments reads model.relaxed.wasm: relaxed SIMD is on in this process)
     const cutDir = copyDir(dir);
-    writeFileSync(join(cutDir, 'model.wasm'), bytes.subarray(0, bytes.length - 100));
-    await expect((await loadFrom(cutDir)).load()).rejects.toThrow(/^model\.wasm is not a valid sparsec module: /);
+    writeFileSync(join(cutDir, 'model.relaxed.wasm'), readFileSync(join(dir, 'model.relaxed.wasm')).subarray(0, bytes.length - 100));
+    await expect((await loadFrom(cutDir)).load()).rejects.toThrow(/^model\.relaxed\.wasm is not a valid sparsec module: /);
+  });
+
+  it('load() takes model.relaxed.wasm where the engine has relaxed SIMD, and it computes what model.wasm does', async () => {
+    const dir = await compile(matmulModel(3));
+    expect((JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { relaxedSimd: boolean }).relaxedSimd).toBe(true);
+    const x = Float32Array.from([1, 2, 3, 4, 5, 6]);
+    const { load } = await loadFrom(dir);
+    const relaxed = (await (await load()).run({ x }))['y']!;
+    const plain = (await (await load(readFileSync(join(dir, 'model.wasm')))).run({ x }))['y']!;
+    Array.from(relaxed).forEach((v, i) => expect(v).toBeCloseTo(plain[i]!, 5));
+    // without model.wasm in the folder it still loads (it never read it)
+    const only = copyDir(dir);
+    rmSync(join(only, 'model.wasm'));
+    expect((await (await (await loadFrom(only)).load()).run({ x }))['y']).toEqual(relaxed);
   });
 
   it("another model's model.wasm of the same signature is refused by the fingerprint (not wrong numbers)", async () => {
@@ -152,8 +169,8 @@ describe('generated loader (model.mjs) in Node', () => {
     const mismatch = `model.wasm does not belong to this model.mjs: its fingerprint is ${fb}, this loader expects ${fa} (copy model.wasm and model.mjs from the same sparsec compile)`;
     await expect(loadA(readFileSync(join(b, 'model.wasm')))).rejects.toThrow(mismatch);
     const swapped = copyDir(a);
-    cpSync(join(b, 'model.wasm'), join(swapped, 'model.wasm'));
-    await expect((await loadFrom(swapped)).load()).rejects.toThrow(mismatch);
+    for (const f of ['model.wasm', 'model.relaxed.wasm']) cpSync(join(b, f), join(swapped, f));
+    await expect((await loadFrom(swapped)).load()).rejects.toThrow(mismatch.replaceAll('model.wasm', 'model.relaxed.wasm'));
   });
 
   it('sparsec run on a compiled folder: a bad manifest.json, a swapped or truncated model.wasm are one clear line naming the field', async () => {
@@ -173,8 +190,9 @@ describe('generated loader (model.mjs) in Node', () => {
       ['inputs', (m) => { (m as Record<string, unknown>)['inputs'] = 'x'; }, 'manifest.json: inputs must be an array, got "x"'],
       ['memoryBytes', (m) => { m['memoryBytes'] = -1; }, 'manifest.json: memoryBytes must be an integer from 0 to 4294967296, got -1'],
       ['fingerprint', (m) => { delete m['fingerprint']; }, 'manifest.json: fingerprint must be the hex string sparsec compile wrote, got nothing'],
-      ['another model', (m) => { m['fingerprint'] = (JSON.parse(readFileSync(join(b, 'manifest.json'), 'utf8')) as { fingerprint: string }).fingerprint; }, 'model.wasm does not match manifest.json'],
+      ['another model', (m) => { m['fingerprint'] = (JSON.parse(readFileSync(join(b, 'manifest.json'), 'utf8')) as { fingerprint: string }).fingerprint; }, '.wasm does not match manifest.json'],
     ];
+    expect(existsSync(join(a, 'model.relaxed.wasm'))).toBe(true);
     for (const [what, edit, message] of cases) {
       const dir = copyDir(a);
       const m = structuredClone(manifest);
@@ -190,9 +208,10 @@ describe('generated loader (model.mjs) in Node', () => {
     writeFileSync(join(broken, 'manifest.json'), '{ "inputs": [');
     expect((await cli(['run', broken, '--data', data])).err).toMatch(/^sparsec: error: cannot read .*manifest\.json: .*JSON/);
     const truncated = copyDir(a);
-    writeFileSync(join(truncated, 'model.wasm'), readFileSync(join(a, 'model.wasm')).subarray(0, 60));
+    // (both modules: run takes model.relaxed.wasm where the engine has relaxed SIMD)
+    for (const f of ['model.wasm', 'model.relaxed.wasm']) writeFileSync(join(truncated, f), readFileSync(join(a, f)).subarray(0, 60));
     const r = await cli(['run', truncated, '--data', data]);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^sparsec: error: model\.wasm is not a valid sparsec module: [^\n]*\n$/);
+    expect(r.err).toMatch(/^sparsec: error: model(\.relaxed)?\.wasm is not a valid sparsec module: [^\n]*\n$/);
   });
 });

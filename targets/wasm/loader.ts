@@ -3,6 +3,7 @@
 import type { Manifest } from './compile.js';
 import type { DtypeName } from './dtype.js';
 import { FINGERPRINT_SECTION } from './fingerprint.js';
+import { RELAXED_SIMD_PROBE } from './features.js';
 
 /** The typed array of each dtype (bool is one byte per value, 0 or 1). */
 const ARRAYS: Record<DtypeName, string> = {
@@ -17,6 +18,9 @@ const IO = ${JSON.stringify(io)};
 // Shared with the model.wasm of the same compile (its custom section ${JSON.stringify(FINGERPRINT_SECTION)}).
 const FINGERPRINT = ${JSON.stringify(manifest.fingerprint)};
 const ARRAYS = { ${Object.entries(ARRAYS).map(([k, v]) => `${k}: ${v}`).join(', ')} };
+// model.relaxed.wasm: the same model with fused multiply-adds, taken where the engine has relaxed SIMD.
+const RELAXED = ${manifest.relaxedSimd === true} && WebAssembly.validate(Uint8Array.from(${JSON.stringify(RELAXED_SIMD_PROBE)}));
+const DEFAULT_FILE = RELAXED ? 'model.relaxed.wasm' : 'model.wasm';
 
 /** A name from the caller, quoted on one line and cut when long. */
 function quote(name) {
@@ -34,13 +38,13 @@ function show(v) {
 async function bytesOf(source) {
   if (source instanceof Uint8Array || source instanceof ArrayBuffer) return source;
   if (source !== undefined && !(source instanceof URL) && typeof source !== 'string') throw new Error(\`load() takes model.wasm's bytes (Uint8Array or ArrayBuffer), a URL or a path, got \${show(source)}\`);
-  const url = source === undefined ? new URL('./model.wasm', import.meta.url) : source instanceof URL ? source : new URL(source, import.meta.url);
+  const url = source === undefined ? new URL(DEFAULT_FILE, import.meta.url) : source instanceof URL ? source : new URL(source, import.meta.url);
   if (url.protocol === 'file:') {
     const { readFile } = await import('node:fs/promises');
     try {
       return await readFile(url);
     } catch (e) {
-      throw new Error(\`cannot read model.wasm at \${url.pathname}: \${e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a folder' : e.message}\`);
+      throw new Error(\`cannot read \${url.pathname.split('/').pop()} at \${url.pathname}: \${e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a folder' : e.message}\`);
     }
   }
   const r = await fetch(url);
@@ -48,24 +52,26 @@ async function bytesOf(source) {
   return new Uint8Array(await r.arrayBuffer());
 }
 
-/** Loads the model (default: model.wasm beside this file). */
+/** Loads the model (default: model.wasm beside this file, or model.relaxed.wasm where the engine has relaxed SIMD). */
 export async function load(source) {
+  // the file named in errors: the one read, or model.wasm for bytes the caller passes
+  const file = source === undefined ? DEFAULT_FILE : source instanceof URL || typeof source === 'string' ? String(source).split(/[\\\\/]/).pop() : 'model.wasm';
   let module, instance;
   try {
     ({ module, instance } = await WebAssembly.instantiate(await bytesOf(source), { env: { log: Math.log, tanh: Math.tanh, pow: Math.pow } }));
   } catch (e) {
-    if (e instanceof WebAssembly.CompileError || e instanceof WebAssembly.LinkError || e instanceof WebAssembly.RuntimeError || e instanceof TypeError) throw new Error(\`model.wasm is not a valid sparsec module: \${e.message}\`);
+    if (e instanceof WebAssembly.CompileError || e instanceof WebAssembly.LinkError || e instanceof WebAssembly.RuntimeError || e instanceof TypeError) throw new Error(\`\${file} is not a valid sparsec module: \${e.message}\`);
     throw e;
   }
   const sections = WebAssembly.Module.customSections(module, ${JSON.stringify(FINGERPRINT_SECTION)});
-  if (sections.length !== 1) throw new Error('model.wasm is not a valid sparsec module: it carries no sparsec fingerprint (truncated, or not written by sparsec compile)');
+  if (sections.length !== 1) throw new Error(\`\${file} is not a valid sparsec module: it carries no sparsec fingerprint (truncated, or not written by sparsec compile)\`);
   const fingerprint = new TextDecoder().decode(sections[0]);
-  if (fingerprint !== FINGERPRINT) throw new Error(\`model.wasm does not belong to this model.mjs: its fingerprint is \${fingerprint}, this loader expects \${FINGERPRINT} (copy model.wasm and model.mjs from the same sparsec compile)\`);
+  if (fingerprint !== FINGERPRINT) throw new Error(\`\${file} does not belong to this model.mjs: its fingerprint is \${fingerprint}, this loader expects \${FINGERPRINT} (copy \${file} and model.mjs from the same sparsec compile)\`);
   const memory = instance.exports.memory;
-  if (!(memory instanceof WebAssembly.Memory) || typeof instance.exports.run !== 'function') throw new Error("model.wasm is not a valid sparsec module: it does not export 'memory' and 'run'");
+  if (!(memory instanceof WebAssembly.Memory) || typeof instance.exports.run !== 'function') throw new Error(\`\${file} is not a valid sparsec module: it does not export 'memory' and 'run'\`);
   const size = (s) => s.shape.reduce((a, b) => a * b, 1);
   for (const s of [...IO.inputs, ...IO.outputs]) {
-    if (s.offset + size(s) * ARRAYS[s.dtype].BYTES_PER_ELEMENT > memory.buffer.byteLength) throw new Error(\`model.wasm is not a valid sparsec module: '\${s.name}' does not fit in its memory\`);
+    if (s.offset + size(s) * ARRAYS[s.dtype].BYTES_PER_ELEMENT > memory.buffer.byteLength) throw new Error(\`\${file} is not a valid sparsec module: '\${s.name}' does not fit in its memory\`);
   }
   const runSync = (feeds) => {
     const expected = () => IO.inputs.map((i) => \`\${JSON.stringify(i.name)}: \${ARRAYS[i.dtype].name}\`).join(', ');
@@ -82,7 +88,7 @@ export async function load(source) {
       instance.exports.run();
     } catch (e) {
       // Code sparsec generates does not trap: a damaged model.wasm (the fingerprint is not a checksum), or a sparsec bug.
-      if (e instanceof WebAssembly.RuntimeError) throw new Error(\`model.wasm trapped while running (\${e.message}): the file is damaged, or this is a sparsec bug (please report it)\`);
+      if (e instanceof WebAssembly.RuntimeError) throw new Error(\`\${file} trapped while running (\${e.message}): the file is damaged, or this is a sparsec bug (please report it)\`);
       throw e;
     }
     const out = {};

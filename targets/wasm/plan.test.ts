@@ -20,20 +20,27 @@ import { candidates, legalize, planData, select, type Chooser, type KernelPlan }
 import { rng } from '../../src/util/random.js';
 import { renderWasm, WASM_CAPS } from './compile.js';
 import { instantiate } from './runtime.js';
+import { enableRelaxedSimd } from './features.js';
 
 const random = (shape: number[], seed: number, zeros = 0) => {
   const r = rng(seed);
   return Tensor.from('f32', shape, Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (r() < zeros ? 0 : r() * 2 - 1)));
 };
 
-/** Renders the plan, runs it and checks it against the interpreter on the original module. */
-async function runsLikeInterpreter(module: Module, plan: KernelPlan): Promise<void> {
+/** Renders the plan, runs it (and its relaxed-SIMD variant, when there is one; returns whether) and checks it against the interpreter. */
+async function runsLikeInterpreter(module: Module, plan: KernelPlan): Promise<boolean> {
   const inputs = randomInputs(module, 5, 1);
   const want = interpret(module, inputs);
-  const { wasm, manifest } = renderWasm(plan);
-  const got = (await instantiate(wasm, manifest)).run(inputs);
-  got.forEach((t, i) => expect(compareTensors(t, want[i]!, { rtol: 1e-4, atol: 1e-5 }).mismatch).toBeUndefined());
+  const { wasm, relaxedWasm, manifest } = renderWasm(plan);
+  // both variants: SIMD128, and relaxed SIMD (fused multiply-adds) when a kernel uses it
+  expect(await enableRelaxedSimd()).toBe(true);
+  for (const code of [wasm, ...(relaxedWasm ? [relaxedWasm] : [])]) {
+    const got = (await instantiate(code, manifest)).run(inputs);
+    got.forEach((t, i) => expect(compareTensors(t, want[i]!, { rtol: 1e-4, atol: 1e-5 }).mismatch).toBeUndefined());
+  }
+  expect(manifest.relaxedSimd).toBe(relaxedWasm !== undefined);
   expect(manifest.plan).toEqual(planData(plan));
+  return relaxedWasm !== undefined;
 }
 
 const planOf = (m: Module, choose?: Chooser) => select(legalize(m.funcs[0]!), WASM_CAPS, choose);
@@ -168,7 +175,7 @@ describe('the kernel plan on wasm', () => {
     const rt = Builder.func();
     rt.b.ret([rt.b.op('nn.matmul', [rt.func.addArgument(new TensorType([2, 5, 3], 'f32'), 'a'), rt.func.addArgument(new TensorType([2, 3, 4], 'f32'), 'b')])]);
     modules.push(rt.module);
-    let ran = 0;
+    let ran = 0, relaxedRuns = 0;
     const kernels = new Set<string>();
     for (const m of modules) {
       const f = legalize(m.funcs[0]!);
@@ -176,12 +183,13 @@ describe('the kernel plan on wasm', () => {
       for (const k of candidates(op, WASM_CAPS).applicable) {
         for (const choice of k.space(op, WASM_CAPS)) {
           const plan = select(f, WASM_CAPS, (o) => (o === op ? { kernel: k.name, choice, why: 'every choice' } : undefined));
-          await runsLikeInterpreter(m, plan);
+          if (await runsLikeInterpreter(m, plan)) relaxedRuns++;
           kernels.add(k.name);
           ran++;
         }
       }
     }
+    expect(relaxedRuns).toBeGreaterThan(40);
     expect([...kernels].sort()).toEqual(['bsr_matmul', 'conv1x1', 'conv_gemm', 'conv_im2col', 'conv_table_im2col', 'conv_typed', 'csr_matmul_batched', 'dense_gemm', 'dense_gemv', 'dense_matmul', 'matmul_runtime', 'matmul_typed', 'nm24_gemv', 'nm_matmul', 'sell_gemv']);
     expect(ran).toBeGreaterThan(80);
   });

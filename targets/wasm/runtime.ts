@@ -71,29 +71,31 @@ export function validateManifest(m: unknown): Manifest {
       }
     });
   }
+  if (o['relaxedSimd'] !== undefined && typeof o['relaxedSimd'] !== 'boolean') bad('relaxedSimd', 'true or false', o['relaxedSimd']);
   return m as Manifest;
 }
 
-export async function instantiate(wasm: Uint8Array, manifestIn: unknown): Promise<CompiledModel> {
+/** Loads a compiled module (`file`: its name in messages, model.wasm or model.relaxed.wasm) with its manifest. */
+export async function instantiate(wasm: Uint8Array, manifestIn: unknown, file = 'model.wasm'): Promise<CompiledModel> {
   const manifest = validateManifest(manifestIn);
   let module: WebAssembly.Module;
   try {
     module = await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>);
   } catch (e) {
-    throw new ModelLoadError(`model.wasm is not a valid sparsec module: ${(e as Error).message}`);
+    throw new ModelLoadError(`${file} is not a valid sparsec module: ${(e as Error).message}`);
   }
   const fp = readFingerprint(module);
-  if (fp === undefined) throw new ModelLoadError('model.wasm is not a valid sparsec module: it carries no sparsec fingerprint (truncated, or not written by sparsec compile)');
-  if (fp !== manifest.fingerprint) throw new ModelLoadError(`model.wasm does not match manifest.json: the module's fingerprint is ${fp}, the manifest's is ${manifest.fingerprint} (they come from different compiles)`);
+  if (fp === undefined) throw new ModelLoadError(`${file} is not a valid sparsec module: it carries no sparsec fingerprint (truncated, or not written by sparsec compile)`);
+  if (fp !== manifest.fingerprint) throw new ModelLoadError(`${file} does not match manifest.json: the module's fingerprint is ${fp}, the manifest's is ${manifest.fingerprint} (they come from different compiles)`);
   let instance: WebAssembly.Instance;
   try {
     instance = await WebAssembly.instantiate(module, { env: hostMath() });
   } catch (e) {
-    throw new ModelLoadError(`model.wasm is not a valid sparsec module: ${(e as Error).message}`);
+    throw new ModelLoadError(`${file} is not a valid sparsec module: ${(e as Error).message}`);
   }
   const memory = instance.exports['memory'];
   const run = instance.exports['run'];
-  if (!(memory instanceof WebAssembly.Memory) || typeof run !== 'function') throw new ModelLoadError("model.wasm is not a valid sparsec module: it does not export 'memory' and 'run'");
+  if (!(memory instanceof WebAssembly.Memory) || typeof run !== 'function') throw new ModelLoadError(`${file} is not a valid sparsec module: it does not export 'memory' and 'run'`);
   for (const s of [...manifest.inputs, ...manifest.outputs]) {
     if (s.offset + slotBytes(s) > memory.buffer.byteLength) throw new ModelLoadError(`manifest.json: '${s.name}' (offset ${s.offset}, ${slotBytes(s)} bytes) lies outside the module's ${memory.buffer.byteLength} bytes of memory`);
   }

@@ -1,5 +1,7 @@
 // The wasm target behind the Target seam: compile writes model.wasm, its loader model.mjs, the
 // loader's types model.d.mts and manifest.json (and model.wat on request); instantiate runs them here.
+import { probeWasm } from './probe.js';
+import { enableRelaxedSimd } from './features.js';
 import type { Func } from '../../src/ir/core.js';
 import type { Tensor } from '../../src/ir/tensor.js';
 import type { Artifact, CompileOptions, FileReader, Model, Target } from '../target.js';
@@ -13,18 +15,19 @@ import { UnsupportedError } from '../../src/util/errors.js';
 const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
 
 function compile(plan: KernelPlan, opts: CompileOptions = {}): Artifact {
-  const { wasm, manifest } = renderWasm(plan);
+  const { wasm, relaxedWasm, manifest } = renderWasm(plan);
   const full = { target: 'wasm', ...manifest, ...(opts.pipeline !== undefined ? { pipeline: opts.pipeline } : {}), ...(opts.source !== undefined ? { source: opts.source } : {}) };
   const kernels = [...new Set(manifest.kernels.map((k) => k.kernel))].join(', ');
   return {
     files: {
       'model.wasm': wasm,
+      ...(relaxedWasm ? { 'model.relaxed.wasm': relaxedWasm } : {}),
       'manifest.json': JSON.stringify(full, null, 2) + '\n',
       'model.mjs': loaderSource(full),
       'model.d.mts': typesSource(full),
       ...(opts.emit?.includes('wat') ? { 'model.wat': wasmToText(wasm) } : {}),
     },
-    stale: opts.emit?.includes('wat') ? [] : ['model.wat'],
+    stale: [...(opts.emit?.includes('wat') ? [] : ['model.wat']), ...(relaxedWasm ? [] : ['model.relaxed.wasm'])],
     inputs: manifest.inputs,
     outputs: manifest.outputs,
     kernels: manifest.kernels,
@@ -33,8 +36,7 @@ function compile(plan: KernelPlan, opts: CompileOptions = {}): Artifact {
 }
 
 async function load(read: FileReader): Promise<Model> {
-  const wasm = read('model.wasm'), manifestText = read('manifest.json');
-  if (!(wasm instanceof Uint8Array)) throw new ModelLoadError('the compiled model has no model.wasm');
+  const manifestText = read('manifest.json');
   if (manifestText === undefined) throw new ModelLoadError('the compiled model has no manifest.json');
   let manifest: unknown;
   try {
@@ -42,7 +44,11 @@ async function load(read: FileReader): Promise<Model> {
   } catch (e) {
     throw new ModelLoadError(`cannot read manifest.json: ${(e as Error).message}`);
   }
-  const compiled = await instantiate(wasm, manifest);
+  // The relaxed-SIMD variant where this engine has it (turned on in Node 20), else the SIMD128 module.
+  const relaxed = (manifest as { relaxedSimd?: unknown }).relaxedSimd === true && (await enableRelaxedSimd()) ? read('model.relaxed.wasm') : undefined;
+  const wasm = relaxed ?? read('model.wasm');
+  if (!(wasm instanceof Uint8Array)) throw new ModelLoadError('the compiled model has no model.wasm');
+  const compiled = await instantiate(wasm, manifest, relaxed ? 'model.relaxed.wasm' : 'model.wasm');
   const runSync = (inputs: readonly Tensor[]) => compiled.run(inputs);
   return { inputs: compiled.manifest.inputs, outputs: compiled.manifest.outputs, runSync, run: async (inputs) => runSync(inputs) };
 }
@@ -56,5 +62,6 @@ export const wasmTarget: Target = {
   plan: (func: Func) => planWasm(func),
   compile,
   instantiate: load,
+  probe: probeWasm,
   isUnsupported: (e) => e instanceof WasmCompileError || e instanceof UnsupportedError,
 };

@@ -8,11 +8,11 @@ import { csr, type Encoding } from '../../ir/encodings.js';
 import { constData } from '../../pass/helpers.js';
 import { toF64 } from '../../tensor-math/numeric.js';
 import { convGeometry, type ConvGeometry } from '../../tensor-math/window.js';
-import { allF32, opContext, shapeOf, weightEncoding } from '../linear-facts.js';
+import { allF32, nonzeros, opContext, shapeOf, weightEncoding } from '../linear-facts.js';
 import type { TargetCaps } from '../caps.js';
 import type { Choice, Format } from '../plan.js';
-import type { KernelDef, Packed } from '../table.js';
-import { gemmSchedules, packTiles, panelColumns, tileOf } from './gemm.js';
+import type { KernelDef, Packed, Work } from '../table.js';
+import { gemmSchedules, gemmWork, packTiles, panelColumns, rereads, tileOf } from './gemm.js';
 
 const prod = (a: readonly number[]) => a.reduce((x, y) => x * y, 1);
 
@@ -97,6 +97,7 @@ function convKernel(d: {
   scratch?: (f: ConvFacts, c: Choice) => number;
   why: (f: ConvFacts) => string;
   pack?: (f: ConvFacts, c: Choice) => Packed;
+  work?: (f: ConvFacts, c: Choice) => Work;
 }): KernelDef {
   const fmt = d.format ?? ((f: ConvFacts) => ({ format: { kind: 'dense' } as Format, why: f.encoding ? `weight stored #${f.encoding.kind}, read dense` : 'dense weight' }));
   const choice = (op: Op) => {
@@ -121,7 +122,30 @@ function convKernel(d: {
       return { dims: { N: f.N, C: f.C, M: f.M, G: f.G, CK: f.CK, P: f.P }, scratchBytes: d.scratch ? d.scratch(f, c) : 0 };
     },
     ...(pack ? { pack: (op: Op, c: Choice) => pack(convFacts(op), c) } : {}),
+    ...(d.work ? { work: (op: Op, c: Choice) => d.work!(convFacts(op), c) } : {}),
   };
+}
+
+/** im2col's counted work: about eight scalar instructions per column element (a 1x1 stride-1 copy: half a vector copy per four). */
+const im2colWork = (f: ConvFacts, positions: number): Work => {
+  const pointwise = isPointwise(f), elements = f.N * f.G * f.CK * positions;
+  return { ops: pointwise ? elements / 2 : 8 * elements, bytes: 8 * elements };
+};
+
+/** The row kernels' counted work: per stored value and 16 positions, a splat, the address and four vector multiply-adds; the columns re-read per row. */
+function rowsWork(f: ConvFacts, c: Choice, direct: boolean): Work {
+  const stored = c.format.kind === 'nm' ? (f.M * f.CK * c.format.n) / c.format.m : nonzeros(f.weight!);
+  const blocks = Math.ceil(f.P / 16), cols = 4 * f.CK * f.P;
+  const kernel = { ops: f.N * stored * blocks * 15, bytes: f.N * (rereads(8 * stored, blocks) + rereads(cols, f.M)) };
+  if (direct) return kernel;
+  const im = im2colWork(f, f.P);
+  return { ops: kernel.ops + im.ops, bytes: kernel.bytes + im.bytes };
+}
+
+/** The panel GEMM per image and group, plus im2col into panels. */
+function gemmConvWork(f: ConvFacts, c: Choice): Work {
+  const t = tileOf(c), g = gemmWork(f.Mg, f.CK, f.P, t), im = im2colWork(f, panelColumns(f.P, t.nr));
+  return { ops: f.N * f.G * g.ops + im.ops, bytes: f.N * f.G * g.bytes + im.bytes };
 }
 
 /** The row kernels serve sparse weights; a dense weight runs as the panel GEMM. */
@@ -146,18 +170,18 @@ export const CONV_KERNELS: readonly KernelDef[] = [
   convKernel({
     name: 'conv1x1', summary: 'Pointwise convolution: the weight rows times the image itself (its column matrix).',
     applies: (op, f) => { const s = special2d(op, f); return s !== true ? s : !isPointwise(f) ? 'not 1x1 with stride 1, no pads, one group' : sparseRows(f); },
-    format: convFormat, schedule: rowsSchedule, why: () => '1x1, stride 1, no pads: the image is the column matrix', pack: (f, c) => packRows(f, c.format),
+    format: convFormat, schedule: rowsSchedule, why: () => '1x1, stride 1, no pads: the image is the column matrix', pack: (f, c) => packRows(f, c.format), work: (f, c) => rowsWork(f, c, true),
   }),
   convKernel({
     name: 'conv_im2col', summary: '2-d convolution: im2col of each group into scratch, then the weight rows (dense, CSR or N:M) times the columns.',
     applies: (op, f) => { const s = special2d(op, f); return s !== true ? s : sparseRows(f); }, format: convFormat, schedule: rowsSchedule, scratch: (f) => 4 * f.CK * f.P,
-    why: () => '2-d with a constant weight: im2col and the sparse weight-times-columns kernel', pack: (f, c) => packRows(f, c.format),
+    why: () => '2-d with a constant weight: im2col and the sparse weight-times-columns kernel', pack: (f, c) => packRows(f, c.format), work: (f, c) => rowsWork(f, c, false),
   }),
   convKernel({
     name: 'conv_gemm', summary: '2-d convolution as a packed-panel GEMM: the weight rows in register tiles times the image\'s columns packed into panels (im2col per group), the weight read dense.',
     applies: (op, f) => { const s = special2d(op, f); return s !== true ? s : isDepthwise(f) ? 'depthwise' : true; },
     schedules: (f) => gemmSchedules(f.Mg, f.CK, f.P), scratch: (f, c) => 4 * f.CK * panelColumns(f.P, tileOf(c).nr),
-    why: () => 'the panel GEMM (weight tiles times column panels)', pack: packWeightTiles,
+    why: () => 'the panel GEMM (weight tiles times column panels)', pack: packWeightTiles, work: gemmConvWork,
   }),
   convKernel({
     name: 'conv_table_im2col', summary: 'Convolution of any rank or with a run-time weight: im2col through an index table, dense weight times columns.',

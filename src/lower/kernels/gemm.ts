@@ -3,6 +3,7 @@
 // mr x nr register tile. Which operand is the constant depends on the caller (a convolution's
 // weight is A, a product's weight is B); the layouts here are what the target's kernel reads.
 import type { Choice } from '../plan.js';
+import type { Work } from '../table.js';
 
 type Sched = Record<string, number | string | boolean>;
 
@@ -51,4 +52,24 @@ export function packTiles(a: ArrayLike<number>, M: number, K: number, mr: number
   const mp = Math.ceil(M / mr) * mr, out = new Float32Array(mp * K);
   for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) out[(i - (i % mr)) * K + k * mr + (i % mr)] = a[i * K + k]!;
   return out;
+}
+
+/** Bytes that stay in a core's caches between passes (a rough L2): bigger operands are read from memory on every pass. */
+export const CACHED_BYTES = 1 << 20;
+/** Bytes of `bytes` read `passes` times: once while it fits the caches, else every time. */
+export const rereads = (bytes: number, passes: number): number => (bytes <= CACHED_BYTES ? bytes : bytes * passes);
+
+/**
+ * The panel GEMM's counted work for an M x K x N product: per step of k and tile, nr/4 panel loads,
+ * mr splat loads and 2 mr nr/4 multiplies and adds; a tile whose accumulators, panel vectors and
+ * splat exceed 12 vector registers spills (measured slower on x64, counted 1.5 times). The inner
+ * loop's operand is re-read from memory on every pass when it does not fit the caches.
+ */
+export function gemmWork(M: number, K: number, N: number, t: { mr: number; nr: number; order: 'panels' | 'rows' }): Work {
+  const nv = t.nr / 4, rowTiles = Math.ceil(M / t.mr), panels = Math.ceil(N / t.nr);
+  const spill = t.mr * nv + nv + 1 > 12 ? 1.5 : 1;
+  const ops = rowTiles * panels * K * (nv + t.mr + 2 * t.mr * nv) * spill;
+  const a = 4 * rowTiles * t.mr * K, b = 4 * K * panels * t.nr;
+  const bytes = t.order === 'panels' ? b + rereads(a, panels) : a + rereads(b, rowTiles);
+  return { bytes, ops };
 }

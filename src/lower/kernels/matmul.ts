@@ -3,11 +3,11 @@
 // formats and batch sizes it is fast for, and packs the weight from the IR's compressed form.
 import type { Op } from '../../ir/core.js';
 import { broadcastShapes } from '../../tensor-math/numeric.js';
-import { allF32, compressNK, constMatmul, opContext, indexArray, matmulFormat, weightNK, type ConstMatmul } from '../linear-facts.js';
+import { allF32, compressNK, constMatmul, opContext, indexArray, matmulFormat, nonzeros, weightNK, type ConstMatmul } from '../linear-facts.js';
 import type { TargetCaps } from '../caps.js';
 import type { Choice, Format } from '../plan.js';
-import type { KernelDef, Packed } from '../table.js';
-import { gemmSchedules, packPanels, tileOf } from './gemm.js';
+import type { KernelDef, Packed, Work } from '../table.js';
+import { gemmSchedules, gemmWork, packPanels, rereads, tileOf } from './gemm.js';
 
 const MATMUL_OPS = ['nn.gemm', 'sparse.gemm', 'nn.matmul', 'sparse.matmul'];
 
@@ -37,6 +37,8 @@ function constKernel(d: {
   scratch?: (f: ConstMatmul) => number;
   why: (f: ConstMatmul) => string;
   pack: (f: ConstMatmul, format: Format, choice: Choice) => Packed;
+  /** Counted work of a choice (the cost model's input). */
+  work: (f: ConstMatmul, format: Format, choice: Choice) => Work;
 }): KernelDef {
   /** The format it reads by default, and why. */
   const own = (f: ConstMatmul) => {
@@ -67,8 +69,58 @@ function constKernel(d: {
       return { dims: { M: f.M, K: f.K, N: f.N }, scratchBytes: d.scratch ? d.scratch(f) : 0 };
     },
     pack: (op, c) => d.pack(facts(op), c.format, c),
+    work: (op, c) => d.work(facts(op), c.format, c),
   };
 }
+
+/** Values a format stores for the weight: its nonzeros (CSR), its nonzero blocks' values (BSR), n of every m (N:M), all (dense). */
+function storedValues(f: ConstMatmul, format: Format): number {
+  if (format.kind === 'dense') return f.K * f.N;
+  if (format.kind === 'nm') return (f.K * f.N * format.n) / format.m;
+  if (format.kind === 'csr') return nonzeros(f.weight);
+  const [bn, bk] = format.block;
+  return compressNK(f, format).crd.length * bn * bk;
+}
+
+const indexBytes = (format: Format): number => (format.kind === 'csr' || format.kind === 'bsr' ? format.indexBits / 8 : 0);
+
+/**
+ * Counted work of each kernel (per call; see the kernels for the loops): SIMD instructions of the
+ * inner loops, and bytes of the weight as stored, re-read per row when it does not fit the caches.
+ */
+const WORK = {
+  bsr(f: ConstMatmul, format: Format): Work {
+    const [bn, bk] = format.kind === 'bsr' ? format.block : [1, 1];
+    const blocks = storedValues(f, format) / (bn * bk), perInput = bn % 4 === 0 ? 1 + 3 * (bn / 4) : 3 * bn;
+    return { ops: f.M * blocks * (bk * (1 + perInput) + 3), bytes: rereads(blocks * (4 * bn * bk + indexBytes(format)), f.M) };
+  },
+  nm24(f: ConstMatmul): Work {
+    const pairs = (f.N * f.K) / 8;
+    return { ops: f.M * pairs * (13 + 0.5), bytes: rereads(pairs * 17, f.M) };
+  },
+  nm(f: ConstMatmul, format: Format, c: Choice): Work {
+    const kept = storedValues(f, format);
+    return { ops: 6 * f.M * kept, bytes: rereads(kept * (4 + (c.schedule['positionBytes'] as number)), f.M) };
+  },
+  sell(f: ConstMatmul, format: Format): Work {
+    const steps = storedValues(f, format) / 4, off = 4 * f.K <= 65536 ? 2 : 4;
+    return { ops: 18 * f.M * steps, bytes: rereads(steps * (16 + 4 * off), f.M) };
+  },
+  csrBatched(f: ConstMatmul, format: Format, c: Choice): Work {
+    const mp = Math.ceil(f.M / 4) * 4, tile = c.schedule['tile'] as number, passes = Math.ceil(mp / tile), nnz = storedValues(f, format);
+    return { ops: nnz * passes * (4 + 3 * (tile / 4)) + 4 * f.M * (f.K + f.N), bytes: rereads(nnz * (4 + indexBytes(format)), passes) + 8 * mp * (f.K + f.N) };
+  },
+  gemv(f: ConstMatmul): Work {
+    return { ops: (13 * f.M * f.N * f.K) / 16, bytes: rereads(4 * f.K * f.N, f.M) };
+  },
+  matmul(f: ConstMatmul, _fm: Format, c: Choice): Work {
+    const rb = c.schedule['rowBlock'] as number, blocks = Math.ceil(f.M / rb);
+    return { ops: (blocks * f.K * f.N * (1 + 4 * rb)) / 4, bytes: rereads(4 * f.K * f.N, blocks) + 4 * f.M * f.N * 2 };
+  },
+  gemm(f: ConstMatmul, _fm: Format, c: Choice): Work {
+    return gemmWork(f.M, f.K, f.N, tileOf(c));
+  },
+};
 
 /** Wider column indices than the stored ones (the autotuner may trade bytes for simpler loads). */
 const widerIndices = (_f: ConstMatmul, stored: Format): Format[] =>
@@ -186,28 +238,28 @@ function packKN(f: ConstMatmul): Packed {
 
 export const MATMUL_KERNELS: readonly KernelDef[] = [
   constKernel({
-    name: 'bsr_matmul', summary: 'Block-sparse rows: each nonzero block multiplies a block of inputs into a block of outputs.', kind: 'bsr',
+    name: 'bsr_matmul', work: WORK.bsr, summary: 'Block-sparse rows: each nonzero block multiplies a block of inputs into a block of outputs.', kind: 'bsr',
     schedules: (_f, fm) => [{ block: fm.kind === 'bsr' ? `${fm.block[0]}x${fm.block[1]}` : '', lanes: fm.kind === 'bsr' && fm.block[0] % 4 === 0 ? 'f32x4 over outputs' : 'scalar' }],
     variants: widerIndices, why: () => 'the BSR kernel', pack: packBsr,
   }),
   constKernel({
-    name: 'nm24_gemv', summary: '2:4 matrix-vector product: kept values expanded to their lanes by byte swizzles from one pattern byte per two groups.', kind: 'nm',
+    name: 'nm24_gemv', work: WORK.nm24, summary: '2:4 matrix-vector product: kept values expanded to their lanes by byte swizzles from one pattern byte per two groups.', kind: 'nm',
     when: (f, fm, caps) => (fm.kind !== 'nm' || fm.n !== 2 || fm.m !== 4 ? 'not 2:4' : f.K % 8 !== 0 ? `K = ${f.K} is not a multiple of 8` : caps.lanes !== 4 ? 'needs 4 lanes' : gemv(f)),
     schedules: (f) => [{ outputsPerBlock: 4, lanes: 'f32x4 over a group', packed: f.N % 4 === 0 }],
     why: (f) => `${f.M} row(s), K % 8 == 0: the 2:4 matrix-vector kernel`, pack: packNm24,
   }),
   constKernel({
-    name: 'nm_matmul', summary: 'N:M product: n values and their positions per group of m inputs.', kind: 'nm',
+    name: 'nm_matmul', work: WORK.nm, summary: 'N:M product: n values and their positions per group of m inputs.', kind: 'nm',
     schedules: (_f, fm) => [{ accumulators: fm.kind === 'nm' ? fm.n : 1, positionBytes: fm.kind === 'nm' ? nmPositionBytes(fm.m) : 1 }],
     why: (f) => (f.M < GEMV_ROWS ? 'the general N:M kernel (not 2:4 with K % 8 == 0)' : `${f.M} rows: the general N:M kernel`), pack: packNm,
   }),
   constKernel({
-    name: 'sell_gemv', summary: 'CSR as sliced ELL for a few rows: four outputs per slice in lanes, rows sorted by length.', kind: 'csr', when: (f, _fm, caps) => (caps.lanes !== 4 ? 'needs 4 lanes' : gemv(f)),
+    name: 'sell_gemv', work: WORK.sell, summary: 'CSR as sliced ELL for a few rows: four outputs per slice in lanes, rows sorted by length.', kind: 'csr', when: (f, _fm, caps) => (caps.lanes !== 4 ? 'needs 4 lanes' : gemv(f)),
     schedules: () => [{ sliceRows: 4, lanes: 'f32x4 over 4 rows' }],
     why: (f) => `${f.M} row(s): sliced ELL matrix-vector kernel`, pack: packSell,
   }),
   constKernel({
-    name: 'csr_matmul_batched', summary: 'CSR for a batch of rows: x transposed so each nonzero multiplies a vector of rows.', kind: 'csr', when: batched,
+    name: 'csr_matmul_batched', work: WORK.csrBatched, summary: 'CSR for a batch of rows: x transposed so each nonzero multiplies a vector of rows.', kind: 'csr', when: batched,
     // Rows per tile: a multiple of 4, at most the batch rounded up to 4 (the default: as many as fit, up to 32).
     schedules: (f) => {
       const mp = Math.ceil(f.M / 4) * 4, first = Math.min(32, mp);
@@ -219,17 +271,17 @@ export const MATMUL_KERNELS: readonly KernelDef[] = [
     why: (f) => `${f.M} rows: the batched CSR kernel`, pack: packCsr,
   }),
   constKernel({
-    name: 'dense_gemv', summary: 'Dense matrix-vector product: dot products over K, four outputs per block.', kind: 'dense', when: gemv,
+    name: 'dense_gemv', work: WORK.gemv, summary: 'Dense matrix-vector product: dot products over K, four outputs per block.', kind: 'dense', when: gemv,
     schedules: (f) => (f.K % 4 === 0 && f.N % 4 === 0 ? ['packed 4x4', 'rows'] : ['rows']).map((layout) => ({ outputsPerBlock: 4, lanes: 'f32x4 over K', layout })),
     why: (f) => `${f.M} row(s): the matrix-vector kernel`, pack: (f, _fm, c) => packGemv(f, c.schedule['layout'] === 'packed 4x4'),
   }),
   constKernel({
-    name: 'dense_gemm', summary: 'Dense product as a packed-panel GEMM: rows of x in register tiles times the weight packed into panels of columns.', kind: 'dense', when: batched,
+    name: 'dense_gemm', work: WORK.gemm, summary: 'Dense product as a packed-panel GEMM: rows of x in register tiles times the weight packed into panels of columns.', kind: 'dense', when: batched,
     schedules: (f) => gemmSchedules(f.M, f.K, f.N),
     why: (f) => `${f.M} rows: the panel GEMM`, pack: (f, _fm, c) => ({ arrays: { w: packPanels(packKN(f).arrays['w'] as Float32Array, f.K, f.N, tileOf(c).nr) } }),
   }),
   constKernel({
-    name: 'dense_matmul', summary: 'Dense product: rows of x times the [K, N] weight, outputs in lanes.', kind: 'dense', when: batched,
+    name: 'dense_matmul', work: WORK.matmul, summary: 'Dense product: rows of x times the [K, N] weight, outputs in lanes.', kind: 'dense', when: batched,
     schedules: (f) => rowBlocks(f.M, 4).map((rowBlock) => ({ rowBlock, lanes: 'f32x4 over outputs' })),
     why: (f) => `${f.M} rows: the dense matrix kernel`, pack: (f) => packKN(f),
   }),

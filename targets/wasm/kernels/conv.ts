@@ -1,7 +1,7 @@
 // Convolutions: im2col, weight x columns (dense or CSR, SIMD over spatial positions) and a direct
 // depthwise kernel.
 import type { binaryen } from '../emit.js';
-import { f32, FnBuilder, i32, v128, type Expr } from '../emit.js';
+import { f32, FnBuilder, i32, madd, v128, type Expr } from '../emit.js';
 import { actScalar, actVec, type Activation } from './activation.js';
 
 export interface ConvGeometry2d {
@@ -85,13 +85,13 @@ export function weightTimesCols(mod: binaryen.Module, name: string, p: WeightCol
       loopWeights([
         fb.set(wsplat, mod.f32x4.splat(fb.get(w, f32))),
         fb.set(cptr, fb.at(fb.c(p.col), fb.add(fb.mul(fb.get(ck), fb.c(p.P)), fb.get(pp)))),
-        ...acc4.map((a, v) => fb.set(a, mod.f32x4.add(fb.get(a, v128), mod.f32x4.mul(fb.get(wsplat, v128), mod.v128.load(16 * v, 4, fb.get(cptr)))))),
+        ...acc4.map((a, v) => fb.set(a, madd(mod, fb.get(wsplat, v128), mod.v128.load(16 * v, 4, fb.get(cptr)), fb.get(a, v128)))),
       ]),
       ...acc4.map((a, v) => mod.v128.store(16 * v, 4, fb.at(fb.get(yrow), fb.get(pp)), actVec(mod, p.act, fb.get(a, v128)))),
     ]),
     fb.for(pp, fb.c(P16), fb.c(P4), 4, [
       fb.set(acc, mod.f32x4.splat(b())),
-      loopWeights([fb.set(acc, mod.f32x4.add(fb.get(acc, v128), mod.f32x4.mul(mod.f32x4.splat(fb.get(w, f32)), colAt(true))))]),
+      loopWeights([fb.set(acc, madd(mod, mod.f32x4.splat(fb.get(w, f32)), colAt(true), fb.get(acc, v128)))]),
       mod.v128.store(0, 4, fb.at(fb.get(yrow), fb.get(pp)), actVec(mod, p.act, fb.get(acc, v128))),
     ]),
     fb.for(pp, fb.c(P4), fb.c(p.P), 1, [
@@ -124,7 +124,7 @@ export function weightTimesCols(mod: binaryen.Module, name: string, p: WeightCol
       ...cvs.slice(0, vecs).map((cv, v) => fb.set(cv, mod.v128.load(16 * v, 4, fb.get(cp)))),
       ...accs2.flatMap((row, r) => [
         fb.set(wv, mod.v128.load32_splat(r * p.CK * 4, 4, fb.get(wp))),
-        ...row.slice(0, vecs).map((a, v) => fb.set(a, mod.f32x4.add(fb.get(a, v128), mod.f32x4.mul(fb.get(wv, v128), fb.get(cvs[v]!, v128))))),
+        ...row.slice(0, vecs).map((a, v) => fb.set(a, madd(mod, fb.get(wv, v128), fb.get(cvs[v]!, v128), fb.get(a, v128)))),
       ]),
       fb.set(cp, fb.add(fb.get(cp), fb.c(p.P * 4))),
       fb.set(wp, fb.add(fb.get(wp), fb.c(4))),
@@ -188,9 +188,7 @@ export function depthwiseConv(mod: binaryen.Module, name: string, p: ConvGeometr
       fb.set(ih, fb.add(mod.i32.sub(fb.mul(fb.get(oh), fb.c(p.sh)), fb.c(p.ph)), fb.c(ki * p.dh))),
       mod.if(mod.i32.lt_u(fb.get(ih), fb.c(p.H)), mod.block(null, [
         fb.set(xrow, fb.at(fb.get(xb), fb.add(fb.mul(fb.get(ih), fb.c(p.W)), mod.i32.sub(fb.mul(fb.get(ow), fb.c(p.sw)), fb.c(p.pw))))),
-        ...Array.from({ length: p.kw }, (_, kj) => fb.set(acc, mod.f32x4.add(fb.get(acc, v128), mod.f32x4.mul(
-          mod.v128.load32_splat((ki * p.kw + kj) * 4, 4, fb.get(wb)),
-          xVec(kj * p.dw * 4))))),
+        ...Array.from({ length: p.kw }, (_, kj) => fb.set(acc, madd(mod, mod.v128.load32_splat((ki * p.kw + kj) * 4, 4, fb.get(wb)), xVec(kj * p.dw * 4), fb.get(acc, v128)))),
       ])),
     ])),
     mod.v128.store(0, 4, yAddr(), actVec(mod, p.act, fb.get(acc, v128))),

@@ -3,7 +3,7 @@
 // it with A = the weight rows and B = the image's columns (packed into panels by im2colPanels), the
 // constant-weight products with A = x and B = the weight packed at compile time.
 import type { binaryen } from '../emit.js';
-import { FnBuilder, i32, v128, type Expr } from '../emit.js';
+import { FnBuilder, i32, madd, v128, type Expr } from '../emit.js';
 import { actVec, type Activation } from './activation.js';
 import type { ConvGeometry2d } from './conv.js';
 
@@ -52,7 +52,7 @@ export function panelGemm(mod: binaryen.Module, name: string, p: PanelGemm): voi
     const body = bvs.map((b, v) => fb.set(b, mod.v128.load(16 * v, 16, fb.get(bp))));
     for (let r = 0; r < rows; r++) {
       body.push(fb.set(s, mod.v128.load32_splat(4 * r * p.aR, 4, fb.get(ap))));
-      for (let v = 0; v < nv; v++) body.push(fb.set(acc[r]![v]!, mod.f32x4.add(fb.get(acc[r]![v]!, v128), mod.f32x4.mul(fb.get(s, v128), fb.get(bvs[v]!, v128)))));
+      for (let v = 0; v < nv; v++) body.push(fb.set(acc[r]![v]!, madd(mod, fb.get(s, v128), fb.get(bvs[v]!, v128), fb.get(acc[r]![v]!, v128))));
     }
     body.push(fb.set(bp, fb.add(fb.get(bp), fb.c(p.nr * 4))), fb.set(ap, fb.add(fb.get(ap), fb.c(p.aK * 4))));
     const yAt = (r: number) => fb.add(fb.get(2), fb.at(fb.c(p.y), fb.add(fb.mul(fb.add(fb.get(i), fb.c(r)), fb.c(p.yRow)), fb.mul(fb.get(j), fb.c(p.nr)))));

@@ -1,7 +1,7 @@
 // Matrix products with a weight known at compile time: dense (row-blocked, SIMD over N) and CSR
 // (scalar with four accumulators; batched: SIMD over the batch).
 import type { binaryen } from '../emit.js';
-import { f32, FnBuilder, i32, v128, type Expr } from '../emit.js';
+import { f32, FnBuilder, i32, madd, v128, type Expr } from '../emit.js';
 import { actScalar, actVec, type Activation } from './activation.js';
 import { NM24_PAIRS } from '../../../src/lower/kernels/matmul.js';
 
@@ -49,7 +49,7 @@ export function denseMatmul(mod: binaryen.Module, name: string, p: DenseMatmul):
         fb.for(n, fb.c(0), fb.c(N4), 4, [
           fb.set(wv, mod.v128.load(0, 4, fb.at(fb.get(wrow), fb.get(n)))),
           ...Array.from({ length: rows }, (_, r) => mod.v128.store(0, 4, fb.at(fb.get(yrow[r]!), fb.get(n)),
-            mod.f32x4.add(mod.v128.load(0, 4, fb.at(fb.get(yrow[r]!), fb.get(n))), mod.f32x4.mul(fb.get(xs[r]!, v128), fb.get(wv, v128))))),
+            madd(mod, fb.get(xs[r]!, v128), fb.get(wv, v128), mod.v128.load(0, 4, fb.at(fb.get(yrow[r]!), fb.get(n)))))),
         ]),
         fb.for(n, fb.c(N4), fb.c(N), 1, [
           fb.set(ws, mod.f32.load(0, 4, fb.at(fb.get(wrow), fb.get(n)))),
@@ -105,7 +105,7 @@ export function csrMatmulBatched(mod: binaryen.Module, name: string, p: CsrMatmu
       fb.for(j, mod.i32.load(0, 4, fb.at(fb.c(p.rowPtr), fb.get(n))), fb.get(end), 1, [
         fb.set(v, mod.f32x4.splat(mod.f32.load(0, 4, fb.at(fb.c(p.vals), fb.get(j))))),
         fb.set(base, fb.at(fb.c(xT + t0 * 4), fb.mul(col(), fb.c(Mp)))),
-        ...accs.map((a, i) => fb.set(a, mod.f32x4.add(fb.get(a, v128), mod.f32x4.mul(fb.get(v, v128), mod.v128.load(i * 16, 4, fb.get(base)))))),
+        ...accs.map((a, i) => fb.set(a, madd(mod, fb.get(v, v128), mod.v128.load(i * 16, 4, fb.get(base)), fb.get(a, v128)))),
       ]),
       ...accs.map((a, i) => mod.v128.store(i * 16, 4, fb.at(fb.c(yT + t0 * 4), fb.mul(fb.get(n), fb.c(Mp))), actVec(mod, p.act, fb.get(a, v128)))),
     ]));
@@ -156,7 +156,7 @@ export function bsrMatmul(mod: binaryen.Module, name: string, p: BsrMatmul): voi
   for (let j = 0; j < bk; j++) {
     perBlock.push(fb.set(xv, mod.f32.load(j * 4, 4, fb.get(xcol))));
     acc.forEach((a, q) => perBlock.push(fb.set(a, vec
-      ? mod.f32x4.add(fb.get(a, v128), mod.f32x4.mul(mod.v128.load((j * bn + 4 * q) * 4, 4, fb.get(base)), mod.f32x4.splat(fb.get(xv, f32))))
+      ? madd(mod, mod.v128.load((j * bn + 4 * q) * 4, 4, fb.get(base)), mod.f32x4.splat(fb.get(xv, f32)), fb.get(a, v128))
       : mod.f32.add(fb.get(a, f32), mod.f32.mul(mod.f32.load((j * bn + q) * 4, 4, fb.get(base)), fb.get(xv, f32))))));
   }
   fb.finish(name, [fb.for(m, fb.c(0), fb.c(p.M), 1, [fb.for(R, fb.c(0), fb.c(p.N / bn), 1, [
@@ -240,7 +240,7 @@ export function denseGemv(mod: binaryen.Module, name: string, p: { x: number; w:
     fb.for(k, fb.c(0), fb.c(K4), 4, [
       fb.set(xv, mod.v128.load(0, 4, fb.get(xp))),
       // packed: the four rows' vectors for these k are consecutive (one stream); else rows K apart
-      ...acc.slice(0, rows).map((a, r) => fb.set(a, mod.f32x4.add(fb.get(a, v128), mod.f32x4.mul(mod.v128.load(packed ? r * 16 : r * K * 4, 4, fb.get(wp)), fb.get(xv, v128))))),
+      ...acc.slice(0, rows).map((a, r) => fb.set(a, madd(mod, mod.v128.load(packed ? r * 16 : r * K * 4, 4, fb.get(wp)), fb.get(xv, v128), fb.get(a, v128)))),
       fb.set(wp, fb.add(fb.get(wp), fb.c(packed ? 16 * rows : 16))),
       fb.set(xp, fb.add(fb.get(xp), fb.c(16))),
     ]),
@@ -296,9 +296,7 @@ export function nm24Gemv(mod: binaryen.Module, name: string, p: { x: number; y: 
       ...acc.slice(0, rows).flatMap((a, r) => [
         fb.set(w, mod.v128.load(packed ? r * 16 : r * G2 * 16, 4, fb.get(vp))),
         fb.set(mo, fb.add(fb.c(p.masks), mod.i32.shl(mod.i32.load8_u(packed ? r : r * G2, 1, fb.get(pp)), fb.c(5)))),
-        fb.set(a, mod.f32x4.add(fb.get(a, v128), mod.f32x4.add(
-          mod.f32x4.mul(fb.get(xa, v128), mod.i8x16.swizzle(fb.get(w, v128), mod.v128.load(0, 16, fb.get(mo)))),
-          mod.f32x4.mul(fb.get(xb, v128), mod.i8x16.swizzle(fb.get(w, v128), mod.v128.load(16, 16, fb.get(mo))))))),
+        fb.set(a, mod.f32x4.add(fb.get(a, v128), madd(mod, fb.get(xb, v128), mod.i8x16.swizzle(fb.get(w, v128), mod.v128.load(16, 16, fb.get(mo))), mod.f32x4.mul(fb.get(xa, v128), mod.i8x16.swizzle(fb.get(w, v128), mod.v128.load(0, 16, fb.get(mo))))))),
       ]),
       fb.set(vp, fb.add(fb.get(vp), fb.c(packed ? 16 * rows : 16))),
       fb.set(pp, fb.add(fb.get(pp), fb.c(packed ? rows : 1))),
@@ -339,7 +337,7 @@ export function sellGemv(mod: binaryen.Module, name: string, p: SellGemv): void 
     for (let r = 1; r < 4; r++) e = mod.f32x4.replace_lane(e, r, mod.f32.load(0, 4, fb.add(fb.get(xb), col(r, step))));
     return e;
   };
-  const term = (a: number, step: number) => fb.set(a, mod.f32x4.add(fb.get(a, v128), mod.f32x4.mul(mod.v128.load(step * stepBytes, 4, fb.get(vp)), xv(step))));
+  const term = (a: number, step: number) => fb.set(a, madd(mod, mod.v128.load(step * stepBytes, 4, fb.get(vp)), xv(step), fb.get(a, v128)));
   const advance = (steps: number) => [fb.set(vp, fb.add(fb.get(vp), fb.c(stepBytes * steps)))];
   const store = (r: number): Expr => mod.block(null, [
     fb.set(row, mod.i32.load(r * 4, 4, fb.at(fb.c(p.rows), fb.mul(fb.get(s), fb.c(4))))),

@@ -1,0 +1,68 @@
+// The cost model's calibration on this machine (src/tune/cost.ts): two small wasm loops timed here.
+// Memory bandwidth: f32x4 loads summing a 64 MiB buffer (larger than the caches), after one pass
+// that faults its pages in. SIMD throughput: f32x4 multiplies and adds on eight independent
+// accumulators that stay in registers. Each takes the best of eight runs (about 0.2 s in all).
+import type { MachineRates } from '../../src/tune/cost.js';
+import { binaryen, FnBuilder, i32, v128 } from './emit.js';
+
+const STREAM_BYTES = 64 << 20;
+const ARITH_STEPS = 2_000_000;
+/** Vector instructions per step of the arithmetic loop: 8 multiplies and 8 adds. */
+const OPS_PER_STEP = 16;
+
+function probeModule(): Uint8Array {
+  const mod = new binaryen.Module();
+  try {
+    mod.setFeatures(binaryen.Features.MVP | binaryen.Features.SIMD128);
+    mod.setMemory(STREAM_BYTES / 65536 + 1, STREAM_BYTES / 65536 + 1, 'memory');
+    // stream(): sum of every f32 of the buffer, four vectors per step
+    {
+      const fb = new FnBuilder(mod, []);
+      const p = fb.local(i32), acc = [0, 1, 2, 3].map(() => fb.local(v128));
+      fb.finish('stream', [
+        fb.for(p, fb.c(0), fb.c(STREAM_BYTES), 64, acc.map((a, i) => fb.set(a, mod.f32x4.add(fb.get(a, v128), mod.v128.load(16 * i, 16, fb.get(p)))))),
+        mod.return(mod.f32x4.extract_lane(mod.f32x4.add(mod.f32x4.add(fb.get(acc[0]!, v128), fb.get(acc[1]!, v128)), mod.f32x4.add(fb.get(acc[2]!, v128), fb.get(acc[3]!, v128))), 0)),
+      ], binaryen.f32);
+    }
+    // arith(): eight independent multiply-add chains for ARITH_STEPS steps
+    {
+      const fb = new FnBuilder(mod, []);
+      const s = fb.local(i32), m = fb.local(v128), acc = Array.from({ length: 8 }, () => fb.local(v128));
+      fb.finish('arith', [
+        fb.set(m, mod.f32x4.splat(mod.f32.const(0.999))),
+        ...acc.map((a, i) => fb.set(a, mod.f32x4.splat(mod.f32.const(i + 1)))),
+        fb.for(s, fb.c(0), fb.c(ARITH_STEPS), 1, acc.map((a) => fb.set(a, mod.f32x4.add(mod.f32x4.mul(fb.get(a, v128), fb.get(m, v128)), fb.get(m, v128))))),
+        mod.return(mod.f32x4.extract_lane(acc.slice(1).reduce((e, a) => mod.f32x4.add(e, fb.get(a, v128)), fb.get(acc[0]!, v128)), 0)),
+      ], binaryen.f32);
+    }
+    mod.addFunctionExport('stream', 'stream');
+    mod.addFunctionExport('arith', 'arith');
+    if (!mod.validate()) throw new Error('internal: the probe module does not validate');
+    return mod.emitBinary().slice();
+  } finally {
+    mod.dispose();
+  }
+}
+
+function best(f: () => unknown, runs: number): number {
+  let min = Infinity;
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    f();
+    min = Math.min(min, performance.now() - t);
+  }
+  return min;
+}
+
+let cached: MachineRates | undefined;
+
+/** This machine's streaming bandwidth and SIMD throughput as wasm sees them (measured once per process). */
+export async function probeWasm(): Promise<MachineRates> {
+  if (cached) return cached;
+  const { instance } = await WebAssembly.instantiate(probeModule() as Uint8Array<ArrayBuffer>);
+  const stream = instance.exports['stream'] as () => number, arith = instance.exports['arith'] as () => number;
+  // Enough runs for V8 to have moved the loops from its baseline compiler to its optimising one.
+  const streamMs = best(stream, 8), arithMs = best(arith, 8);
+  cached = { bytesPerMs: STREAM_BYTES / streamMs, opsPerMs: (ARITH_STEPS * OPS_PER_STEP) / arithMs };
+  return cached;
+}
