@@ -165,6 +165,12 @@ describe('the kernel plan on wasm', () => {
       conv([2, 3, 5, 5], [7, 3, 3, 3], { pads: ints([1, 1, 1, 1]) }, 21),
       conv([1, 4, 9, 7], [6, 2, 3, 3], { strides: ints([2, 2]), group: int(2) } as never, 22),
       conv([1, 8, 3, 5], [10, 8, 1, 1], {}, 23),
+      // depthwise: stride 1 and 2 (padded plane, OW not a multiple of 4), dilation, a 5 x 5 kernel (taps not held in registers), stride 3 (direct only)
+      conv([2, 6, 9, 11], [6, 1, 3, 3], { pads: ints([1, 1, 1, 1]), group: int(6) } as never, 27),
+      conv([1, 4, 10, 13], [4, 1, 3, 3], { strides: ints([2, 2]), pads: ints([1, 1, 0, 0]), group: int(4) } as never, 28),
+      conv([1, 3, 12, 12], [3, 1, 3, 3], { dilations: ints([2, 2]), pads: ints([2, 2, 2, 2]), group: int(3) } as never, 29),
+      conv([1, 2, 9, 9], [2, 1, 5, 5], { pads: ints([2, 1, 2, 1]), group: int(2) } as never, 30),
+      conv([1, 2, 11, 11], [2, 1, 3, 3], { strides: ints([3, 3]), group: int(2) } as never, 31),
       // a CSR weight is stored on the 2-d view [m, c / group x kh x kw]
       conv([1, 8, 4, 4], [5, 8], { kernel_shape: ints([1, 1]) }, 24, csr(32)),
     );
@@ -190,7 +196,7 @@ describe('the kernel plan on wasm', () => {
       }
     }
     expect(relaxedRuns).toBeGreaterThan(40);
-    expect([...kernels].sort()).toEqual(['bsr_matmul', 'conv1x1', 'conv_gemm', 'conv_im2col', 'conv_table_im2col', 'conv_typed', 'csr_matmul_batched', 'dense_gemm', 'dense_gemv', 'dense_matmul', 'matmul_runtime', 'matmul_typed', 'nm24_gemv', 'nm_matmul', 'sell_gemv']);
+    expect([...kernels].sort()).toEqual(['bsr_matmul', 'conv1x1', 'conv_gemm', 'conv_im2col', 'conv_table_im2col', 'conv_typed', 'csr_matmul_batched', 'dense_gemm', 'dense_gemv', 'dense_matmul', 'depthwise_conv', 'matmul_runtime', 'matmul_typed', 'nm24_gemv', 'nm_matmul', 'sell_gemv']);
     expect(ran).toBeGreaterThan(80);
   });
 });

@@ -1,6 +1,6 @@
 // The cost model's calibration on this machine (src/tune/cost.ts): two small wasm loops timed here.
-// Memory bandwidth: f32x4 loads summing a 64 MiB buffer (larger than the caches), after one pass
-// that faults its pages in. SIMD throughput: f32x4 multiplies and adds on eight independent
+// Memory bandwidth: f32x4 loads summing a 64 MiB buffer (larger than the caches) after it is
+// written once (fresh memory maps every page to the same zero page, which reads from cache). SIMD throughput: f32x4 multiplies and adds on eight independent
 // accumulators that stay in registers. Each takes the best of eight runs (about 0.2 s in all).
 import type { MachineRates } from '../../src/tune/cost.js';
 import { binaryen, FnBuilder, i32, v128 } from './emit.js';
@@ -13,7 +13,7 @@ const OPS_PER_STEP = 16;
 function probeModule(): Uint8Array {
   const mod = new binaryen.Module();
   try {
-    mod.setFeatures(binaryen.Features.MVP | binaryen.Features.SIMD128);
+    mod.setFeatures(binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.BulkMemory | binaryen.Features.BulkMemoryOpt);
     mod.setMemory(STREAM_BYTES / 65536 + 1, STREAM_BYTES / 65536 + 1, 'memory');
     // stream(): sum of every f32 of the buffer, four vectors per step
     {
@@ -35,6 +35,12 @@ function probeModule(): Uint8Array {
         mod.return(mod.f32x4.extract_lane(acc.slice(1).reduce((e, a) => mod.f32x4.add(e, fb.get(a, v128)), fb.get(acc[0]!, v128)), 0)),
       ], binaryen.f32);
     }
+    // fill(): writes every page of the buffer
+    {
+      const fb = new FnBuilder(mod, []);
+      fb.finish('fill', [mod.memory.fill(mod.i32.const(0), mod.i32.const(1), mod.i32.const(STREAM_BYTES))]);
+    }
+    mod.addFunctionExport('fill', 'fill');
     mod.addFunctionExport('stream', 'stream');
     mod.addFunctionExport('arith', 'arith');
     if (!mod.validate()) throw new Error('internal: the probe module does not validate');
@@ -61,6 +67,7 @@ export async function probeWasm(): Promise<MachineRates> {
   if (cached) return cached;
   const { instance } = await WebAssembly.instantiate(probeModule() as Uint8Array<ArrayBuffer>);
   const stream = instance.exports['stream'] as () => number, arith = instance.exports['arith'] as () => number;
+  (instance.exports['fill'] as () => void)();
   // Enough runs for V8 to have moved the loops from its baseline compiler to its optimising one.
   const streamMs = best(stream, 8), arithMs = best(arith, 8);
   cached = { bytesPerMs: STREAM_BYTES / streamMs, opsPerMs: (ARITH_STEPS * OPS_PER_STEP) / arithMs };

@@ -126,6 +126,25 @@ function convKernel(d: {
   };
 }
 
+/** Strides the padded-plane depthwise kernel vectorises (4 outputs from one vector, or the even lanes of two). */
+const paddedDepthwise = (f: ConvFacts): boolean => f.geo.strides.every((st) => st === 1 || st === 2);
+
+/**
+ * The zero-padded plane the depthwise kernel reads: the input at (pad top, pad left), zeros around it,
+ * wide enough that every block of four outputs (the last one past OW too) reads inside it.
+ */
+export function paddedPlane(f: ConvFacts): { rows: number; cols: number } {
+  const [, , H, W] = f.xs as number[];
+  const [, , OH, OW] = f.ys as number[];
+  const [kh, kw] = f.kernelShape as number[];
+  const [sh, sw] = f.geo.strides as number[], [dh, dw] = f.geo.dilations as number[], [ph, pw] = f.geo.pads as number[];
+  const owPad = Math.ceil(OW! / 4) * 4;
+  // a block of four outputs reads 4 (stride 1) or 8 (stride 2, the even lanes kept) columns per tap
+  const lastCol = (owPad - 4) * sw! + (sw === 1 ? 3 : 7) + (kw! - 1) * dw!;
+  const lastRow = (OH! - 1) * sh! + (kh! - 1) * dh!;
+  return { rows: Math.max(H! + ph!, lastRow + 1), cols: Math.max(W! + pw!, lastCol + 1) };
+}
+
 /** im2col's counted work: about eight scalar instructions per column element (a 1x1 stride-1 copy: half a vector copy per four). */
 const im2colWork = (f: ConvFacts, positions: number): Work => {
   const pointwise = isPointwise(f), elements = f.N * f.G * f.CK * positions;
@@ -163,9 +182,12 @@ const rowsSchedule = (_f: ConvFacts, format: Format) => ({ lanes: 'f32x4 over po
 
 export const CONV_KERNELS: readonly KernelDef[] = [
   convKernel({
-    name: 'depthwise_conv', summary: 'Depthwise 2-d convolution: one input plane per output plane, windows walked directly.',
+    name: 'depthwise_conv', summary: 'Depthwise 2-d convolution: one input plane per output plane; each plane copied into a zero-padded one so every window is read by vectors without bounds checks (strides 1 and 2), or windows walked directly.',
     applies: (op, f) => { const s = special2d(op, f); return s !== true ? s : isDepthwise(f) ? true : 'not depthwise'; },
-    format: convFormat, schedule: () => ({ loops: 'plane, oh, ow, kh, kw' }), why: () => 'one channel per group: the depthwise kernel', pack: (f) => packRows(f, { kind: 'dense' }),
+    format: convFormat,
+    schedules: (f) => [...(paddedDepthwise(f) ? [{ loops: 'padded plane, oh, ow (4 at a time), kh, kw' }] : []), { loops: 'plane, oh, ow, kh, kw' }],
+    scratch: (f, c) => (String(c.schedule['loops']).startsWith('padded') ? 4 * paddedPlane(f).rows * paddedPlane(f).cols : 0),
+    why: () => 'one channel per group: the depthwise kernel', pack: (f) => packRows(f, { kind: 'dense' }),
   }),
   convKernel({
     name: 'conv1x1', summary: 'Pointwise convolution: the weight rows times the image itself (its column matrix).',

@@ -204,6 +204,59 @@ export function depthwiseConv(mod: binaryen.Module, name: string, p: ConvGeometr
 }
 
 /**
+ * Depthwise 2-d convolution through a zero-padded copy of each plane (strides 1 and 2): the padded
+ * plane (rows x cols, `pad` in scratch; its borders zeroed once per call) holds the input at (ph, pw),
+ * so every block of four outputs reads its taps as vectors at constant offsets from one pointer, with
+ * no bounds checks; stride 2 keeps the even lanes of two vectors. Up to nine taps stay in registers as
+ * splats for the whole plane. The last block of a row stores only the outputs that exist.
+ */
+export function depthwisePadded(mod: binaryen.Module, name: string, p: ConvGeometry2d & { x: number; w: number; bias?: number; y: number; N: number; act: Activation; pad: number; rows: number; cols: number }): void {
+  const fb = new FnBuilder(mod, []);
+  const plane = fb.local(i32), ch = fb.local(i32), r = fb.local(i32), oh = fb.local(i32), ow = fb.local(i32), prow = fb.local(i32), xo = fb.local(i32), yrow = fb.local(i32), acc = fb.local(v128), b = fb.local(v128), wb = fb.local(i32);
+  const taps = p.kh * p.kw, held = taps <= 9;
+  const wv = held ? Array.from({ length: taps }, () => fb.local(v128)) : [];
+  const EVEN = [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27];
+  const full = p.OW - (p.OW % 4), tail = p.OW % 4;
+  const tap = (t: number): Expr => (held ? fb.get(wv[t]!, v128) : mod.v128.load32_splat(4 * t, 4, fb.get(wb)));
+  const xVec = (off: number): Expr => (p.sw === 1
+    ? mod.v128.load(off, 4, fb.get(xo))
+    : mod.i8x16.shuffle(mod.v128.load(off, 4, fb.get(xo)), mod.v128.load(off + 16, 4, fb.get(xo)), EVEN));
+  // acc = bias + sum over taps, for the block of four outputs at ow (built per use: expressions are tree nodes)
+  const block = (): Expr[] => {
+    const out = [fb.set(xo, fb.add(fb.get(prow), fb.mul(fb.get(ow), fb.c(4 * p.sw)))), fb.set(acc, fb.get(b, v128))];
+    for (let i = 0; i < p.kh; i++) for (let j = 0; j < p.kw; j++) out.push(fb.set(acc, madd(mod, tap(i * p.kw + j), xVec(4 * (i * p.dh * p.cols + j * p.dw)), fb.get(acc, v128))));
+    return out;
+  };
+  const yAt = () => fb.at(fb.get(yrow), fb.get(ow));
+  fb.finish(name, [
+    // zeros around the plane (the copies below only write its inside)
+    mod.memory.fill(fb.c(p.pad), mod.i32.const(0), fb.c(4 * p.rows * p.cols)),
+    fb.for(plane, fb.c(0), fb.c(p.N * p.C), 1, [
+      fb.set(ch, mod.i32.rem_u(fb.get(plane), fb.c(p.C))),
+      fb.for(r, fb.c(0), fb.c(p.H), 1, [
+        mod.memory.copy(
+          fb.add(fb.c(p.pad + 4 * (p.ph * p.cols + p.pw)), fb.mul(fb.get(r), fb.c(4 * p.cols))),
+          fb.at(fb.c(p.x), fb.add(fb.mul(fb.get(plane), fb.c(p.H * p.W)), fb.mul(fb.get(r), fb.c(p.W)))),
+          fb.c(4 * p.W)),
+      ]),
+      fb.set(wb, fb.at(fb.c(p.w), fb.mul(fb.get(ch), fb.c(taps)))),
+      ...wv.map((v, t) => fb.set(v, mod.v128.load32_splat(4 * t, 4, fb.get(wb)))),
+      fb.set(b, p.bias !== undefined ? mod.v128.load32_splat(0, 4, fb.at(fb.c(p.bias), fb.get(ch))) : mod.f32x4.splat(mod.f32.const(0))),
+      fb.for(oh, fb.c(0), fb.c(p.OH), 1, [
+        fb.set(prow, fb.add(fb.c(p.pad), fb.mul(fb.get(oh), fb.c(4 * p.sh * p.cols)))),
+        fb.set(yrow, fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(plane), fb.c(p.OH * p.OW)), fb.mul(fb.get(oh), fb.c(p.OW))))),
+        fb.for(ow, fb.c(0), fb.c(full), 4, [...block(), mod.v128.store(0, 4, yAt(), actVec(mod, p.act, fb.get(acc, v128)))]),
+        ...(tail ? [mod.block(null, [
+          fb.set(ow, fb.c(full)),
+          ...block(),
+          ...Array.from({ length: tail }, (_, l) => mod.f32.store(4 * l, 4, yAt(), mod.f32x4.extract_lane(actVec(mod, p.act, fb.get(acc, v128)), l))),
+        ])] : []),
+      ]),
+    ]),
+  ]);
+}
+
+/**
  * Transposed convolution, scattering each input value through the kernel: y[n, g*Mg + mo, t] +=
  * x[n, c, p] * w[c, mo, kk] where t = table[p * kVol + kk] (the output position, -1 when cropped by
  * the pads). Scalar; the weight may be a run-time operand.

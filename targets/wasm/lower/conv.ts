@@ -3,12 +3,12 @@
 // the typed kernels and ConvTranspose. Index tables (im2col, scatter) are this target's own.
 import type { Op, Value } from '../../../src/ir/core.js';
 import type { PlannedCall } from '../../../src/lower/plan.js';
-import { convFacts, type ConvFacts } from '../../../src/lower/kernels/conv.js';
+import { convFacts, paddedPlane, type ConvFacts } from '../../../src/lower/kernels/conv.js';
 import { opContext } from '../../../src/lower/linear-facts.js';
 import { sizeOf as prod } from '../../../src/tensor-math/numeric.js';
 import { convTransposeGeometry } from '../../../src/tensor-math/window.js';
 import { none } from '../emit.js';
-import { convTransposeScatter, depthwiseConv, im2col, weightTimesCols, type ConvGeometry2d, type WeightCols } from '../kernels/conv.js';
+import { convTransposeScatter, depthwiseConv, depthwisePadded, im2col, weightTimesCols, type ConvGeometry2d, type WeightCols } from '../kernels/conv.js';
 import { tableCopy } from '../kernels/movement.js';
 import { im2colPanels, panelGemm } from '../kernels/gemm.js';
 import { tileOf } from '../../../src/lower/kernels/gemm.js';
@@ -39,7 +39,15 @@ const fusedAct = (op: Op) => {
 const depthwise: Render = (pc, lc) => {
   const op = pc.op, f = convFacts(op), { ep, act } = fusedAct(op);
   const { at } = packFor(pc, lc);
-  lc.step(stepOf(pc, { packed: [op.operand(1)], emit: (mod, name, addr) => depthwiseConv(mod, name, { x: addr(f.x), w: at['w']!, ...biasAddr(op, addr), y: addr(f.y), N: f.N, act, ...geometry2d(f) }) }));
+  const padded = String(pc.call.schedule['loops']).startsWith('padded');
+  lc.step(stepOf(pc, {
+    packed: [op.operand(1)],
+    emit: (mod, name, addr, scratch) => {
+      const p = { x: addr(f.x), w: at['w']!, ...biasAddr(op, addr), y: addr(f.y), N: f.N, act, ...geometry2d(f) };
+      if (padded) depthwisePadded(mod, name, { ...p, pad: scratch, ...paddedPlane(f) });
+      else depthwiseConv(mod, name, p);
+    },
+  }));
   postActivation(op, lc, f.y, ep, true);
 };
 
