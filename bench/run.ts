@@ -1,6 +1,10 @@
-// `npm run bench [-- --json]`: median latency of sparsec-wasm, onnxruntime-web (wasm backend, 1
-// thread, SIMD) and onnxruntime-node (1 intra-op thread), measured in this process, and the ratio
-// onnxruntime-web / sparsec. Rows the wasm target cannot compile yet say why.
+// `npm run bench [-- --json] [--only TEXT] [--tune [--budget S] [--db FILE]]`: median latency of
+// sparsec-wasm, onnxruntime-web (wasm backend, 1 thread, SIMD) and onnxruntime-node (1 intra-op
+// thread), measured in this process, and the ratio onnxruntime-web / sparsec. With --tune each model
+// is tuned first (choices from the tuning database, the rest measured within the budget) and both
+// the default and the tuned model are timed; the ratio is the tuned one's. GB/s: the model's weight
+// bytes (as its kernels store them) over its time, against the bandwidth the cost model's probe
+// measures. Rows the wasm target cannot compile yet say why.
 import * as ortWeb from 'onnxruntime-web';
 import ortNode from 'onnxruntime-node';
 import { importOnnx } from '../src/importer/import.js';
@@ -13,10 +17,19 @@ import { rng } from '../src/util/random.js';
 import { DEFAULT_COMPILE_PIPELINE } from '../src/cli/pipelines.js';
 import { loadTarget } from '../targets/index.js';
 import { BENCH_CASES } from './models.js';
+import type { KernelPlan } from '../src/lower/plan.js';
+import { tune } from '../src/tune/tune.js';
+import { appendRecords, defaultDbPath, machineFingerprint, readDb } from '../src/tune/db.js';
+import { version } from '../src/cli/main.js';
+import { probeWasm } from '../targets/wasm/probe.js';
 
-interface Row { name: string; sparsec?: number; ortWeb?: number; ortNode?: number; ratio?: number; note?: string }
+interface Row { name: string; sparsec?: number; tuned?: number; ortWeb?: number; ortNode?: number; ratio?: number; gbps?: number; note?: string }
 
 const json = process.argv.includes('--json');
+const argAfter = (flag: string) => (process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1] : undefined);
+const tuneModels = process.argv.includes('--tune');
+const budgetS = Number(argAfter('--budget') ?? 60);
+const dbPath = argAfter('--db') ?? defaultDbPath();
 const log = (s: string) => void (json ? process.stderr.write(s + '\n') : console.log(s));
 
 /** Median milliseconds of f over repeated runs (at least 5, about `budget` ms in all, after warm-up). */
@@ -51,33 +64,51 @@ async function bench(name: string, bytes: Uint8Array, shapes: Record<string, num
     const { module } = importOnnx(bytes, { shapes });
     runPipeline(module, parsePipeline(DEFAULT_COMPILE_PIPELINE, passRegistry()), { log: () => undefined });
     const target = await loadTarget('wasm');
-    const artifact = target.compile(target.plan(module.funcs[0]!));
-    const loaded = await target.instantiate((name) => artifact.files[name]);
-    // Timed synchronously, as a caller of the wasm loader's run() would.
-    const model = { run: loaded.runSync! };
     const x = new Tensor('f32', shape, data);
-    // Check against onnxruntime before timing.
-    const ours = model.run([x])[0]!;
     const theirs = (await node.run(nodeFeeds))[node.outputNames[0]!]!.data as Float32Array;
-    const rel = normwiseRelError(ours, new Tensor('f32', ours.shape, theirs));
-    if (rel > 1e-4) throw new Error(`output differs from onnxruntime (relative ${rel.toExponential(2)})`);
-    row.sparsec = await median(() => model.run([x]));
-    row.ratio = row.ortWeb / row.sparsec;
-    row.note = [...new Set(artifact.kernels.map((k) => k.format.replace(/ \(.*/, '')))].join('+');
+    /** Compiles a plan, checks it against onnxruntime, times it: ms and the weight bytes it reads. */
+    const timePlan = async (plan: KernelPlan) => {
+      const artifact = target.compile(plan);
+      const loaded = await target.instantiate((name) => artifact.files[name]);
+      // Timed synchronously, as a caller of the wasm loader's run() would.
+      const run = loaded.runSync!;
+      const ours = run([x])[0]!;
+      const rel = normwiseRelError(ours, new Tensor('f32', ours.shape, theirs));
+      if (rel > 1e-4) throw new Error(`output differs from onnxruntime (relative ${rel.toExponential(2)})`);
+      const weightBytes = (JSON.parse(artifact.files['manifest.json'] as string) as { weightBytes: number }).weightBytes;
+      return { ms: await median(() => run([x])), weightBytes, artifact };
+    };
+    const base = target.plan(module.funcs[0]!);
+    const d = await timePlan(base);
+    row.sparsec = d.ms;
+    let best = d;
+    if (tuneModels) {
+      const r = await tune(base, target, { budgetMs: 1000 * budgetS, db: dbLookup, log: (l) => process.stderr.write(`  ${l}\n`) });
+      appendRecords(dbPath, r.records);
+      best = await timePlan(r.plan);
+      row.tuned = best.ms;
+    }
+    row.ratio = row.ortWeb / best.ms;
+    row.gbps = best.weightBytes / best.ms / 1e6;
+    row.note = [...new Set(best.artifact.kernels.map((k) => k.format.replace(/ \(.*/, '')))].join('+');
   } catch (e) {
     row.note = `not compiled: ${(e as Error).message}`;
   }
   return row;
 }
 
+const rates = await probeWasm();
+const dbLookup = { records: readDb(dbPath), target: 'wasm', machine: machineFingerprint(), sparsec: version() };
+log(`this machine (the cost model's probe): ${(rates.bytesPerMs / 1e6).toFixed(2)} GB/s streaming, ${(rates.opsPerMs / 1e6).toFixed(2)} G SIMD instructions/s${tuneModels ? `; tuning with ${budgetS} s per model, database ${dbPath}` : ''}`);
 const rows: Row[] = [];
-log('benchmark                          sparsec-wasm  ort-web   ort-node  ort-web/sparsec  kernels');
+log(`benchmark                          sparsec-wasm${tuneModels ? '  tuned    ' : ''}  ort-web   ort-node  ort-web/sparsec  weights GB/s  kernels`);
 // `--only <text>`: the rows whose name contains it.
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]! : undefined;
 for (const { name, make, shapes } of BENCH_CASES.filter((c) => !only || c.name.toLowerCase().includes(only.toLowerCase()))) {
   const row = await bench(name, make(), shapes);
   rows.push(row);
   const ms = (x?: number) => (x === undefined ? '-' : `${x.toFixed(3)} ms`).padStart(9);
-  log(`${name.padEnd(34)} ${ms(row.sparsec)}  ${ms(row.ortWeb)} ${ms(row.ortNode)}  ${(row.ratio ? row.ratio.toFixed(2) + 'x' : '-').padStart(15)}  ${row.note ?? ''}`);
+  const gbps = row.gbps === undefined ? '-' : `${row.gbps.toFixed(2)} (${Math.round((100 * row.gbps * 1e6) / rates.bytesPerMs)}%)`;
+  log(`${name.padEnd(34)} ${ms(row.sparsec)}${tuneModels ? ` ${ms(row.tuned)}` : ''}  ${ms(row.ortWeb)} ${ms(row.ortNode)}  ${(row.ratio ? row.ratio.toFixed(2) + 'x' : '-').padStart(15)}  ${gbps.padStart(12)}  ${row.note ?? ''}`);
 }
 if (json) console.log(JSON.stringify(rows, null, 2));

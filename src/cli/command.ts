@@ -20,6 +20,8 @@ export interface Io {
   readStdin(): string;
   /** Reads a file (relative to cwd); the test runner serves test cases from memory through this. */
   readFile(path: string): string;
+  /** Whether standard error is a terminal (progress is then one line rewritten in place). */
+  readonly errIsTerminal?: boolean;
 }
 
 export type ParsedArgs = {

@@ -86,7 +86,13 @@ export async function tuned(plan: KernelPlan, target: Target, args: ParsedArgs, 
   const { tune } = await import('../tune/tune.js');
   const { version } = await import('./main.js');
   const lookup = { records, target: target.name, machine: db.machineFingerprint(), sparsec: version(), anyMachine: args.options['db-any-machine'] === true };
-  const r = await tune(plan, target, { budgetMs: 1000 * (budget ?? 0), measure: budget !== undefined, db: lookup, log: (line) => io.err(`${line}\n`) });
+  // On a terminal, what is being measured is one status line rewritten in place, above which the results scroll.
+  let shown = false;
+  const clear = () => { if (shown) io.err('\r\x1b[K'); shown = false; };
+  const status = io.errIsTerminal ? (line: string) => { io.err(`\r\x1b[K${line.slice(0, (process.stderr.columns || 100) - 1)}`); shown = true; } : undefined;
+  const log = (line: string) => { clear(); io.err(`${line}\n`); };
+  const r = await tune(plan, target, { budgetMs: 1000 * (budget ?? 0), measure: budget !== undefined, db: lookup, log, ...(status ? { status } : {}) });
+  clear();
   if (r.fromDb) io.err(`note: ${r.fromDb} layer(s) chose from the tuning database ${path}\n`);
   if (budget !== undefined) {
     db.appendRecords(path, r.records);

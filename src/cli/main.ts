@@ -46,6 +46,7 @@ export const processIo: Io = {
   cwd: process.cwd(),
   readStdin: () => readFileSync(0, 'utf8'),
   readFile: (path) => readFileSync(resolve(process.cwd(), path), 'utf8'),
+  errIsTerminal: process.stderr.isTTY === true,
 };
 
 /** Runs the CLI; returns the exit code. Errors become one line on stderr unless --debug is given. */

@@ -153,6 +153,13 @@ describe('tuning', () => {
     out = '';
     expect(await main(['tune', 'examples/mlp-2of4.onnx', '--db', tuneDb], { ...io, out: (s: string) => void (out += s) })).toBe(0);
     expect(out).toMatch(/^layer +op +default +chosen +default ms +chosen ms +speedup\nend to end: (default [\d.]+ ms, tuned [\d.]+ ms \([\d.]+x, noise [\d.]+ ms\)(; slower, so the defaults were kept)?|no layer changed, so the model is the default one); 0 layer\(s\) measured, 3 from the database .*tuning\.jsonl\n$/);
+    // On a terminal: a status line (layer k of n, candidate, elapsed of budget) rewritten in place, cleared before each result line.
+    err = '';
+    const termDb = join(mkdtempSync(join(tmpdir(), 'sparsec-db-')), 'tuning.jsonl');
+    expect(await main(['compile', 'examples/mlp-2of4.onnx', '--tune', '--budget', '30', '--db', termDb, '--emit', 'plan'], { ...io, errIsTerminal: true })).toBe(0);
+    expect(err).toMatch(/\r\x1b\[Ktune: [\d.]+ s of 30 s, layer 1 of 3: checking candidate 1 of \d+ \(\d+ in the space\)/);
+    expect(err).toMatch(/\r\x1b\[Ktune: [\d.]+ s of 30 s, layer 3 of 3: timing \d+ candidates side by side/);
+    expect(err).toMatch(/\r\x1b\[Ktune 3\/3: sparse\.gemm "Gemm_4": /);
     err = '';
     expect(await main(['compile', 'examples/mlp-2of4.onnx', '--tune', '--budget', 'soon', '--emit', 'plan'], io)).toBe(1);
     expect(err).toBe("sparsec: error: --budget takes a number of seconds > 0, e.g. 60 or 60s, got 'soon'\n");

@@ -64,6 +64,8 @@ export interface TuneOptions extends TimeOptions {
   readonly db?: Lookup;
   /** Progress lines. */
   readonly log?: (line: string) => void;
+  /** What is being measured now, for a status line on a terminal (layer k of n, candidate, elapsed / budget). */
+  readonly status?: (line: string) => void;
   /** Candidates measured per layer besides the default: the cost model's best (default 4; all when the target has no probe). */
   readonly top?: number;
 }
@@ -73,7 +75,7 @@ interface Pick { kernel: string; choice: Choice; why: string; source: ChoiceSour
 const label = (kernel: string, c: Choice) => `${kernel} ${formatName(c.format)}${Object.keys(c.schedule).length ? ` ${Object.entries(c.schedule).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`;
 
 /** The measured choice for one op, or undefined when it has only one. */
-async function tuneOp(op: Op, current: { kernel: string; choice: Choice }, target: Target, opts: TuneOptions): Promise<{ pick: Pick; row: TuneRow } | undefined> {
+async function tuneOp(op: Op, current: { kernel: string; choice: Choice }, target: Target, opts: TuneOptions, status: (what: string) => void): Promise<{ pick: Pick; row: TuneRow } | undefined> {
   const all = candidates(op, target.caps).applicable.flatMap((k) => k.space(op, target.caps).map((choice) => ({ kernel: k.name, choice })));
   const same = (c: { kernel: string; choice: Choice }) => c.kernel === current.kernel && sameChoice(c.choice, current.choice);
   const others = all.filter((c) => !same(c));
@@ -89,7 +91,8 @@ async function tuneOp(op: Op, current: { kernel: string; choice: Choice }, targe
   const want = interpret(m, inputs);
   const runners: (() => void)[] = [];
   const kept: typeof cands = [];
-  for (const c of cands) {
+  for (const [ci, c] of cands.entries()) {
+    status(`checking candidate ${ci + 1} of ${cands.length} (${all.length} in the space)`);
     const plan = select(f, target.caps, (o) => (o === alone ? { ...c, why: 'measured' } : undefined));
     const artifact = target.compile(plan);
     const model = await target.instantiate((name) => artifact.files[name]);
@@ -105,6 +108,7 @@ async function tuneOp(op: Op, current: { kernel: string; choice: Choice }, targe
     runners.push(() => void run(inputs));
   }
   if (kept[0] !== current) throw new Error(`internal: the default choice of ${op.name} disagrees with the interpreter`);
+  status(`timing ${kept.length} candidates side by side`);
   const timings = timeInterleaved(runners, opts);
   const best = pickFastest(timings);
   const row: TuneRow = {
@@ -146,7 +150,9 @@ export async function tune(plan: KernelPlan, target: Target, opts: TuneOptions):
       continue;
     }
     const current = { kernel: pc.call.kernel, choice: { format: pc.call.format, schedule: pc.call.schedule } };
-    const r = await tuneOp(pc.op, current, target, opts);
+    const where = `${pc.op.name}${pc.op.loc ? ` "${pc.op.loc}"` : ''}`;
+    const status = (what: string) => opts.status?.(`tune: ${((performance.now() - start) / 1000).toFixed(1)} s of ${(opts.budgetMs / 1000).toFixed(0)} s, layer ${i + 1} of ${tunable.length}: ${what} (${where})`);
+    const r = await tuneOp(pc.op, current, target, opts, status);
     if (!r) continue;
     rows.push(r.row);
     picks.set(pc.op, r.pick);
@@ -158,7 +164,6 @@ export async function tune(plan: KernelPlan, target: Target, opts: TuneOptions):
         timeMs: r.row.chosenMs, defaultMs: r.row.defaultMs, noiseMs: r.row.noiseMs, at: new Date().toISOString(),
       });
     }
-    const where = `${pc.op.name}${pc.op.loc ? ` "${pc.op.loc}"` : ''}`;
     const ms = (x: number) => `${x.toFixed(4)} ms`;
     const what = r.row.chosen === r.row.default
       ? `default kept (${r.row.default}): ${ms(r.row.defaultMs)}, fastest other ${ms(r.row.fastestOtherMs)}`

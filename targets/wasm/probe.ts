@@ -1,7 +1,7 @@
 // The cost model's calibration on this machine (src/tune/cost.ts): two small wasm loops timed here.
 // Memory bandwidth: f32x4 loads summing a 64 MiB buffer (larger than the caches) after it is
 // written once (fresh memory maps every page to the same zero page, which reads from cache). SIMD throughput: f32x4 multiplies and adds on eight independent
-// accumulators that stay in registers. Each takes the best of eight runs (about 0.2 s in all).
+// accumulators that stay in registers. Each takes its best run (about 0.3 s in all).
 import type { MachineRates } from '../../src/tune/cost.js';
 import { binaryen, FnBuilder, i32, v128 } from './emit.js';
 
@@ -50,12 +50,15 @@ function probeModule(): Uint8Array {
   }
 }
 
-function best(f: () => unknown, runs: number): number {
+/** The fastest of at least 8 runs, running on until 4 in a row bring no new best (V8 moves a loop to its optimising compiler after some runs). */
+function best(f: () => unknown): number {
   let min = Infinity;
-  for (let i = 0; i < runs; i++) {
+  for (let i = 0, since = 0; i < 40 && (i < 8 || since < 4); i++, since++) {
     const t = performance.now();
     f();
-    min = Math.min(min, performance.now() - t);
+    const ms = performance.now() - t;
+    if (ms < min * 0.99) since = 0;
+    min = Math.min(min, ms);
   }
   return min;
 }
@@ -68,8 +71,7 @@ export async function probeWasm(): Promise<MachineRates> {
   const { instance } = await WebAssembly.instantiate(probeModule() as Uint8Array<ArrayBuffer>);
   const stream = instance.exports['stream'] as () => number, arith = instance.exports['arith'] as () => number;
   (instance.exports['fill'] as () => void)();
-  // Enough runs for V8 to have moved the loops from its baseline compiler to its optimising one.
-  const streamMs = best(stream, 8), arithMs = best(arith, 8);
+  const streamMs = best(stream), arithMs = best(arith);
   cached = { bytesPerMs: STREAM_BYTES / streamMs, opsPerMs: (ARITH_STEPS * OPS_PER_STEP) / arithMs };
   return cached;
 }
