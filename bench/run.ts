@@ -1,6 +1,6 @@
 // `npm run bench [-- --json] [--only TEXT] [--tune [--budget S] [--db FILE]]`: median latency of
 // sparsec-wasm, onnxruntime-web (wasm backend, 1 thread, SIMD) and onnxruntime-node (1 intra-op
-// thread), measured in this process, and the ratio onnxruntime-web / sparsec. With --tune each model
+// thread), measured in this process interleaved in rounds, and the ratio onnxruntime-web / sparsec. With --tune each model
 // is tuned first (choices from the tuning database, the rest measured within the budget) and both
 // the default and the tuned model are timed; the ratio is the tuned one's. GB/s: the model's weight
 // bytes (as its kernels store them) over its time, against the bandwidth the cost model's probe
@@ -18,10 +18,12 @@ import { DEFAULT_COMPILE_PIPELINE } from '../src/cli/pipelines.js';
 import { loadTarget } from '../targets/index.js';
 import { BENCH_CASES } from './models.js';
 import type { KernelPlan } from '../src/lower/plan.js';
+import { sameChoice } from '../src/lower/select.js';
 import { tune } from '../src/tune/tune.js';
 import { appendRecords, defaultDbPath, machineFingerprint, readDb } from '../src/tune/db.js';
 import { version } from '../src/cli/main.js';
 import { probeWasm } from '../targets/wasm/probe.js';
+import { enableRelaxedSimd } from '../targets/wasm/features.js';
 
 interface Row { name: string; sparsec?: number; tuned?: number; ortWeb?: number; ortNode?: number; ratio?: number; gbps?: number; note?: string }
 
@@ -32,18 +34,27 @@ const budgetS = Number(argAfter('--budget') ?? 60);
 const dbPath = argAfter('--db') ?? defaultDbPath();
 const log = (s: string) => void (json ? process.stderr.write(s + '\n') : console.log(s));
 
-/** Median milliseconds of f over repeated runs (at least 5, about `budget` ms in all, after warm-up). */
-async function median(f: () => unknown, budget = 1500): Promise<number> {
-  for (let i = 0; i < 3; i++) await f();
-  const times: number[] = [];
-  const end = performance.now() + budget;
-  while (times.length < 5 || (performance.now() < end && times.length < 500)) {
-    const t = performance.now();
-    await f();
-    times.push(performance.now() - t);
+/**
+ * Median milliseconds of each runner, timed interleaved: after three warm-up runs each, 12 rounds in
+ * which every runner runs for about `slice` ms (at least once), in a rotating order. On a shared
+ * machine whose speed drifts (this VM's varies up to 2x from one second to the next), drift then
+ * falls on all runtimes alike instead of on whichever was timed at the wrong moment.
+ */
+async function interleavedMedians(runners: readonly (() => unknown)[], slice = 120): Promise<number[]> {
+  for (const f of runners) for (let i = 0; i < 3; i++) await f();
+  const times: number[][] = runners.map(() => []);
+  for (let round = 0; round < 12; round++) {
+    for (let j = 0; j < runners.length; j++) {
+      const i = (round + j) % runners.length, f = runners[i]!;
+      const end = performance.now() + slice;
+      do {
+        const t = performance.now();
+        await f();
+        times[i]!.push(performance.now() - t);
+      } while (performance.now() < end);
+    }
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  return times.map((t) => t.sort((x, y) => x - y)[Math.floor(t.length / 2)]!);
 }
 
 async function bench(name: string, bytes: Uint8Array, shapes: Record<string, number[]>): Promise<Row> {
@@ -56,50 +67,57 @@ async function bench(name: string, bytes: Uint8Array, shapes: Record<string, num
   ortWeb.env.wasm.simd = true;
   const web = await ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
   const webFeeds = { [inputName]: new ortWeb.Tensor('float32', data, shape) };
-  row.ortWeb = await median(() => web.run(webFeeds));
   const node = await ortNode.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3 });
   const nodeFeeds = { [inputName]: new ortNode.Tensor('float32', data, shape) };
-  row.ortNode = await median(() => node.run(nodeFeeds));
+  const runners: (() => unknown)[] = [() => web.run(webFeeds), () => node.run(nodeFeeds)];
   try {
     const { module } = importOnnx(bytes, { shapes });
     runPipeline(module, parsePipeline(DEFAULT_COMPILE_PIPELINE, passRegistry()), { log: () => undefined });
     const target = await loadTarget('wasm');
     const x = new Tensor('f32', shape, data);
     const theirs = (await node.run(nodeFeeds))[node.outputNames[0]!]!.data as Float32Array;
-    /** Compiles a plan, checks it against onnxruntime, times it: ms and the weight bytes it reads. */
-    const timePlan = async (plan: KernelPlan) => {
+    /** Compiles a plan, checks it against onnxruntime: its run (synchronous, as a caller of the wasm loader's run() would) and the weight bytes it reads. */
+    const load = async (plan: KernelPlan) => {
       const artifact = target.compile(plan);
-      const loaded = await target.instantiate((name) => artifact.files[name]);
-      // Timed synchronously, as a caller of the wasm loader's run() would.
-      const run = loaded.runSync!;
+      const run = (await target.instantiate((name) => artifact.files[name])).runSync!;
       const ours = run([x])[0]!;
       const rel = normwiseRelError(ours, new Tensor('f32', ours.shape, theirs));
       if (rel > 1e-4) throw new Error(`output differs from onnxruntime (relative ${rel.toExponential(2)})`);
       const weightBytes = (JSON.parse(artifact.files['manifest.json'] as string) as { weightBytes: number }).weightBytes;
-      return { ms: await median(() => run([x])), weightBytes, artifact };
+      return { run: () => run([x]), weightBytes, artifact };
     };
     const base = target.plan(module.funcs[0]!);
-    const d = await timePlan(base);
-    row.sparsec = d.ms;
-    let best = d;
+    const models = [await load(base)];
     if (tuneModels) {
-      const r = await tune(base, target, { budgetMs: 1000 * budgetS, db: dbLookup, log: (l) => process.stderr.write(`  ${l}\n`) });
-      appendRecords(dbPath, r.records);
-      best = await timePlan(r.plan);
-      row.tuned = best.ms;
+      const t = await tune(base, target, { budgetMs: 1000 * budgetS, db: dbLookup, log: (l) => process.stderr.write(`  ${l}\n`) });
+      appendRecords(dbPath, t.records);
+      // The same choices as the default: the same model, not timed twice (its two timings would differ by noise only).
+      const same = t.plan.calls.every((pc, i) => pc.call.kernel === base.calls[i]!.call.kernel && sameChoice(pc.call, base.calls[i]!.call));
+      if (!same) models.push(await load(t.plan));
     }
-    row.ratio = row.ortWeb / best.ms;
-    row.gbps = best.weightBytes / best.ms / 1e6;
+    const [webMs, nodeMs, ...ours] = await interleavedMedians([...runners, ...models.map((m) => m.run)]);
+    row.ortWeb = webMs;
+    row.ortNode = nodeMs;
+    row.sparsec = ours[0]!;
+    if (tuneModels) row.tuned = ours[ours.length - 1]!;
+    const best = models[models.length - 1]!, bestMs = ours[ours.length - 1]!;
+    row.ratio = row.ortWeb! / bestMs;
+    row.gbps = best.weightBytes / bestMs / 1e6;
     row.note = [...new Set(best.artifact.kernels.map((k) => k.format.replace(/ \(.*/, '')))].join('+');
   } catch (e) {
+    const [webMs, nodeMs] = await interleavedMedians(runners);
+    row.ortWeb = webMs;
+    row.ortNode = nodeMs;
     row.note = `not compiled: ${(e as Error).message}`;
   }
   return row;
 }
 
+// Relaxed SIMD on (in Node 20, V8's flag) before any runtime loads, so every row and every runtime runs under the same engine settings.
+const relaxed = await enableRelaxedSimd();
 const rates = await probeWasm();
 const dbLookup = { records: readDb(dbPath), target: 'wasm', machine: machineFingerprint(), sparsec: version() };
-log(`this machine (the cost model's probe): ${(rates.bytesPerMs / 1e6).toFixed(2)} GB/s streaming, ${(rates.opsPerMs / 1e6).toFixed(2)} G SIMD instructions/s${tuneModels ? `; tuning with ${budgetS} s per model, database ${dbPath}` : ''}`);
+log(`this machine (the cost model's probe): ${(rates.bytesPerMs / 1e6).toFixed(2)} GB/s streaming, ${(rates.opsPerMs / 1e6).toFixed(2)} G SIMD instructions/s; relaxed SIMD ${relaxed ? 'on' : 'unavailable'}${tuneModels ? `; tuning with ${budgetS} s per model, database ${dbPath}` : ''}`);
 const rows: Row[] = [];
 log(`benchmark                          sparsec-wasm${tuneModels ? '  tuned    ' : ''}  ort-web   ort-node  ort-web/sparsec  weights GB/s  kernels`);
 // `--only <text>`: the rows whose name contains it.

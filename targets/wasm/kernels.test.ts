@@ -129,6 +129,30 @@ describe('wasm kernels and formats vs the interpreter', () => {
     }), { numRuns: 30 });
   });
 
+  it('exp, erf, sigmoid and softmax on f32x4 (inline vector math) match the interpreter over their whole range: tiny, large, subnormal results, overflow, NaN, infinities', async () => {
+    const edge = [-200, -104, -103.5, -95, -87.5, -20, -1, -0.6, -0.5, -0.49, -1e-6, -0, 0, 1e-30, 1e-6, 0.3, 0.49, 0.5, 0.51, 1, 2.5, 3, 5.9, 6, 10, 88, 88.7, 88.8, 89, 100, NaN, Infinity, -Infinity];
+    const r = rng(3);
+    const values = [...edge, ...Array.from({ length: 99 }, () => (r() * 2 - 1) * 12)];
+    for (const op of ['nn.exp', 'nn.erf', 'nn.sigmoid', 'nn.softmax']) {
+      const { module, func, b } = Builder.func();
+      const x = func.addArgument(new TensorType([4, values.length / 4], 'f32'), 'x');
+      b.ret([b.op(op, [x], op === 'nn.softmax' ? { axis: int(-1) } : {})]);
+      const { compileWasm } = await import('./compile.js');
+      const { instantiate } = await import('./runtime.js');
+      const { interpret } = await import('../../src/interp/interpret.js');
+      const input = Tensor.from('f32', [4, values.length / 4], values);
+      const want = interpret(module, [input])[0]!.data as Float32Array;
+      const { wasm, manifest } = compileWasm(func);
+      const got = (await instantiate(wasm, manifest)).run([input])[0]!.data as Float32Array;
+      got.forEach((g, i) => {
+        const w = want[i]!;
+        if (Number.isNaN(w) || !Number.isFinite(w)) expect(g, `${op}(${values[i]})`).toBe(w);
+        // within 3 f32 ulps (softmax: 2e-6, as the scalar kernel: x - max is rounded to f32 before exp, and the sum is kept in f32 lanes)
+        else expect(Math.abs(g - w), `${op}(${values[i]}) = ${g}, want ${w}`).toBeLessThanOrEqual((op === 'nn.softmax' ? 2e-6 : 3e-7) * Math.abs(w) + 1e-37);
+      });
+    }
+  });
+
   it('layer norm, softmax on any axis, reductions over any axes, batch and instance norm', async () => {
     await fc.assert(fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 2, maxLength: 4 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 1e9 }), async (shape, ax, seed) => {
       const r = rng(seed);

@@ -3,7 +3,7 @@
 // All-f32 maps compute in f32 (SIMD when no input is broadcast through a table); everything else
 // computes in f64 and converts on store, as the reference interpreter does.
 import { binaryen, f32, f64, FnBuilder, i32, i64, v128, type Expr } from '../emit.js';
-import { addMathFunctions } from './math.js';
+import { addMathFunctions, VecMath } from './math.js';
 import { elemBytes, type WasmElementType } from '../dtype.js';
 import { copyElement, i64const, loadF64, loadI64, storeF64, storeI64 } from './element.js';
 
@@ -28,7 +28,7 @@ export interface Num {
   lt(a: Expr, b: Expr): Expr; le(a: Expr, b: Expr): Expr; gt(a: Expr, b: Expr): Expr; ge(a: Expr, b: Expr): Expr; eq(a: Expr, b: Expr): Expr; ne(a: Expr, b: Expr): Expr;
   select(cond: Expr, a: Expr, b: Expr): Expr;
   or(a: Expr, b: Expr): Expr;
-  /** A math function call (scalar only): exp and erf are compiled into the module, log, tanh and pow imported. */
+  /** A math function call: exp and erf are compiled into the module (also on f32x4), log, tanh and pow imported (scalar only). */
   host(f: HostFn, ...args: Expr[]): Expr;
 }
 
@@ -49,7 +49,7 @@ export function scalarNum(m: binaryen.Module, t: 'f32' | 'f64'): Num {
   };
 }
 
-function simdNum(m: binaryen.Module): Num {
+function simdNum(m: binaryen.Module, vm: VecMath): Num {
   const o = m.f32x4;
   return {
     type: v128, simd: true,
@@ -59,7 +59,11 @@ function simdNum(m: binaryen.Module): Num {
     lt: o.lt, le: o.le, gt: o.gt, ge: o.ge, eq: o.eq, ne: o.ne,
     select: (c, a, b) => m.v128.bitselect(a, b, c),
     or: (a, b) => m.v128.or(a, b),
-    host: () => { throw new Error('internal: host math in a SIMD map'); },
+    host: (f, ...args) => {
+      if (f === 'exp') return vm.exp(args[0]!);
+      if (f === 'erf') return vm.erf(args[0]!);
+      throw new Error(`internal: ${f} in a SIMD map`);
+    },
   };
 }
 
@@ -157,7 +161,8 @@ export function mapKernel(mod: binaryen.Module, name: string, s: MapSpec): void 
     fb.finish(name, [fb.for(i, fb.c(0), fb.c(s.size), 1, scalarBody(scalarNum(mod, t)))]);
     return;
   }
-  const vn = simdNum(mod);
+  const vm = new VecMath(mod, fb);
+  const vn = simdNum(mod, vm);
   const vv = s.inputs.map(() => fb.local(v128));
   const n4 = s.size - (s.size % 4);
   const simdBody = [
@@ -165,6 +170,7 @@ export function mapKernel(mod: binaryen.Module, name: string, s: MapSpec): void 
     mod.v128.store(0, 4, fb.at(fb.c(s.out.addr), fb.get(i)), s.expr(vn, (k) => fb.get(vv[k]!, v128))),
   ];
   fb.finish(name, [
+    ...vm.prologue,
     fb.for(i, fb.c(0), fb.c(n4), 4, simdBody),
     fb.for(i, fb.c(n4), fb.c(s.size), 1, scalarBody(scalarNum(mod, 'f32'))),
   ]);

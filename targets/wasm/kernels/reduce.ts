@@ -1,8 +1,9 @@
 // Reductions over one axis of a (outer, len, inner) view, softmax along an axis, and the
 // normalisations (layer, instance, LRN). Statistics are computed in f64, as the interpreter does.
-import { f32, f64, FnBuilder, i32, type binaryen, type Expr } from '../emit.js';
+import { f32, f64, FnBuilder, i32, v128, type binaryen, type Expr } from '../emit.js';
 import { elemBytes, type WasmElementType } from '../dtype.js';
 import { loadF64, storeF64 } from './element.js';
+import { VecMath } from './math.js';
 
 export type ReduceKind = 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'sum_square' | 'l1' | 'l2' | 'log_sum' | 'log_sum_exp';
 
@@ -44,6 +45,10 @@ export function reduceKernel(mod: binaryen.Module, name: string, p: { kind: Redu
 
 /** Softmax (or log-softmax) of f32 x along the middle axis of (outer, len, inner). */
 export function softmaxKernel(mod: binaryen.Module, name: string, p: { x: number; y: number; outer: number; len: number; inner: number; log: boolean }): void {
+  if (p.inner === 1 && p.len >= 8) {
+    softmaxRows(mod, name, p);
+    return;
+  }
   const fb = new FnBuilder(mod, []);
   const o = fb.local(i32), ii = fb.local(i32), k = fb.local(i32), base = fb.local(i32), mx = fb.local(f32), sum = fb.local(f64), e = fb.local(f64);
   const off = () => fb.at(fb.c(0), fb.add(fb.get(base), fb.mul(fb.get(k), fb.c(p.inner))));
@@ -66,6 +71,53 @@ export function softmaxKernel(mod: binaryen.Module, name: string, p: { x: number
       : [fb.set(sum, mod.f64.div(mod.f64.const(1), fb.get(sum, f64))), fb.for(k, fb.c(0), fb.c(p.len), 1, [
         mod.f32.store(0, 4, yAddr(), mod.f32.demote(mod.f64.mul(mod.f64.promote(mod.f32.load(0, 4, yAddr())), fb.get(sum, f64))))])]),
   ])])]);
+}
+
+/**
+ * Softmax along contiguous rows (the last axis), f32x4: the row's max, then exp4(x - max) stored and
+ * summed in four lanes, then scaled by 1 / sum (log-softmax: x - max - log(sum)); the last len % 4
+ * values of a row go through the scalar f64 exp.
+ */
+function softmaxRows(mod: binaryen.Module, name: string, p: { x: number; y: number; outer: number; len: number; log: boolean }): void {
+  const fb = new FnBuilder(mod, []);
+  const o = fb.local(i32), k = fb.local(i32), xr = fb.local(i32), yr = fb.local(i32), mx = fb.local(v128), sum = fb.local(v128), e = fb.local(v128), m = fb.local(f32), s = fb.local(f32), es = fb.local(f32);
+  const v = mod.f32x4, L4 = p.len - (p.len % 4), vm = new VecMath(mod, fb);
+  const lane = (a: number, i: number) => v.extract_lane(fb.get(a, v128), i);
+  const xv = () => mod.v128.load(0, 4, fb.at(fb.get(xr), fb.get(k))), xs = () => mod.f32.load(0, 4, fb.at(fb.get(xr), fb.get(k)));
+  const yAt = () => fb.at(fb.get(yr), fb.get(k));
+  const rows = fb.for(o, fb.c(0), fb.c(p.outer), 1, [
+    fb.set(xr, fb.add(fb.c(p.x), fb.mul(fb.get(o), fb.c(4 * p.len)))),
+    fb.set(yr, fb.add(fb.c(p.y), fb.mul(fb.get(o), fb.c(4 * p.len)))),
+    fb.set(mx, v.splat(mod.f32.const(-Infinity))),
+    fb.for(k, fb.c(0), fb.c(L4), 4, [fb.set(mx, v.max(fb.get(mx, v128), xv()))]),
+    fb.set(m, mod.f32.max(mod.f32.max(lane(mx, 0), lane(mx, 1)), mod.f32.max(lane(mx, 2), lane(mx, 3)))),
+    fb.for(k, fb.c(L4), fb.c(p.len), 1, [fb.set(m, mod.f32.max(fb.get(m, f32), xs()))]),
+    fb.set(sum, v.splat(mod.f32.const(0))),
+    fb.for(k, fb.c(0), fb.c(L4), 4, [
+      fb.set(e, vm.exp(v.sub(xv(), v.splat(fb.get(m, f32))))),
+      ...(p.log ? [] : [mod.v128.store(0, 4, yAt(), fb.get(e, v128))]),
+      fb.set(sum, v.add(fb.get(sum, v128), fb.get(e, v128))),
+    ]),
+    fb.set(s, mod.f32.add(mod.f32.add(lane(sum, 0), lane(sum, 1)), mod.f32.add(lane(sum, 2), lane(sum, 3)))),
+    fb.for(k, fb.c(L4), fb.c(p.len), 1, [
+      fb.set(es, mod.f32.demote(mod.call('exp', [mod.f64.promote(mod.f32.sub(xs(), fb.get(m, f32)))], f64))),
+      ...(p.log ? [] : [mod.f32.store(0, 4, yAt(), fb.get(es, f32))]),
+      fb.set(s, mod.f32.add(fb.get(s, f32), fb.get(es, f32))),
+    ]),
+    ...(p.log
+      ? [
+        // y = x - (max + log(sum))
+        fb.set(s, mod.f32.add(fb.get(m, f32), mod.f32.demote(mod.call('log', [mod.f64.promote(fb.get(s, f32))], f64)))),
+        fb.for(k, fb.c(0), fb.c(L4), 4, [mod.v128.store(0, 4, yAt(), v.sub(xv(), v.splat(fb.get(s, f32))))]),
+        fb.for(k, fb.c(L4), fb.c(p.len), 1, [mod.f32.store(0, 4, yAt(), mod.f32.sub(xs(), fb.get(s, f32)))]),
+      ]
+      : [
+        fb.set(s, mod.f32.div(mod.f32.const(1), fb.get(s, f32))),
+        fb.for(k, fb.c(0), fb.c(L4), 4, [mod.v128.store(0, 4, yAt(), v.mul(mod.v128.load(0, 4, yAt()), v.splat(fb.get(s, f32))))]),
+        fb.for(k, fb.c(L4), fb.c(p.len), 1, [mod.f32.store(0, 4, yAt(), mod.f32.mul(mod.f32.load(0, 4, yAt()), fb.get(s, f32)))]),
+      ]),
+  ]);
+  fb.finish(name, [...vm.prologue, rows]);
 }
 
 export interface NormSpec {
