@@ -96,8 +96,9 @@ export async function tuned(plan: KernelPlan, target: Target, args: ParsedArgs, 
   if (r.fromDb) io.err(`note: ${r.fromDb} layer(s) chose from the tuning database ${path}\n`);
   if (budget !== undefined) {
     db.appendRecords(path, r.records);
-    const changed = r.rows.filter((row) => row.chosen !== row.default).length;
-    io.err(`tuned ${r.rows.length} layer(s) in ${(r.elapsedMs / 1000).toFixed(1)} s: ${changed} changed, ${r.rows.length - changed} kept their defaults${r.skipped ? `, ${r.skipped} left untuned (budget)` : ''}; ${r.records.length} record(s) added to ${path}\n`);
+    const changed = r.endToEnd?.kept === 'default' ? 0 : r.rows.filter((row) => row.chosen !== row.default).length;
+    const dropped = r.endToEnd?.kept === 'default' ? ' (the changes measured slower for the whole model and were dropped)' : '';
+    io.err(`tuned ${r.rows.length} layer(s) in ${(r.elapsedMs / 1000).toFixed(1)} s: ${changed} changed, ${r.rows.length - changed} kept their defaults${dropped}${r.skipped ? `, ${r.skipped} left untuned (budget)` : ''}; ${r.records.length} record(s) added to ${path}\n`);
   }
   return { plan: r.plan, result: r, path };
 }

@@ -97,6 +97,10 @@ describe('tuning', () => {
     expect(r.endToEnd!.tunedMs).toBeGreaterThan(r.endToEnd!.defaultMs);
     expect(r.plan.calls.map((c) => c.call.kernel)).toEqual(base.calls.map((c) => c.call.kernel));
     expect(lines.at(-1)).toMatch(/^tune: whole model: default [\d.]+ ms, tuned [\d.]+ ms \(noise [\d.]+ ms\): the tuned plan is slower, so every layer keeps its default$/);
+    // The dropped database choices are recorded as defaults, so a plain compile with the records no longer takes them.
+    expect(r.records.map((x) => x.choice.kernel)).toEqual(base.calls.map((c) => c.call.kernel));
+    const after = await tune(base, target, { budgetMs: 0, measure: false, db: { records: [...records, ...r.records], target: 'wasm', machine: 'this machine', sparsec: '0.0.0-test' } });
+    expect(after.plan.calls.map((c) => c.call.kernel)).toEqual(base.calls.map((c) => c.call.kernel));
   }, 120_000);
 
   it('the database: records round-trip through the file, lookups take the newest exact match, a damaged line is one error', () => {

@@ -131,6 +131,7 @@ function recorded(op: Op, rec: TuneRecord, target: Target): Pick | undefined {
 export async function tune(plan: KernelPlan, target: Target, opts: TuneOptions): Promise<TuneResult> {
   const start = performance.now();
   const picks = new Map<Op, Pick>();
+  const rowOf = new Map<Op, TuneRow>();
   const rows: TuneRow[] = [];
   const records: TuneRecord[] = [];
   let skipped = 0, fromDb = 0;
@@ -155,6 +156,7 @@ export async function tune(plan: KernelPlan, target: Target, opts: TuneOptions):
     const r = await tuneOp(pc.op, current, target, opts, status);
     if (!r) continue;
     rows.push(r.row);
+    rowOf.set(pc.op, r.row);
     picks.set(pc.op, r.pick);
     const chosen = r.pick;
     if (opts.db) {
@@ -185,11 +187,17 @@ export async function tune(plan: KernelPlan, target: Target, opts: TuneOptions):
     const d = byOp.get(op)!;
     return picks.has(op) ? { kernel: d.kernel, choice: { format: d.format, schedule: d.schedule }, why, source: 'tuned' } : undefined;
   });
-  const defaults = new Map(plan.calls.map((pc) => [`${pc.op.name}|${pc.op.loc ?? ''}`, pc.call]));
-  const reverted = records.map((r) => {
-    const d = defaults.get(`${r.op}|${r.loc ?? ''}`);
-    return d ? { ...r, choice: { kernel: d.kernel, format: d.format, schedule: d.schedule }, timeMs: r.defaultMs } : r;
-  });
+  // Every layer whose choice was dropped gets a record of its default (newer than any record that
+  // chose otherwise), whether its choice was measured now or came from the database.
+  const at = new Date().toISOString();
+  const reverted = opts.db ? plan.calls.filter((pc) => picks.has(pc.op)).map((pc): TuneRecord => {
+    const d = pc.call, measured = rowOf.get(pc.op);
+    const defaultMs = measured?.defaultMs ?? e.defaultMs;
+    return {
+      v: 1, signature: opSignature(pc.op), op: pc.op.name, ...(pc.op.loc ? { loc: pc.op.loc } : {}), target: opts.db!.target, machine: opts.db!.machine, sparsec: opts.db!.sparsec,
+      choice: { kernel: d.kernel, format: d.format, schedule: d.schedule }, timeMs: defaultMs, defaultMs, noiseMs: measured?.noiseMs ?? e.noiseMs, at,
+    };
+  }) : [];
   return { plan: kept, rows, records: reverted, fromDb, skipped, elapsedMs: performance.now() - start, endToEnd: e };
 }
 

@@ -185,9 +185,9 @@ export function renderWasm(kernels: KernelPlan, options: CompileOptions = {}): {
     return o;
   };
   const emit = (relaxed: boolean) => emitModule(lc, { pages, scratch: plan.scratch, addr, exportSteps: options.exportSteps === true, relaxed, weightBytes });
-  const code = emit(false).code;
-  // The relaxed-SIMD variant, when asked for and when some kernel uses its fused multiply-add.
-  const relaxed = options.relaxedSimd === false ? undefined : emit(true);
+  const simd = emit(false), code = simd.code;
+  // The relaxed-SIMD variant, when asked for and when some kernel has a multiply-add it fuses.
+  const relaxed = options.relaxedSimd === false || !simd.used ? undefined : emit(true);
   const slot = (v: Value, name: string): TensorSlot => ({ name, shape: v.type.shape as number[], dtype: DTYPE_NAMES[v.type.elementType as keyof typeof DTYPE_NAMES], offset: addr(v) });
   const nameOf = (attrs: ReadonlyMap<string, { kind: string; value?: unknown }> | undefined, i: number, what: string) => {
     const n = attrs?.get('name');

@@ -63,7 +63,7 @@ export function useRelaxedSimd(mod: binaryen.Module): void {
   mod.setFeatures(mod.getFeatures() | binaryen.Features.RelaxedSIMD);
 }
 
-/** Whether a relaxed module used a relaxed instruction (else the variant is the same code and need not be written). */
+/** Whether a module has a multiply-add that relaxed SIMD would fuse (else its relaxed variant would be the same code and need not be built). */
 export const usedRelaxedSimd = (mod: binaryen.Module): boolean => FUSED.has(mod);
 
 /**
@@ -72,8 +72,8 @@ export const usedRelaxedSimd = (mod: binaryen.Module): boolean => FUSED.has(mod)
  * binaryen.js has no wrapper for it: the C API builds the expression.
  */
 export function madd(mod: binaryen.Module, a: Expr, b: Expr, c: Expr): Expr {
-  if (!RELAXED.has(mod)) return mod.f32x4.add(c, mod.f32x4.mul(a, b));
   FUSED.add(mod);
+  if (!RELAXED.has(mod)) return mod.f32x4.add(c, mod.f32x4.mul(a, b));
   const api = binaryen as unknown as { _BinaryenSIMDTernary(m: number, op: number, a: Expr, b: Expr, c: Expr): Expr; _BinaryenRelaxedMaddVecF32x4(): number };
   return api._BinaryenSIMDTernary((mod as unknown as { ptr: number }).ptr, api._BinaryenRelaxedMaddVecF32x4(), a, b, c);
 }

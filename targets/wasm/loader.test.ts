@@ -154,6 +154,10 @@ describe('generated loader (model.mjs) in Node', () => {
     const only = copyDir(dir);
     rmSync(join(only, 'model.wasm'));
     expect((await (await (await loadFrom(only)).load()).run({ x }))['y']).toEqual(relaxed);
+    // without model.relaxed.wasm (only model.wasm deployed) it falls back to model.wasm
+    const plainOnly = copyDir(dir);
+    rmSync(join(plainOnly, 'model.relaxed.wasm'));
+    expect((await (await (await loadFrom(plainOnly)).load()).run({ x }))['y']).toEqual(plain);
   });
 
   it("another model's model.wasm of the same signature is refused by the fingerprint (not wrong numbers)", async () => {

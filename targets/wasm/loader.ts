@@ -20,7 +20,6 @@ const FINGERPRINT = ${JSON.stringify(manifest.fingerprint)};
 const ARRAYS = { ${Object.entries(ARRAYS).map(([k, v]) => `${k}: ${v}`).join(', ')} };
 // model.relaxed.wasm: the same model with fused multiply-adds, taken where the engine has relaxed SIMD.
 const RELAXED = ${manifest.relaxedSimd === true} && WebAssembly.validate(Uint8Array.from(${JSON.stringify(RELAXED_SIMD_PROBE)}));
-const DEFAULT_FILE = RELAXED ? 'model.relaxed.wasm' : 'model.wasm';
 
 /** A name from the caller, quoted on one line and cut when long. */
 function quote(name) {
@@ -35,10 +34,7 @@ function show(v) {
   return typeof v;
 }
 
-async function bytesOf(source) {
-  if (source instanceof Uint8Array || source instanceof ArrayBuffer) return source;
-  if (source !== undefined && !(source instanceof URL) && typeof source !== 'string') throw new Error(\`load() takes model.wasm's bytes (Uint8Array or ArrayBuffer), a URL or a path, got \${show(source)}\`);
-  const url = source === undefined ? new URL(DEFAULT_FILE, import.meta.url) : source instanceof URL ? source : new URL(source, import.meta.url);
+async function readUrl(url) {
   if (url.protocol === 'file:') {
     const { readFile } = await import('node:fs/promises');
     try {
@@ -52,13 +48,30 @@ async function bytesOf(source) {
   return new Uint8Array(await r.arrayBuffer());
 }
 
+/** The module's bytes and the file name errors give. Without a source: model.relaxed.wasm where the engine has relaxed SIMD (model.wasm when it cannot be read), else model.wasm; the URLs are literal so bundlers find both files. */
+async function bytesOf(source) {
+  if (source instanceof Uint8Array || source instanceof ArrayBuffer) return { bytes: source, file: 'model.wasm' };
+  if (source !== undefined && !(source instanceof URL) && typeof source !== 'string') throw new Error(\`load() takes model.wasm's bytes (Uint8Array or ArrayBuffer), a URL or a path, got \${show(source)}\`);
+  if (source !== undefined) {
+    const url = source instanceof URL ? source : new URL(source, import.meta.url);
+    return { bytes: await readUrl(url), file: url.pathname.split('/').pop() };
+  }
+  if (RELAXED) {
+    try {
+      return { bytes: await readUrl(new URL('./model.relaxed.wasm', import.meta.url)), file: 'model.relaxed.wasm' };
+    } catch {
+      // not deployed beside model.mjs: the SIMD128 module
+    }
+  }
+  return { bytes: await readUrl(new URL('./model.wasm', import.meta.url)), file: 'model.wasm' };
+}
+
 /** Loads the model (default: model.wasm beside this file, or model.relaxed.wasm where the engine has relaxed SIMD). */
 export async function load(source) {
-  // the file named in errors: the one read, or model.wasm for bytes the caller passes
-  const file = source === undefined ? DEFAULT_FILE : source instanceof URL || typeof source === 'string' ? String(source).split(/[\\\\/]/).pop() : 'model.wasm';
+  const { bytes, file } = await bytesOf(source);
   let module, instance;
   try {
-    ({ module, instance } = await WebAssembly.instantiate(await bytesOf(source), { env: { log: Math.log, tanh: Math.tanh, pow: Math.pow } }));
+    ({ module, instance } = await WebAssembly.instantiate(bytes, { env: { log: Math.log, tanh: Math.tanh, pow: Math.pow } }));
   } catch (e) {
     if (e instanceof WebAssembly.CompileError || e instanceof WebAssembly.LinkError || e instanceof WebAssembly.RuntimeError || e instanceof TypeError) throw new Error(\`\${file} is not a valid sparsec module: \${e.message}\`);
     throw e;

@@ -144,6 +144,8 @@ describe('the kernel plan on wasm', () => {
     };
     const modules = [
       product(1, 16, 8, csr(16), 11, (k, n) => (k + 3 * n) % 5 !== 0),
+      // gaps of 300 columns (over u8 distances: extra steps) and an empty row
+      product(2, 1000, 9, csr(16), 19, (k, n) => n === 7 || k % 300 !== n),
       product(9, 16, 8, csr(16), 12, (k, n) => (k * n) % 3 !== 0),
       product(2, 8, 8, bsr([2, 4], 16), 13, (k) => k >= 4),
       product(6, 8, 8, bsr([1, 4], 16), 14, (_k, n) => n % 4 !== 0),
@@ -165,6 +167,8 @@ describe('the kernel plan on wasm', () => {
       conv([2, 3, 5, 5], [7, 3, 3, 3], { pads: ints([1, 1, 1, 1]) }, 21),
       conv([1, 4, 9, 7], [6, 2, 3, 3], { strides: ints([2, 2]), group: int(2) } as never, 22),
       conv([1, 8, 3, 5], [10, 8, 1, 1], {}, 23),
+      // 1x1 with pads only at the end: not the image as its own column matrix (the output plane is larger)
+      conv([1, 3, 4, 4], [8, 3, 1, 1], { pads: ints([0, 0, 1, 1]) }, 32),
       // depthwise: stride 1 and 2 (padded plane, OW not a multiple of 4), dilation, a 5 x 5 kernel (taps not held in registers), stride 3 (direct only)
       conv([2, 6, 9, 11], [6, 1, 3, 3], { pads: ints([1, 1, 1, 1]), group: int(6) } as never, 27),
       conv([1, 4, 10, 13], [4, 1, 3, 3], { strides: ints([2, 2]), pads: ints([1, 1, 0, 0]), group: int(4) } as never, 28),

@@ -31,7 +31,7 @@ function compile(plan: KernelPlan, opts: CompileOptions = {}): Artifact {
     inputs: manifest.inputs,
     outputs: manifest.outputs,
     kernels: manifest.kernels,
-    summary: `model.wasm (${kb(wasm.byteLength)}), model.mjs, model.d.mts, manifest.json: ${manifest.kernels.length} kernels (${kernels}), weights ${kb(manifest.weightBytes)}, activation arena ${kb(manifest.arenaBytes)}`,
+    summary: `model.wasm (${kb(wasm.byteLength)})${relaxedWasm ? ', model.relaxed.wasm' : ''}, model.mjs, model.d.mts, manifest.json: ${manifest.kernels.length} kernels (${kernels}), weights ${kb(manifest.weightBytes)}, activation arena ${kb(manifest.arenaBytes)}`,
   };
 }
 

@@ -102,9 +102,9 @@ const WORK = {
     const kept = storedValues(f, format);
     return { ops: 6 * f.M * kept, bytes: rereads(kept * (4 + (c.schedule['positionBytes'] as number)), f.M) };
   },
-  sell(f: ConstMatmul, format: Format): Work {
-    const steps = storedValues(f, format) / 4, off = 4 * f.K <= 65536 ? 2 : 4;
-    return { ops: 18 * f.M * steps, bytes: rereads(steps * (16 + 4 * off), f.M) };
+  sell(f: ConstMatmul, format: Format, c: Choice): Work {
+    const steps = storedValues(f, format) / 4, deltas = c.schedule['columns'] === 'u8 deltas', off = deltas ? 1 : 4 * f.K <= 65536 ? 2 : 4;
+    return { ops: (deltas ? 20 : 18) * f.M * steps, bytes: rereads(steps * (16 + 4 * off), f.M) };
   },
   csrBatched(f: ConstMatmul, format: Format, c: Choice): Work {
     const mp = Math.ceil(f.M / 4) * 4, tile = c.schedule['tile'] as number, passes = Math.ceil(mp / tile), nnz = storedValues(f, format);
@@ -184,27 +184,63 @@ function packNm(f: ConstMatmul, format: Format, choice: Choice): Packed {
   return { arrays: { vals: c.val.data as Float32Array, idx } };
 }
 
-/** Sliced ELL for a few rows: four outputs per slice (lanes), rows sorted by length, padded to the slice's longest. */
-function packSell(f: ConstMatmul, format: Format): Packed {
+/**
+ * Sliced ELL for a few rows: four outputs per slice (lanes), rows sorted by length, padded to the
+ * slice's longest. Each step holds four values, then the lanes' columns: as byte offsets into x (u16
+ * while 4 K fits, else i32), or with `columns: 'u8 deltas'` as one byte per lane, the distance from the
+ * lane's previous column (a gap over 255 takes extra steps of value 0 and distance 255): 20 bytes a
+ * step instead of 24.
+ */
+function packSell(f: ConstMatmul, format: Format, choice: Choice): Packed {
   if (format.kind !== 'csr') throw new Error('internal: csr pack');
+  const deltas = choice.schedule['columns'] === 'u8 deltas';
   const c = compressNK(f, format), rowPtr = c.pos, cols = c.crd, vals = c.val.data as Float32Array;
-  const len = (n: number) => rowPtr[n + 1]! - rowPtr[n]!;
-  const order = Array.from({ length: f.N }, (_, n) => n).sort((a, b) => len(b) - len(a));
+  // Per row, its (value, column) entries; with deltas, padded so that no gap exceeds 255.
+  const entries = (n: number): [number, number][] => {
+    const out: [number, number][] = [];
+    let prev = 0;
+    for (let j = rowPtr[n]!; j < rowPtr[n + 1]!; j++) {
+      if (deltas) while (cols[j]! - prev > 255) out.push([0, (prev += 255)]);
+      out.push([vals[j]!, cols[j]!]);
+      prev = cols[j]!;
+    }
+    return out;
+  };
+  const rowEntries = Array.from({ length: f.N }, (_, n) => entries(n));
+  const order = Array.from({ length: f.N }, (_, n) => n).sort((a, b) => rowEntries[b]!.length - rowEntries[a]!.length);
   const slices = Math.ceil(f.N / 4);
   const lens: number[] = [], rows: number[] = [], sv: number[] = [], sc: number[] = [];
   for (let s = 0; s < slices; s++) {
     const lanes = [0, 1, 2, 3].map((r) => order[s * 4 + r]);
-    const l = Math.max(...lanes.map((n) => (n === undefined ? 0 : len(n))));
+    const l = Math.max(...lanes.map((n) => (n === undefined ? 0 : rowEntries[n]!.length)));
     lens.push(l);
     rows.push(...lanes.map((n) => n ?? -1));
-    for (let t = 0; t < l; t++) for (const n of lanes) {
-      const real = n !== undefined && t < len(n);
-      sv.push(real ? vals[rowPtr[n]! + t]! : 0);
-      sc.push(real ? cols[rowPtr[n]! + t]! : 0);
+    const last = [0, 0, 0, 0];
+    for (let t = 0; t < l; t++) lanes.forEach((n, r) => {
+      // past a row's end: value 0 at its last column (distance 0)
+      const e = n !== undefined ? rowEntries[n]![t] : undefined;
+      sv.push(e ? e[0] : 0);
+      sc.push(e ? e[1] : last[r]!);
+      if (e) last[r] = e[1];
+    });
+  }
+  const nSteps = sv.length / 4;
+  if (deltas) {
+    const stream = new DataView(new ArrayBuffer(nSteps * 20));
+    let q = 0;
+    for (const l of lens) {
+      // each slice's lanes start from column 0
+      const prev = [0, 0, 0, 0];
+      for (let t = 0; t < l; t++, q++) for (let r = 0; r < 4; r++) {
+        stream.setFloat32(q * 20 + 4 * r, sv[4 * q + r]!, true);
+        stream.setUint8(q * 20 + 16 + r, sc[4 * q + r]! - prev[r]!);
+        prev[r] = sc[4 * q + r]!;
+      }
     }
+    return { arrays: { lens: Int32Array.from(lens), rows: Int32Array.from(rows), steps: new Uint8Array(stream.buffer) }, sizes: { slices, offsetBytes: 1 } };
   }
   // Each step: four values, then their columns as byte offsets (u16 while 4 * K fits).
-  const offBytes = 4 * f.K <= 65536 ? 2 : 4, stepBytes = 16 + 4 * offBytes, nSteps = sv.length / 4;
+  const offBytes = 4 * f.K <= 65536 ? 2 : 4, stepBytes = 16 + 4 * offBytes;
   const stream = new DataView(new ArrayBuffer(nSteps * stepBytes));
   for (let q = 0; q < nSteps; q++) for (let r = 0; r < 4; r++) {
     stream.setFloat32(q * stepBytes + 4 * r, sv[4 * q + r]!, true);
@@ -255,7 +291,7 @@ export const MATMUL_KERNELS: readonly KernelDef[] = [
   }),
   constKernel({
     name: 'sell_gemv', work: WORK.sell, summary: 'CSR as sliced ELL for a few rows: four outputs per slice in lanes, rows sorted by length.', kind: 'csr', when: (f, _fm, caps) => (caps.lanes !== 4 ? 'needs 4 lanes' : gemv(f)),
-    schedules: () => [{ sliceRows: 4, lanes: 'f32x4 over 4 rows' }],
+    schedules: () => ['offsets', 'u8 deltas'].map((columns) => ({ sliceRows: 4, lanes: 'f32x4 over 4 rows', columns })),
     why: (f) => `${f.M} row(s): sliced ELL matrix-vector kernel`, pack: packSell,
   }),
   constKernel({

@@ -98,7 +98,8 @@ export function im2colPanels(mod: binaryen.Module, name: string, p: ConvGeometry
   const P = p.OH * p.OW, CK = p.cCount * p.kh * p.kw, np = Math.ceil(P / p.nr);
   const jp = fb.local(i32), c = fb.local(i32), ki = fb.local(i32), kj = fb.local(i32), dst = fb.local(i32), src = fb.local(i32);
   const xBase = () => fb.add(fb.get(0), fb.c(p.x + 4 * p.cStart * p.H * p.W));
-  const pointwise = p.kh === 1 && p.kw === 1 && p.sh === 1 && p.sw === 1 && p.ph === 0 && p.pw === 0;
+  // 1x1, stride 1, no pads at either end (the output plane is the input plane)
+  const pointwise = p.kh === 1 && p.kw === 1 && p.sh === 1 && p.sw === 1 && p.ph === 0 && p.pw === 0 && p.OH === p.H && p.OW === p.W;
   if (pointwise) {
     // x[c, p] is already the column matrix: whole panels copy nr/4 vectors per channel, the last lane by lane.
     const full = Math.floor(P / p.nr), tail = P - full * p.nr;

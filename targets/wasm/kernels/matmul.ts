@@ -313,8 +313,8 @@ export interface SellGemv {
   slices: number;
   /** i32 per slice: its length (steps); i32 per lane: the output row (-1 for padding lanes). */
   lens: number; rows: number;
-  /** Per step of a slice, in one stream: 4 values (f32, lane = row), then their 4 columns as byte offsets into x (u16 or i32). */
-  steps: number; colBytes: 2 | 4;
+  /** Per step of a slice, in one stream: 4 values (f32, lane = row), then their 4 columns as byte offsets into x (u16 or i32), or (colBytes 1) as u8 distances from each lane's previous column. */
+  steps: number; colBytes: 1 | 2 | 4;
   M: number; K: number; N: number;
   act: Activation;
 }
@@ -327,17 +327,23 @@ export interface SellGemv {
  */
 export function sellGemv(mod: binaryen.Module, name: string, p: SellGemv): void {
   const fb = new FnBuilder(mod, []);
-  const m = fb.local(i32), s = fb.local(i32), t = fb.local(i32), len = fb.local(i32), vp = fb.local(i32), xb = fb.local(i32), acc = fb.local(v128), acc2 = fb.local(v128), row = fb.local(i32), v = fb.local(f32);
-  // Column indices are stored as byte offsets (4 * column) so no shift is needed per lane.
-  // One stream: each step is 16 bytes of values then its 4 offsets.
+  const m = fb.local(i32), s = fb.local(i32), t = fb.local(i32), len = fb.local(i32), vp = fb.local(i32), xb = fb.local(i32), acc = fb.local(v128), acc2 = fb.local(v128), row = fb.local(i32), v = fb.local(f32), offs = fb.local(v128);
+  // Column indices are stored as byte offsets (4 * column) so no shift is needed per lane, or as u8
+  // distances added to the lanes' running byte offsets (`offs`, restarted at each slice).
+  // One stream: each step is 16 bytes of values then its 4 columns.
+  const deltas = p.colBytes === 1;
   const stepBytes = 16 + 4 * p.colBytes;
-  const col = (r: number, step: number) => (p.colBytes === 2 ? mod.i32.load16_u(step * stepBytes + 16 + 2 * r, 2, fb.get(vp)) : mod.i32.load(step * stepBytes + 16 + 4 * r, 4, fb.get(vp)));
+  const col = (r: number, step: number) => (deltas ? mod.i32x4.extract_lane(fb.get(offs, v128), r) : p.colBytes === 2 ? mod.i32.load16_u(step * stepBytes + 16 + 2 * r, 2, fb.get(vp)) : mod.i32.load(step * stepBytes + 16 + 4 * r, 4, fb.get(vp)));
   const xv = (step: number): Expr => {
     let e: Expr = mod.f32x4.splat(mod.f32.load(0, 4, fb.add(fb.get(xb), col(0, step))));
     for (let r = 1; r < 4; r++) e = mod.f32x4.replace_lane(e, r, mod.f32.load(0, 4, fb.add(fb.get(xb), col(r, step))));
     return e;
   };
-  const term = (a: number, step: number) => fb.set(a, madd(mod, mod.v128.load(step * stepBytes, 4, fb.get(vp)), xv(step), fb.get(a, v128)));
+  // offs += 4 * the step's four u8 distances (widened to i32 lanes)
+  const moveOffsets = (step: number): Expr[] => (deltas
+    ? [fb.set(offs, mod.i32x4.add(fb.get(offs, v128), mod.i32x4.shl(mod.i32x4.extend_low_i16x8_u(mod.i16x8.extend_low_i8x16_u(mod.v128.load32_zero(step * stepBytes + 16, 1, fb.get(vp)))), fb.c(2))))]
+    : []);
+  const term = (a: number, step: number): Expr => mod.block(null, [...moveOffsets(step), fb.set(a, madd(mod, mod.v128.load(step * stepBytes, 4, fb.get(vp)), xv(step), fb.get(a, v128)))]);
   const advance = (steps: number) => [fb.set(vp, fb.add(fb.get(vp), fb.c(stepBytes * steps)))];
   const store = (r: number): Expr => mod.block(null, [
     fb.set(row, mod.i32.load(r * 4, 4, fb.at(fb.c(p.rows), fb.mul(fb.get(s), fb.c(4))))),
@@ -353,6 +359,7 @@ export function sellGemv(mod: binaryen.Module, name: string, p: SellGemv): void 
     fb.for(s, fb.c(0), fb.c(p.slices), 1, [
       fb.set(acc, mod.f32x4.splat(mod.f32.const(0))),
       fb.set(acc2, mod.f32x4.splat(mod.f32.const(0))),
+      ...(deltas ? [fb.set(offs, mod.i32x4.splat(fb.c(0)))] : []),
       fb.set(len, mod.i32.load(0, 4, fb.at(fb.c(p.lens), fb.get(s)))),
       // two steps at a time into two accumulators, then the odd step
       fb.for(t, fb.c(0), mod.i32.sub(fb.get(len), fb.c(1)), 2, [term(acc, 0), term(acc2, 1), ...advance(2)]),

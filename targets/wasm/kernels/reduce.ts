@@ -75,7 +75,7 @@ export function softmaxKernel(mod: binaryen.Module, name: string, p: { x: number
 
 /**
  * Softmax along contiguous rows (the last axis), f32x4: the row's max, then exp4(x - max) stored and
- * summed in four lanes, then scaled by 1 / sum (log-softmax: x - max - log(sum)); the last len % 4
+ * summed in four lanes, then scaled by 1 / sum (log-softmax: (x - max) - log(sum)); the last len % 4
  * values of a row go through the scalar f64 exp.
  */
 function softmaxRows(mod: binaryen.Module, name: string, p: { x: number; y: number; outer: number; len: number; log: boolean }): void {
@@ -106,10 +106,10 @@ function softmaxRows(mod: binaryen.Module, name: string, p: { x: number; y: numb
     ]),
     ...(p.log
       ? [
-        // y = x - (max + log(sum))
-        fb.set(s, mod.f32.add(fb.get(m, f32), mod.f32.demote(mod.call('log', [mod.f64.promote(fb.get(s, f32))], f64)))),
-        fb.for(k, fb.c(0), fb.c(L4), 4, [mod.v128.store(0, 4, yAt(), v.sub(xv(), v.splat(fb.get(s, f32))))]),
-        fb.for(k, fb.c(L4), fb.c(p.len), 1, [mod.f32.store(0, 4, yAt(), mod.f32.sub(xs(), fb.get(s, f32)))]),
+        // y = (x - max) - log(sum): x - max first, exact for values near the max (large logits)
+        fb.set(s, mod.f32.demote(mod.call('log', [mod.f64.promote(fb.get(s, f32))], f64))),
+        fb.for(k, fb.c(0), fb.c(L4), 4, [mod.v128.store(0, 4, yAt(), v.sub(v.sub(xv(), v.splat(fb.get(m, f32))), v.splat(fb.get(s, f32))))]),
+        fb.for(k, fb.c(L4), fb.c(p.len), 1, [mod.f32.store(0, 4, yAt(), mod.f32.sub(mod.f32.sub(xs(), fb.get(m, f32)), fb.get(s, f32)))]),
       ]
       : [
         fb.set(s, mod.f32.div(mod.f32.const(1), fb.get(s, f32))),

@@ -94,7 +94,7 @@ const CONST_RENDERS: Record<string, (pc: PlannedCall) => (p: ConstProduct) => St
     const fm = pc.call.format as Extract<Format, { kind: 'nm' }>;
     nmMatmul(mod, name, { ...io(p, addr), vals: p.at['vals']!, idx: p.at['idx']!, posBytes: sched(pc, 'positionBytes') as 1 | 2 | 4, n: fm.n, m: fm.m });
   },
-  sell_gemv: () => (p) => (mod, name, addr) => sellGemv(mod, name, { ...io(p, addr), slices: p.packed.sizes!['slices']!, lens: p.at['lens']!, rows: p.at['rows']!, steps: p.at['steps']!, colBytes: p.packed.sizes!['offsetBytes'] as 2 | 4 }),
+  sell_gemv: () => (p) => (mod, name, addr) => sellGemv(mod, name, { ...io(p, addr), slices: p.packed.sizes!['slices']!, lens: p.at['lens']!, rows: p.at['rows']!, steps: p.at['steps']!, colBytes: p.packed.sizes!['offsetBytes'] as 1 | 2 | 4 }),
   csr_matmul_batched: (pc) => (p) => (mod, name, addr, scratch) => {
     const fm = pc.call.format as Extract<Format, { kind: 'csr' }>;
     csrMatmulBatched(mod, name, { ...io(p, addr), rowPtr: p.at['rowPtr']!, cols: p.at['cols']!, vals: p.at['vals']!, colBytes: fm.indexBits === 16 ? 2 : 4, scratch, tile: sched(pc, 'tile') as number });
