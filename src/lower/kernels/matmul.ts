@@ -7,7 +7,7 @@ import { allF32, compressNK, constMatmul, opContext, indexArray, matmulFormat, n
 import type { TargetCaps } from '../caps.js';
 import type { Choice, Format } from '../plan.js';
 import type { KernelDef, Packed, Work } from '../table.js';
-import { gemmSchedules, gemmWork, packPanels, rereads, tileOf } from './gemm.js';
+import { CACHED_BYTES, gemmSchedules, gemmWork, packPanels, rereads, tileOf } from './gemm.js';
 
 const MATMUL_OPS = ['nn.gemm', 'sparse.gemm', 'nn.matmul', 'sparse.matmul'];
 
@@ -108,7 +108,9 @@ const WORK = {
   },
   csrBatched(f: ConstMatmul, format: Format, c: Choice): Work {
     const mp = Math.ceil(f.M / 4) * 4, tile = c.schedule['tile'] as number, passes = Math.ceil(mp / tile), nnz = storedValues(f, format);
-    return { ops: nnz * passes * (4 + 3 * (tile / 4)) + 4 * f.M * (f.K + f.N), bytes: rereads(nnz * (4 + indexBytes(format)), passes) + 8 * mp * (f.K + f.N) };
+    // A tile's transposed activations and results (read at random rows) beyond a quarter of the cache: each nonzero's block comes from memory.
+    const spills = 4 * tile * (f.K + f.N) > CACHED_BYTES / 4 ? nnz * passes * 4 * tile : 0;
+    return { ops: nnz * passes * (4 + 3 * (tile / 4)) + 4 * f.M * (f.K + f.N), bytes: rereads(nnz * (4 + indexBytes(format)), passes) + 8 * mp * (f.K + f.N) + spills };
   },
   gemv(f: ConstMatmul): Work {
     return { ops: (13 * f.M * f.N * f.K) / 16, bytes: rereads(4 * f.K * f.N, f.M) };
@@ -296,9 +298,10 @@ export const MATMUL_KERNELS: readonly KernelDef[] = [
   }),
   constKernel({
     name: 'csr_matmul_batched', work: WORK.csrBatched, summary: 'CSR for a batch of rows: x transposed so each nonzero multiplies a vector of rows.', kind: 'csr', when: batched,
-    // Rows per tile: a multiple of 4, at most the batch rounded up to 4 (the default: as many as fit, up to 32).
+    // Rows per tile: a multiple of 4, at most the batch rounded up to 4 (the default: up to 16; on a
+    // BERT layer 32 took twice as long, its transposed tile of activations no longer fitting L2).
     schedules: (f) => {
-      const mp = Math.ceil(f.M / 4) * 4, first = Math.min(32, mp);
+      const mp = Math.ceil(f.M / 4) * 4, first = Math.min(16, mp);
       return [first, ...[4, 8, 16, 32].filter((t) => t !== first && t <= mp)].map((tile) => ({ lanes: 'f32x4 over the batch', tile }));
     },
     variants: widerIndices,

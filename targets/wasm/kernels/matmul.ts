@@ -73,17 +73,18 @@ export interface CsrMatmul {
 }
 
 export interface CsrMatmulBatched extends CsrMatmul {
-  /** Scratch for x transposed [K, Mp] and y transposed [N, Mp] (Mp: M rounded up to 4). */
+  /** Scratch for x and y transposed tile by tile: K x Mp and N x Mp values (Mp: M rounded up to 4). */
   scratch: number;
   /** Schedule: batch rows per tile (a multiple of 4); each nonzero is broadcast over tile/4 vectors. */
   tile: number;
 }
 
 /**
- * CSR matmul for a batch of rows: x is transposed to [K, Mp] so each nonzero weight is broadcast and
- * multiplied with the batch's vectors (the "Fast Sparse ConvNets" idea applied to the batch
- * dimension), a tile of rows at a time so the accumulators stay in registers; the [N, Mp] result is
- * transposed back. Lanes past M compute on whatever the scratch holds and are never copied out.
+ * CSR matmul for a batch of rows: x is transposed, tile by tile ([K][tile] per tile of rows), so each
+ * nonzero weight is broadcast and multiplied with one contiguous block of the tile's vectors (the
+ * "Fast Sparse ConvNets" idea applied to the batch dimension), the accumulators in registers; the
+ * result tiles are transposed back. Lanes past M compute on whatever the scratch holds and are never
+ * copied out.
  */
 export function csrMatmulBatched(mod: binaryen.Module, name: string, p: CsrMatmulBatched): void {
   const fb = new FnBuilder(mod, []);
@@ -95,32 +96,34 @@ export function csrMatmulBatched(mod: binaryen.Module, name: string, p: CsrMatmu
   const xT = p.scratch, yT = p.scratch + K * Mp * 4;
   const col = () => (p.colBytes === 2 ? mod.i32.load16_u(0, 2, fb.add(fb.c(p.cols), fb.mul(fb.get(j), fb.c(2)))) : mod.i32.load(0, 4, fb.at(fb.c(p.cols), fb.get(j))));
   const biasSplat = () => mod.f32x4.splat(p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.get(n))) : mod.f32.const(0));
-  const tiles: Expr[] = [];
+  // x and y transposed tile by tile: tile t0 (rows t0 .. t0 + Tt) of xT is [K][Tt] at xT + 4 t0 K, of
+  // yT [N][Tt] at yT + 4 t0 N, so a pass over the nonzeros reads one contiguous block of K x Tt values.
+  const tiles: Expr[] = [], transposeIn: Expr[] = [], transposeOut: Expr[] = [];
   for (let t0 = 0; t0 < Mp; t0 += T) {
-    const q = Math.min(T, Mp - t0) / 4;
+    const Tt = Math.min(T, Mp - t0), q = Tt / 4;
     const accs = acc.slice(0, q);
+    const xTile = xT + 4 * t0 * K, yTile = yT + 4 * t0 * N;
     tiles.push(fb.for(n, fb.c(0), fb.c(N), 1, [
       ...accs.map((a) => fb.set(a, biasSplat())),
       fb.set(end, mod.i32.load(0, 4, fb.at(fb.c(p.rowPtr), fb.add(fb.get(n), fb.c(1))))),
       fb.for(j, mod.i32.load(0, 4, fb.at(fb.c(p.rowPtr), fb.get(n))), fb.get(end), 1, [
         fb.set(v, mod.f32x4.splat(mod.f32.load(0, 4, fb.at(fb.c(p.vals), fb.get(j))))),
-        fb.set(base, fb.at(fb.c(xT + t0 * 4), fb.mul(col(), fb.c(Mp)))),
+        fb.set(base, fb.at(fb.c(xTile), fb.mul(col(), fb.c(Tt)))),
         ...accs.map((a, i) => fb.set(a, madd(mod, fb.get(v, v128), mod.v128.load(i * 16, 4, fb.get(base)), fb.get(a, v128)))),
       ]),
-      ...accs.map((a, i) => mod.v128.store(i * 16, 4, fb.at(fb.c(yT + t0 * 4), fb.mul(fb.get(n), fb.c(Mp))), actVec(mod, p.act, fb.get(a, v128)))),
+      ...accs.map((a, i) => mod.v128.store(i * 16, 4, fb.at(fb.c(yTile), fb.mul(fb.get(n), fb.c(Tt))), actVec(mod, p.act, fb.get(a, v128)))),
     ]));
+    const rows = Math.min(M, t0 + Tt);
+    if (rows <= t0) continue;
+    // xT tile [k][m - t0] = x[m, k]; y[m, n] = yT tile [n][m - t0]
+    transposeIn.push(fb.for(m, fb.c(t0), fb.c(rows), 1, [fb.for(k, fb.c(0), fb.c(K), 1, [
+      mod.f32.store(0, 4, fb.at(fb.c(xTile - 4 * t0), fb.add(fb.mul(fb.get(k), fb.c(Tt)), fb.get(m))), mod.f32.load(0, 4, fb.at(fb.c(p.x), fb.add(fb.mul(fb.get(m), fb.c(K)), fb.get(k))))),
+    ])]));
+    transposeOut.push(fb.for(m, fb.c(t0), fb.c(rows), 1, [fb.for(n, fb.c(0), fb.c(N), 1, [
+      mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(m), fb.c(N)), fb.get(n))), mod.f32.load(0, 4, fb.at(fb.c(yTile - 4 * t0), fb.add(fb.mul(fb.get(n), fb.c(Tt)), fb.get(m))))),
+    ])]));
   }
-  fb.finish(name, [
-    // xT[k, m] = x[m, k]
-    fb.for(m, fb.c(0), fb.c(M), 1, [fb.for(k, fb.c(0), fb.c(K), 1, [
-      mod.f32.store(0, 4, fb.at(fb.c(xT), fb.add(fb.mul(fb.get(k), fb.c(Mp)), fb.get(m))), mod.f32.load(0, 4, fb.at(fb.c(p.x), fb.add(fb.mul(fb.get(m), fb.c(K)), fb.get(k))))),
-    ])]),
-    ...tiles,
-    // y[m, n] = yT[n, m]
-    fb.for(m, fb.c(0), fb.c(M), 1, [fb.for(n, fb.c(0), fb.c(N), 1, [
-      mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(m), fb.c(N)), fb.get(n))), mod.f32.load(0, 4, fb.at(fb.c(yT), fb.add(fb.mul(fb.get(n), fb.c(Mp)), fb.get(m))))),
-    ])]),
-  ]);
+  fb.finish(name, [...transposeIn, ...tiles, ...transposeOut]);
 }
 
 export interface BsrMatmul {
