@@ -150,6 +150,7 @@ describe('the kernel plan on wasm', () => {
       product(2, 8, 8, bsr([2, 4], 16), 13, (k) => k >= 4),
       product(6, 8, 8, bsr([1, 4], 16), 14, (_k, n) => n % 4 !== 0),
       product(1, 16, 8, nm(2, 4, 0), 15, (k) => k % 4 >= 2),
+      product(2, 24, 6, nm(2, 4, 0), 20, (k, n) => ((k % 4) + n) % 4 >= 2),
       product(5, 16, 8, nm(2, 4, 0), 16, (k, n) => (k + n) % 4 >= 2),
       product(1, 8, 8, undefined, 17, () => false),
       product(7, 8, 8, undefined, 18, () => false),

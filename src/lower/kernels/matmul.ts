@@ -94,9 +94,9 @@ const WORK = {
     const blocks = storedValues(f, format) / (bn * bk), perInput = bn % 4 === 0 ? 1 + 3 * (bn / 4) : 3 * bn;
     return { ops: f.M * blocks * (bk * (1 + perInput) + 3), bytes: rereads(blocks * (4 * bn * bk + indexBytes(format)), f.M) };
   },
-  nm24(f: ConstMatmul): Work {
-    const pairs = (f.N * f.K) / 8;
-    return { ops: f.M * pairs * (13 + 0.5), bytes: rereads(pairs * 17, f.M) };
+  nm24(f: ConstMatmul, _fm: Format, c: Choice): Work {
+    const pairs = (f.N * f.K) / 8, x = c.schedule['expand'] === 'x';
+    return { ops: f.M * pairs * ((x ? 11 : 13) + 0.5), bytes: rereads(pairs * (x ? 18 : 17), f.M) };
   },
   nm(f: ConstMatmul, format: Format, c: Choice): Work {
     const kept = storedValues(f, format);
@@ -165,12 +165,14 @@ function packNm24(f: ConstMatmul, format: Format, choice: Choice): Packed {
     const pat = NM24_PAIRS.findIndex(([a, b]) => a === kept[0]![0] && b === kept[1]![0]);
     pats[i >> 1] = i % 2 === 0 ? pat * 6 : pats[i >> 1]! + pat;
   }
-  if (choice.schedule['packed'] !== true) return { arrays: { vals, pats } };
-  const outV = new Float32Array(vals.length), outP = new Uint8Array(pats.length), G2 = G / 2;
+  // 'x' expansion: the pattern as the byte offset of its pair of masks (u16), no shift at run time
+  const pattern = choice.schedule['expand'] === 'x' ? Uint16Array.from(pats, (b) => 32 * b) : pats;
+  if (choice.schedule['packed'] !== true) return { arrays: { vals, pats: pattern } };
+  const outV = new Float32Array(vals.length), outP = pattern instanceof Uint16Array ? new Uint16Array(pats.length) : new Uint8Array(pats.length), G2 = G / 2;
   for (let nb = 0; nb < f.N; nb += 4) for (let q = 0; q < G2; q++) for (let r = 0; r < 4; r++) {
     const src = (nb + r) * G2 + q, dst = nb * G2 + q * 4 + r;
     outV.set(vals.subarray(4 * src, 4 * src + 4), 4 * dst);
-    outP[dst] = pats[src]!;
+    outP[dst] = pattern[src]!;
   }
   return { arrays: { vals: outV, pats: outP } };
 }
@@ -283,7 +285,9 @@ export const MATMUL_KERNELS: readonly KernelDef[] = [
   constKernel({
     name: 'nm24_gemv', work: WORK.nm24, summary: '2:4 matrix-vector product: kept values expanded to their lanes by byte swizzles from one pattern byte per two groups.', kind: 'nm',
     when: (f, fm, caps) => (fm.kind !== 'nm' || fm.n !== 2 || fm.m !== 4 ? 'not 2:4' : f.K % 8 !== 0 ? `K = ${f.K} is not a multiple of 8` : caps.lanes !== 4 ? 'needs 4 lanes' : gemv(f)),
-    schedules: (f) => [{ outputsPerBlock: 4, lanes: 'f32x4 over a group', packed: f.N % 4 === 0 }],
+    // expand 'values': the kept values swizzled to their groups' lanes (one pattern byte); 'x': the x values
+    // the kept ones multiply swizzled into one vector, one multiply-add per pair of groups (a u16 mask offset)
+    schedules: (f) => ['values', 'x'].map((expand) => ({ outputsPerBlock: 4, lanes: 'f32x4 over a group', packed: f.N % 4 === 0, expand })),
     why: (f) => `${f.M} row(s), K % 8 == 0: the 2:4 matrix-vector kernel`, pack: packNm24,
   }),
   constKernel({

@@ -272,12 +272,32 @@ export function nm24Masks(): Uint8Array {
 }
 
 /**
+ * Byte-swizzle masks for the x side of a pair of 2:4 groups: the first mask takes group g's two kept
+ * x values (from the vector of its 4 inputs) to lanes 0 and 1, the second group g+1's to lanes 2 and
+ * 3, zeros elsewhere, so their OR lines up with the pair's 4 stored values. Pattern index = p(g) * 6 +
+ * p(g+1), 32 bytes per pattern.
+ */
+export function nm24XMasks(): Uint8Array {
+  const masks = new Uint8Array(32 * 36).fill(0x80);
+  for (let p0 = 0; p0 < 6; p0++) for (let p1 = 0; p1 < 6; p1++) {
+    const base = (p0 * 6 + p1) * 32;
+    [NM24_PAIRS[p0]!, NM24_PAIRS[p1]!].forEach(([a, b], half) => {
+      for (let j = 0; j < 4; j++) {
+        masks[base + half * 16 + half * 8 + j] = a * 4 + j;
+        masks[base + half * 16 + half * 8 + 4 + j] = b * 4 + j;
+      }
+    });
+  }
+  return masks;
+}
+
+/**
  * 2:4 matrix-vector products (M < 4, K a multiple of 8): per output, each pair of groups of 4 inputs
  * stores its 4 kept values (16 bytes) and one pattern byte; two byte swizzles expand the values to
  * the groups' 8 lanes (zeros elsewhere), multiplied with the two x vectors that four outputs share.
  * Half the weight bytes of the dense kernel plus one byte per 8 inputs.
  */
-export function nm24Gemv(mod: binaryen.Module, name: string, p: { x: number; y: number; bias?: number; vals: number; pats: number; masks: number; M: number; K: number; N: number; act: Activation; packed: boolean }): void {
+export function nm24Gemv(mod: binaryen.Module, name: string, p: { x: number; y: number; bias?: number; vals: number; pats: number; masks: number; M: number; K: number; N: number; act: Activation; packed: boolean; expandX: boolean }): void {
   const fb = new FnBuilder(mod, []);
   const { M, K, N } = p;
   const G2 = K / 8, N4 = N - (N % 4);
@@ -291,18 +311,24 @@ export function nm24Gemv(mod: binaryen.Module, name: string, p: { x: number; y: 
   const block = (rows: number, from: Expr, to: number) => fb.for(n, from, fb.c(to), rows, [
     ...acc.slice(0, rows).map((a) => fb.set(a, mod.f32x4.splat(mod.f32.const(0)))),
     fb.set(vp, fb.add(fb.c(p.vals), fb.mul(fb.get(n), fb.c(G2 * 16)))),
-    fb.set(pp, fb.add(fb.c(p.pats), fb.mul(fb.get(n), fb.c(G2)))),
+    fb.set(pp, fb.add(fb.c(p.pats), fb.mul(fb.get(n), fb.c(G2 * (p.expandX ? 2 : 1))))),
     fb.set(xp, fb.at(fb.c(p.x), fb.mul(fb.get(m), fb.c(K)))),
     fb.for(g, fb.c(0), fb.c(G2), 1, [
       fb.set(xa, mod.v128.load(0, 4, fb.get(xp))),
       fb.set(xb, mod.v128.load(16, 4, fb.get(xp))),
-      ...acc.slice(0, rows).flatMap((a, r) => [
+      ...acc.slice(0, rows).flatMap((a, r) => p.expandX ? [
+        // x side: the kept x values of both groups in one vector, times the 4 stored values
+        fb.set(mo, fb.add(fb.c(p.masks), mod.i32.load16_u(packed ? 2 * r : 2 * r * G2, 2, fb.get(pp)))),
+        fb.set(a, madd(mod, mod.v128.load(packed ? r * 16 : r * G2 * 16, 4, fb.get(vp)),
+          mod.v128.or(mod.i8x16.swizzle(fb.get(xa, v128), mod.v128.load(0, 16, fb.get(mo))), mod.i8x16.swizzle(fb.get(xb, v128), mod.v128.load(16, 16, fb.get(mo)))),
+          fb.get(a, v128))),
+      ] : [
         fb.set(w, mod.v128.load(packed ? r * 16 : r * G2 * 16, 4, fb.get(vp))),
         fb.set(mo, fb.add(fb.c(p.masks), mod.i32.shl(mod.i32.load8_u(packed ? r : r * G2, 1, fb.get(pp)), fb.c(5)))),
         fb.set(a, mod.f32x4.add(fb.get(a, v128), madd(mod, fb.get(xb, v128), mod.i8x16.swizzle(fb.get(w, v128), mod.v128.load(16, 16, fb.get(mo))), mod.f32x4.mul(fb.get(xa, v128), mod.i8x16.swizzle(fb.get(w, v128), mod.v128.load(0, 16, fb.get(mo))))))),
       ]),
       fb.set(vp, fb.add(fb.get(vp), fb.c(packed ? 16 * rows : 16))),
-      fb.set(pp, fb.add(fb.get(pp), fb.c(packed ? rows : 1))),
+      fb.set(pp, fb.add(fb.get(pp), fb.c((packed ? rows : 1) * (p.expandX ? 2 : 1)))),
       fb.set(xp, fb.add(fb.get(xp), fb.c(32))),
     ]),
     ...Array.from({ length: rows }, (_, r) => mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(m), fb.c(N)), fb.add(fb.get(n), fb.c(r)))), actScalar(mod, p.act, mod.f32.add(hsum(acc[r]!), biasAt(r))))),
