@@ -20,7 +20,7 @@ import { BENCH_CASES } from './models.js';
 import type { KernelPlan } from '../src/lower/plan.js';
 import { sameChoice } from '../src/lower/select.js';
 import { tune } from '../src/tune/tune.js';
-import { appendRecords, defaultDbPath, machineFingerprint, readDb } from '../src/tune/db.js';
+import { appendRecords, defaultDbPath, machineFingerprint, readDb, tuningVersion } from '../src/tune/db.js';
 import { version } from '../src/cli/main.js';
 import { probeWasm } from '../targets/wasm/probe.js';
 import { enableRelaxedSimd } from '../targets/wasm/features.js';
@@ -116,7 +116,7 @@ async function bench(name: string, bytes: Uint8Array, shapes: Record<string, num
 // Relaxed SIMD on (in Node 20, V8's flag) before any runtime loads, so every row and every runtime runs under the same engine settings.
 const relaxed = await enableRelaxedSimd();
 const rates = await probeWasm();
-const dbLookup = { records: readDb(dbPath), target: 'wasm', machine: machineFingerprint(), sparsec: version() };
+const dbLookup = { records: readDb(dbPath), target: 'wasm', machine: machineFingerprint(), sparsec: tuningVersion(version()) };
 log(`this machine (the cost model's probe): ${(rates.bytesPerMs / 1e6).toFixed(2)} GB/s streaming, ${(rates.opsPerMs / 1e6).toFixed(2)} G SIMD instructions/s; relaxed SIMD ${relaxed ? 'on' : 'unavailable'}${tuneModels ? `; tuning with ${budgetS} s per model, database ${dbPath}` : ''}`);
 const rows: Row[] = [];
 log(`benchmark                          sparsec-wasm${tuneModels ? '  tuned    ' : ''}  ort-web   ort-node  ort-web/sparsec  weights GB/s  kernels`);

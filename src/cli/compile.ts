@@ -85,7 +85,7 @@ export async function tuned(plan: KernelPlan, target: Target, args: ParsedArgs, 
   if (budget === undefined && !records.length) return { plan, path };
   const { tune } = await import('../tune/tune.js');
   const { version } = await import('./main.js');
-  const lookup = { records, target: target.name, machine: db.machineFingerprint(), sparsec: version(), anyMachine: args.options['db-any-machine'] === true };
+  const lookup = { records, target: target.name, machine: db.machineFingerprint(), sparsec: db.tuningVersion(version()), anyMachine: args.options['db-any-machine'] === true };
   // On a terminal, what is being measured is one status line rewritten in place, above which the results scroll.
   let shown = false;
   const clear = () => { if (shown) io.err('\r\x1b[K'); shown = false; };

@@ -1,10 +1,11 @@
 // The tuning database: JSON lines, one record per measured layer, keyed by what the measurement
 // depends on: the op alone (kind, attributes, types and its constants' contents: a hash of its
-// printed IR with weights summarised), the target, this machine, and the sparsec version. Records
+// printed IR with weights summarised), the target, this machine, and the sparsec version with a hash
+// of the kernel code (tuningVersion). Records
 // are appended, so files from several machines or runs can be concatenated and shipped with a
 // project; a lookup takes the newest exact match, and never another machine's unless asked.
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus, homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Op } from '../ir/core.js';
@@ -37,6 +38,29 @@ export function machineFingerprint(): string {
 
 export function opSignature(op: Op): string {
   return createHash('sha256').update(printModule(isolate(op), { elideWeights: true, locations: false })).digest('hex');
+}
+
+/** The folders whose code decides how fast a choice runs: the kernel table and the wasm kernels and their renders. */
+const KERNEL_CODE = ['../lower/kernels/', '../../targets/wasm/kernels/', '../../targets/wasm/lower/'];
+
+let revision: string | undefined;
+
+/**
+ * The version records are keyed by: sparsec's version plus a hash of the kernel code (the same paths
+ * from src/ and from the built dist/), so a kernel changed without a version bump does not reuse
+ * timings measured on the old one.
+ */
+export function tuningVersion(version: string): string {
+  if (revision === undefined) {
+    const h = createHash('sha256');
+    for (const rel of KERNEL_CODE) {
+      const dir = new URL(rel, import.meta.url);
+      if (!existsSync(dir)) continue;
+      for (const f of readdirSync(dir).filter((n) => /\.(ts|js)$/.test(n) && !/\.(test|d)\.[tj]s$/.test(n)).sort()) h.update(f).update(readFileSync(new URL(f, dir)));
+    }
+    revision = h.digest('hex').slice(0, 12);
+  }
+  return `${version}+${revision}`;
 }
 
 /** $XDG_CACHE_HOME/sparsec/tuning.jsonl (else ~/.cache/sparsec/tuning.jsonl). */

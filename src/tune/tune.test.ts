@@ -10,12 +10,12 @@ import { runPipeline } from '../pass/manager.js';
 import { parsePipeline } from '../pass/pipeline.js';
 import { passRegistry } from '../pass/registry.js';
 import { DEFAULT_COMPILE_PIPELINE } from '../cli/pipelines.js';
-import { main } from '../cli/main.js';
+import { main, version } from '../cli/main.js';
 import { loadTarget } from '../../targets/index.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { appendRecords, lookup, opSignature, readDb, type TuneRecord } from './db.js';
+import { appendRecords, lookup, opSignature, readDb, tuningVersion, type TuneRecord } from './db.js';
 import { candidates } from '../lower/select.js';
 import { pickFastest, timeInterleaved, type Timing } from './measure.js';
 import { tune } from './tune.js';
@@ -133,6 +133,9 @@ describe('tuning', () => {
     expect(await main(['compile', 'examples/mlp-2of4.onnx', '--tune', '--budget', '30s', '--db', db, '--emit', 'plan'], io)).toBe(0);
     expect(err).toMatch(/^tune 1\/3: sparse\.gemm "Gemm_0": .* \(\d+ of \d+ candidates measured, noise [\d.]+ ms, [\d.]+ s\)$/m);
     expect(err).toMatch(/^tuned 3 layer\(s\) in [\d.]+ s: \d changed, \d kept their defaults; 3 record\(s\) added to .*tuning\.jsonl$/m);
+    // records are keyed by the version plus a hash of the kernel code (a changed kernel does not reuse old timings)
+    expect(readDb(db).map((r) => r.sparsec)).toEqual(Array(3).fill(tuningVersion(version())));
+    expect(tuningVersion('1.2.3')).toMatch(/^1\.2\.3\+[0-9a-f]{12}$/);
     // A plain compile then takes every choice from the database.
     err = '';
     expect(await main(['compile', 'examples/mlp-2of4.onnx', '--db', db, '--emit', 'plan'], io)).toBe(0);
