@@ -128,6 +128,18 @@ const WORK = {
 const widerIndices = (_f: ConstMatmul, stored: Format): Format[] =>
   (stored.kind === 'csr' || stored.kind === 'bsr') && stored.indexBits === 16 ? [{ ...stored, indexBits: 32 }] : [];
 
+/** Block shapes (outputs x inputs) a BSR weight may be re-blocked to at compile time. */
+const BSR_BLOCKS: readonly (readonly [number, number])[] = [[1, 4], [4, 1], [2, 2], [4, 4], [8, 1], [1, 8], [2, 4], [4, 2]];
+
+/** The stored BSR weight in wider indices, and re-blocked to every other shape that tiles it (the zeros a coarser block stores cost bytes; a finer one, pointers). */
+const bsrVariants = (f: ConstMatmul, stored: Format): Format[] => {
+  if (stored.kind !== 'bsr') return [];
+  const same = (b: readonly [number, number]) => b[0] === stored.block[0] && b[1] === stored.block[1];
+  const reblocked = BSR_BLOCKS.filter((b) => !same(b) && f.N % b[0] === 0 && f.K % b[1] === 0)
+    .map((b): Format => ({ kind: 'bsr', block: [b[0], b[1]], indexBits: f.K / b[1] <= 65536 ? 16 : 32 }));
+  return [...widerIndices(f, stored), ...reblocked];
+};
+
 /** Block sizes of rows that share each weight load, up to the rows there are (the default first). */
 const rowBlocks = (rows: number, first: number): number[] => [first, ...[1, 2, 4, 8].filter((b) => b !== first && b <= Math.max(rows, 1))];
 
@@ -280,7 +292,7 @@ export const MATMUL_KERNELS: readonly KernelDef[] = [
   constKernel({
     name: 'bsr_matmul', work: WORK.bsr, summary: 'Block-sparse rows: each nonzero block multiplies a block of inputs into a block of outputs.', kind: 'bsr',
     schedules: (_f, fm) => [{ block: fm.kind === 'bsr' ? `${fm.block[0]}x${fm.block[1]}` : '', lanes: fm.kind === 'bsr' && fm.block[0] % 4 === 0 ? 'f32x4 over outputs' : 'scalar' }],
-    variants: widerIndices, why: () => 'the BSR kernel', pack: packBsr,
+    variants: bsrVariants, why: () => 'the BSR kernel', pack: packBsr,
   }),
   constKernel({
     name: 'nm24_gemv', work: WORK.nm24, summary: '2:4 matrix-vector product: kept values expanded to their lanes by byte swizzles from one pattern byte per two groups.', kind: 'nm',
