@@ -104,7 +104,7 @@ export const COMMANDS: readonly Command[] = [
     name: 'tune',
     summary: 'Measure each layer\'s kernel, format and schedule on this machine and keep the choices in the tuning database.',
     usage: '<model.onnx | file.ir> [--target wasm] [--budget SECONDS] [--db FILE] [-p pipeline] [--shape name=dims] [--json]',
-    description: 'As compile --tune, without writing a model: every choice of every kernel that applies to a layer is checked against the interpreter and timed against the others; one faster beyond the noise replaces the default. Prints per layer the default and the chosen, their times and the speedup, then the whole model default against tuned, timed side by side. Progress goes to standard error. docs/tuning.md.',
+    description: 'As compile --tune, without writing a model: the choices of every kernel that applies to a layer are ranked by the cost model, and the default and the best 4 are checked against the interpreter and timed side by side; one faster beyond the noise replaces the default, and the whole model keeps its defaults if the tuned one measures slower. Prints per layer the default and the chosen, their times and the speedup, then the whole model default against tuned, timed side by side. Progress goes to standard error. docs/tuning.md.',
     positionals: [1, 1],
     options: {
       pipeline: OPTION.pipeline,

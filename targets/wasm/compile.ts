@@ -196,10 +196,9 @@ export function renderWasm(kernels: KernelPlan, options: CompileOptions = {}): {
   const inputs = f.args.map((a, i) => slot(a, nameOf(f.argAttrs[i], i, 'input')));
   const outputs = f.returnValues.map((v, i) => slot(v, nameOf(f.resultAttrs[i], i, 'output')));
   const fingerprint = fingerprintOf(code, { inputs, outputs });
-  const withRelaxed = relaxed?.used === true;
   return {
     wasm: appendFingerprint(code, fingerprint),
-    ...(withRelaxed ? { relaxedWasm: appendFingerprint(relaxed.code, fingerprint) } : {}),
+    ...(relaxed ? { relaxedWasm: appendFingerprint(relaxed.code, fingerprint) } : {}),
     manifest: {
       inputs,
       outputs,
@@ -211,7 +210,7 @@ export function renderWasm(kernels: KernelPlan, options: CompileOptions = {}): {
       kernels: lc.steps.map((s) => ({ op: s.op.name, ...(s.op.loc ? { loc: s.op.loc } : {}), kernel: s.kernel, format: s.format, ...(s.schedule ? { schedule: s.schedule } : {}) })),
       plan: planData(kernels),
       fingerprint,
-      relaxedSimd: withRelaxed,
+      relaxedSimd: relaxed !== undefined,
     },
   };
 }

@@ -178,7 +178,8 @@ function packWeightTiles(f: ConvFacts, c: Choice): Packed {
   return { arrays: { w: out }, sizes: { groupStride: mp * f.CK } };
 }
 
-const rowsSchedule = (_f: ConvFacts, format: Format) => ({ lanes: 'f32x4 over positions', channelBlock: format.kind === 'dense' ? 4 : 1 });
+/** The row kernels' schedule (they take sparse weights only: one output channel per pass over its stored values). */
+const rowsSchedule = () => ({ lanes: 'f32x4 over positions', channelBlock: 1 });
 
 export const CONV_KERNELS: readonly KernelDef[] = [
   convKernel({

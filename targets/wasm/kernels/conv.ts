@@ -150,6 +150,16 @@ export function weightTimesCols(mod: binaryen.Module, name: string, p: WeightCol
   ]);
 }
 
+/** Byte lanes of two f32x4 vectors that keep the even f32 lanes (0, 2 of the first; 0, 2 of the second). */
+const EVEN_LANES = [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27];
+
+/** Four inputs of a row at `off` bytes from the pointer, for four outputs at `stride` 1 (one vector) or 2 (the even lanes of two). */
+function rowVector(mod: binaryen.Module, stride: number, off: number, ptr: () => Expr): Expr {
+  return stride === 1
+    ? mod.v128.load(off, 4, ptr())
+    : mod.i8x16.shuffle(mod.v128.load(off, 4, ptr()), mod.v128.load(off + 16, 4, ptr()), EVEN_LANES);
+}
+
 /**
  * Depthwise 2-d convolution (one input channel per output channel), all images. With stride 1 or 2
  * the output columns whose whole window lies inside the row are done four at a time (each tap a
@@ -178,10 +188,7 @@ export function depthwiseConv(mod: binaryen.Module, name: string, p: ConvGeometr
   const lo = Math.min(p.OW, Math.ceil(p.pw / p.sw)), hi = Math.max(lo, Math.min(p.OW, Math.floor((p.W - 1 + p.pw - (p.kw - 1) * p.dw) / p.sw) + 1));
   const vecEnd = lo + 4 * Math.floor((hi - lo) / 4);
   const simd = (p.sw === 1 || p.sw === 2) && vecEnd > lo;
-  const EVEN = [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27];
-  const xVec = (off: number): Expr => (p.sw === 1
-    ? mod.v128.load(off, 4, fb.get(xrow))
-    : mod.i8x16.shuffle(mod.v128.load(off, 4, fb.get(xrow)), mod.v128.load(off + 16, 4, fb.get(xrow)), EVEN));
+  const xVec = (off: number): Expr => rowVector(mod, p.sw, off, () => fb.get(xrow));
   const vectorCols = (): Expr => fb.for(ow, fb.c(lo), fb.c(vecEnd), 4, [
     fb.set(acc, mod.f32x4.splat(biasS())),
     ...Array.from({ length: p.kh }, (_, ki) => mod.block(null, [
@@ -215,12 +222,9 @@ export function depthwisePadded(mod: binaryen.Module, name: string, p: ConvGeome
   const plane = fb.local(i32), ch = fb.local(i32), r = fb.local(i32), oh = fb.local(i32), ow = fb.local(i32), prow = fb.local(i32), xo = fb.local(i32), yrow = fb.local(i32), acc = fb.local(v128), b = fb.local(v128), wb = fb.local(i32);
   const taps = p.kh * p.kw, held = taps <= 9;
   const wv = held ? Array.from({ length: taps }, () => fb.local(v128)) : [];
-  const EVEN = [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27];
   const full = p.OW - (p.OW % 4), tail = p.OW % 4;
   const tap = (t: number): Expr => (held ? fb.get(wv[t]!, v128) : mod.v128.load32_splat(4 * t, 4, fb.get(wb)));
-  const xVec = (off: number): Expr => (p.sw === 1
-    ? mod.v128.load(off, 4, fb.get(xo))
-    : mod.i8x16.shuffle(mod.v128.load(off, 4, fb.get(xo)), mod.v128.load(off + 16, 4, fb.get(xo)), EVEN));
+  const xVec = (off: number): Expr => rowVector(mod, p.sw, off, () => fb.get(xo));
   // acc = bias + sum over taps, for the block of four outputs at ow (built per use: expressions are tree nodes)
   const block = (): Expr[] => {
     const out = [fb.set(xo, fb.add(fb.get(prow), fb.mul(fb.get(ow), fb.c(4 * p.sw)))), fb.set(acc, fb.get(b, v128))];
