@@ -152,6 +152,8 @@ describe('the kernel plan on wasm', () => {
       product(1, 16, 8, nm(2, 4, 0), 15, (k) => k % 4 >= 2),
       product(2, 24, 6, nm(2, 4, 0), 20, (k, n) => ((k % 4) + n) % 4 >= 2),
       product(5, 16, 8, nm(2, 4, 0), 16, (k, n) => (k + n) % 4 >= 2),
+      // K = 256: the x table in chunks of 16 pairs (row after row: N = 6)
+      product(2, 256, 6, nm(2, 4, 0), 33, (k, n) => ((k % 4) + (k >> 2) + n) % 4 >= 2),
       product(1, 8, 8, undefined, 17, () => false),
       product(7, 8, 8, undefined, 18, () => false),
     ];
@@ -186,6 +188,10 @@ describe('the kernel plan on wasm', () => {
     const rt = Builder.func();
     rt.b.ret([rt.b.op('nn.matmul', [rt.func.addArgument(new TensorType([2, 5, 3], 'f32'), 'a'), rt.func.addArgument(new TensorType([2, 3, 4], 'f32'), 'b')])]);
     modules.push(rt.module);
+    // 2:4 with a bias and a fused ReLU (added to y chunk by chunk, the ReLU after the last chunk)
+    const mlp = importOnnxFile(new URL('../../examples/mlp-2of4.onnx', import.meta.url).pathname, { dims: { N: 2 } }).module;
+    runPipeline(mlp, parsePipeline('nm-layout', passRegistry()), { log: () => undefined });
+    modules.push(mlp);
     let ran = 0, relaxedRuns = 0;
     const kernels = new Set<string>();
     for (const m of modules) {

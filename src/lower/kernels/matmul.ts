@@ -34,7 +34,7 @@ function constKernel(d: {
   schedules: (f: ConstMatmul, format: Format) => Sched[];
   /** Other encodings of the stored format it reads (index widths). */
   variants?: (f: ConstMatmul, stored: Format) => Format[];
-  scratch?: (f: ConstMatmul) => number;
+  scratch?: (f: ConstMatmul, choice: Choice) => number;
   why: (f: ConstMatmul) => string;
   pack: (f: ConstMatmul, format: Format, choice: Choice) => Packed;
   /** Counted work of a choice (the cost model's input). */
@@ -64,9 +64,9 @@ function constKernel(d: {
       const f = facts(op);
       return { ...space(f)[0]!, why: `${own(f).why}; ${d.why(f)}` };
     },
-    shape(op) {
+    shape(op, c) {
       const f = facts(op);
-      return { dims: { M: f.M, K: f.K, N: f.N }, scratchBytes: d.scratch ? d.scratch(f) : 0 };
+      return { dims: { M: f.M, K: f.K, N: f.N }, scratchBytes: d.scratch ? d.scratch(f, c) : 0 };
     },
     pack: (op, c) => d.pack(facts(op), c.format, c),
     work: (op, c) => d.work(facts(op), c.format, c),
@@ -95,8 +95,13 @@ const WORK = {
     return { ops: f.M * blocks * (bk * (1 + perInput) + 3), bytes: rereads(blocks * (4 * bn * bk + indexBytes(format)), f.M) };
   },
   nm24(f: ConstMatmul, _fm: Format, c: Choice): Work {
-    const pairs = (f.N * f.K) / 8, x = c.schedule['expand'] === 'x';
-    return { ops: f.M * pairs * ((x ? 11 : 13) + 0.5), bytes: rereads(pairs * (x ? 18 : 17), f.M) };
+    const pairs = (f.N * f.K) / 8, table = c.schedule['expand'] === 'x table', chunks = f.K / 8 / (c.schedule['chunk'] as number);
+    // the x table: 36 vectors per pair of groups, built once per row of x (6 instructions each); a table
+    // beyond a quarter of the cache is read from further out (counted as 2 more); each chunk after the
+    // first re-reads and writes each output (8 instructions per output)
+    const build = table ? f.M * (f.K / 8) * 36 * 6 : 0;
+    const perPair = table ? (nm24TableBytes(f.K / 8 / chunks) > CACHED_BYTES / 4 ? 7 : 5) : 13;
+    return { ops: f.M * pairs * (perPair + 0.5) + build + f.M * f.N * 8 * (chunks - 1), bytes: rereads(pairs * (table ? 18 : 17), f.M) };
   },
   nm(f: ConstMatmul, format: Format, c: Choice): Work {
     const kept = storedValues(f, format);
@@ -156,17 +161,34 @@ function packBsr(f: ConstMatmul, format: Format): Packed {
   return { arrays: { rowPtr: c.pos, cols: indexArray(c.crd, format.indexBits), vals } };
 }
 
+/** Bytes of the 2:4 kernel's x table for a chunk of pairs of groups: 36 vectors of 16 bytes per pair. */
+export const nm24TableBytes = (pairs: number): number => pairs * 36 * 16;
+
+/** Outputs from which the 2:4 kernel reads x from a table by default (below, building it costs more than it saves). */
+const NM24_TABLE_OUTPUTS = 64;
+
+/**
+ * Chunk sizes (pairs of groups) for the x table: 16, 32 and 64 where they divide K / 8 and split it,
+ * and the whole; the default first: 64 (a 36 KiB table) where it splits K / 8, else the whole.
+ */
+const nm24Chunks = (K: number): number[] => {
+  const G2 = K / 8, split = [16, 32, 64].filter((c) => G2 % c === 0 && c < G2), first = split.includes(64) ? 64 : G2;
+  return [first, ...[...split, G2].filter((c) => c !== first)];
+};
+
 /** The six pairs of positions a 2:4 group can keep, in pattern order (pattern p keeps NM24_PAIRS[p]). */
 export const NM24_PAIRS: readonly (readonly [number, number])[] = [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]];
 
 /**
  * 2:4 for matrix-vector products: every group keeps exactly two slots in position order (a missing
- * value is a stored 0), one pattern byte per pair of groups (p0 * 6 + p1); with N % 4 == 0, blocks of
- * four outputs interleaved ([N/4][G/2][4 rows] of 4 values and of one byte).
+ * value is a stored 0), one pattern per pair of groups (p0 * 6 + p1: a byte, or for the x table the
+ * u16 offset 16 * pattern of its vector). The inputs are split in chunks of `chunk` pairs, one after
+ * the other; within a chunk, with N % 4 == 0 (`packed`), blocks of four outputs interleaved
+ * ([N/4][chunk][4 rows] of 4 values and of one pattern), else row after row.
  */
 function packNm24(f: ConstMatmul, format: Format, choice: Choice): Packed {
   const c = compressNK(f, format);
-  const G = f.K / 4, groups = f.N * G, v = c.val.data as Float32Array;
+  const G = f.K / 4, G2 = G / 2, groups = f.N * G, v = c.val.data as Float32Array;
   const vals = new Float32Array(2 * groups), pats = new Uint8Array(groups / 2);
   for (let i = 0; i < groups; i++) {
     const kept = [0, 1].filter((t) => v[2 * i + t] !== 0).map((t) => [c.crd[2 * i + t]!, v[2 * i + t]!] as [number, number]);
@@ -177,14 +199,15 @@ function packNm24(f: ConstMatmul, format: Format, choice: Choice): Packed {
     const pat = NM24_PAIRS.findIndex(([a, b]) => a === kept[0]![0] && b === kept[1]![0]);
     pats[i >> 1] = i % 2 === 0 ? pat * 6 : pats[i >> 1]! + pat;
   }
-  // 'x' expansion: the pattern as the byte offset of its pair of masks (u16), no shift at run time
-  const pattern = choice.schedule['expand'] === 'x' ? Uint16Array.from(pats, (b) => 32 * b) : pats;
-  if (choice.schedule['packed'] !== true) return { arrays: { vals, pats: pattern } };
-  const outV = new Float32Array(vals.length), outP = pattern instanceof Uint16Array ? new Uint16Array(pats.length) : new Uint8Array(pats.length), G2 = G / 2;
-  for (let nb = 0; nb < f.N; nb += 4) for (let q = 0; q < G2; q++) for (let r = 0; r < 4; r++) {
-    const src = (nb + r) * G2 + q, dst = nb * G2 + q * 4 + r;
+  const table = choice.schedule['expand'] === 'x table', packed = choice.schedule['packed'] === true;
+  const C = choice.schedule['chunk'] as number;
+  const outV = new Float32Array(vals.length), outP = table ? new Uint16Array(pats.length) : new Uint8Array(pats.length);
+  // source pair (row n, pair q) -> its place: chunk, then the block of four rows (packed) or the row
+  for (let n = 0; n < f.N; n++) for (let q = 0; q < G2; q++) {
+    const ch = Math.floor(q / C), qc = q % C, src = n * G2 + q;
+    const dst = ch * f.N * C + (packed ? (n - (n % 4)) * C + qc * 4 + (n % 4) : n * C + qc);
     outV.set(vals.subarray(4 * src, 4 * src + 4), 4 * dst);
-    outP[dst] = pattern[src]!;
+    outP[dst] = table ? 16 * pats[src]! : pats[src]!;
   }
   return { arrays: { vals: outV, pats: outP } };
 }
@@ -295,12 +318,19 @@ export const MATMUL_KERNELS: readonly KernelDef[] = [
     variants: bsrVariants, why: () => 'the BSR kernel', pack: packBsr,
   }),
   constKernel({
-    name: 'nm24_gemv', work: WORK.nm24, summary: '2:4 matrix-vector product: kept values expanded to their lanes by byte swizzles from one pattern byte per two groups.', kind: 'nm',
+    name: 'nm24_gemv', work: WORK.nm24, summary: '2:4 matrix-vector product: per pair of groups, the kept x values from a table built per chunk of inputs (or the kept values expanded by byte swizzles), one multiply-add.', kind: 'nm',
     when: (f, fm, caps) => (fm.kind !== 'nm' || fm.n !== 2 || fm.m !== 4 ? 'not 2:4' : f.K % 8 !== 0 ? `K = ${f.K} is not a multiple of 8` : caps.lanes !== 4 ? 'needs 4 lanes' : gemv(f)),
-    // expand 'values': the kept values swizzled to their groups' lanes (one pattern byte); 'x': the x values
-    // the kept ones multiply swizzled into one vector, one multiply-add per pair of groups (a u16 mask offset)
-    schedules: (f) => ['values', 'x'].map((expand) => ({ outputsPerBlock: 4, lanes: 'f32x4 over a group', packed: f.N % 4 === 0, expand })),
-    why: (f) => `${f.M} row(s), K % 8 == 0: the 2:4 matrix-vector kernel`, pack: packNm24,
+    // expand 'x table': for each pair of groups, the 36 vectors of the x values its patterns keep, built
+    // once per row of x in scratch, in chunks of pairs small enough to stay in the first-level cache; a
+    // row loads the one its pattern names (a u16 offset), one multiply-add per pair. 'values': the kept
+    // values swizzled to their groups' lanes (one pattern byte, two swizzles). The table costs 36
+    // vectors per pair and saves 8 instructions per output and pair: the default from 64 outputs.
+    schedules: (f) => {
+      const table = nm24Chunks(f.K).map((chunk) => ({ expand: 'x table', chunk })), values = { expand: 'values', chunk: f.K / 8 };
+      return (f.N >= NM24_TABLE_OUTPUTS ? [...table, values] : [values, ...table]).map((s) => ({ outputsPerBlock: 4, lanes: 'f32x4 over a group', packed: f.N % 4 === 0, ...s }));
+    },
+    scratch: (_f, c) => (c.schedule['expand'] === 'x table' ? nm24TableBytes(c.schedule['chunk'] as number) : 0),
+    why: (f) => `${f.M} row(s), K % 8 == 0: the 2:4 matrix-vector kernel, ${f.N >= NM24_TABLE_OUTPUTS ? `x from a table (${f.N} >= ${NM24_TABLE_OUTPUTS} outputs)` : `values expanded (${f.N} < ${NM24_TABLE_OUTPUTS} outputs)`}`, pack: packNm24,
   }),
   constKernel({
     name: 'nm_matmul', work: WORK.nm, summary: 'N:M product: n values and their positions per group of m inputs.', kind: 'nm',

@@ -272,7 +272,7 @@ export function nm24Masks(): Uint8Array {
 }
 
 /**
- * Byte-swizzle masks for the x side of a pair of 2:4 groups: the first mask takes group g's two kept
+ * Byte-swizzle masks that build the 2:4 x table: for a pair of groups, the first mask takes group g's two kept
  * x values (from the vector of its 4 inputs) to lanes 0 and 1, the second group g+1's to lanes 2 and
  * 3, zeros elsewhere, so their OR lines up with the pair's 4 stored values. Pattern index = p(g) * 6 +
  * p(g+1), 32 bytes per pattern.
@@ -291,49 +291,104 @@ export function nm24XMasks(): Uint8Array {
   return masks;
 }
 
+export interface Nm24Gemv {
+  x: number; y: number; bias?: number;
+  /** Kept values (4 f32 per pair of groups) and patterns (one byte, or the u16 offset into the x table), chunk by chunk (below). */
+  vals: number; pats: number;
+  /** The swizzle masks: nm24Masks for 'values', nm24XMasks for the x table. */
+  masks: number;
+  M: number; K: number; N: number;
+  act: Activation;
+  /** Blocks of four outputs interleaved per pair (N a multiple of 4), else each row's pairs in a run. */
+  packed: boolean;
+  /** The x table's scratch address ('x table'); absent: the values are expanded. */
+  table?: number;
+  /** Pairs of groups per chunk (divides K / 8): every row runs over one chunk of the inputs before the next, whose values and patterns follow it. */
+  chunk: number;
+}
+
 /**
  * 2:4 matrix-vector products (M < 4, K a multiple of 8): per output, each pair of groups of 4 inputs
- * stores its 4 kept values (16 bytes) and one pattern byte; two byte swizzles expand the values to
- * the groups' 8 lanes (zeros elsewhere), multiplied with the two x vectors that four outputs share.
- * Half the weight bytes of the dense kernel plus one byte per 8 inputs.
+ * stores its 4 kept values (16 bytes) and its pattern. Half the weight bytes of the dense kernel plus
+ * one or two bytes per 8 inputs. Two ways to line values up with inputs:
+ * - expanded values: one pattern byte; two byte swizzles expand the values to the groups' 8 lanes
+ *   (zeros elsewhere), multiplied with the two x vectors that four outputs share;
+ * - the x table: per pair of groups, the 36 vectors of the x values its patterns keep (in scratch,
+ *   built with the x masks); a row's pattern is the u16 offset of its vector, so a pair costs a
+ *   weight load, an offset load, a vector load and one multiply-add.
+ * With chunks the inputs are split so a chunk's x table stays in the first-level cache: each chunk
+ * builds its table, then every row adds its part to y (bias first, activation after the last).
  */
-export function nm24Gemv(mod: binaryen.Module, name: string, p: { x: number; y: number; bias?: number; vals: number; pats: number; masks: number; M: number; K: number; N: number; act: Activation; packed: boolean; expandX: boolean }): void {
+export function nm24Gemv(mod: binaryen.Module, name: string, p: Nm24Gemv): void {
   const fb = new FnBuilder(mod, []);
-  const { M, K, N } = p;
-  const G2 = K / 8, N4 = N - (N % 4);
-  // packed (N a multiple of 4): per block of four outputs, per pair of groups, the four rows' values
-  // and pattern bytes are consecutive; else each row's are.
+  const { M, K, N } = p, table = p.table, C = p.chunk;
+  const G2 = K / 8, N4 = N - (N % 4), chunks = G2 / C, whole = chunks === 1;
+  const PAIR = 36 * 16; // bytes of a pair's x vectors
   const packed = p.packed && N % 4 === 0;
-  const m = fb.local(i32), n = fb.local(i32), g = fb.local(i32), vp = fb.local(i32), pp = fb.local(i32), xp = fb.local(i32), xa = fb.local(v128), xb = fb.local(v128), w = fb.local(v128), mo = fb.local(i32);
+  const patBytes = table !== undefined ? 2 : 1;
+  const m = fb.local(i32), n = fb.local(i32), g = fb.local(i32), vp = fb.local(i32), pp = fb.local(i32), xp = fb.local(i32), xa = fb.local(v128), xb = fb.local(v128), w = fb.local(v128), mo = fb.local(i32), t = fb.local(i32);
+  const ci = fb.local(i32);
   const acc = [fb.local(v128), fb.local(v128), fb.local(v128), fb.local(v128)];
   const hsum = (a: number) => laneSum(mod, fb, a);
-  const biasAt = (r: number) => (p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.add(fb.get(n), fb.c(r)))) : mod.f32.const(0));
-  const block = (rows: number, from: Expr, to: number) => fb.for(n, from, fb.c(to), rows, [
-    ...acc.slice(0, rows).map((a) => fb.set(a, mod.f32x4.splat(mod.f32.const(0)))),
-    fb.set(vp, fb.add(fb.c(p.vals), fb.mul(fb.get(n), fb.c(G2 * 16)))),
-    fb.set(pp, fb.add(fb.c(p.pats), fb.mul(fb.get(n), fb.c(G2 * (p.expandX ? 2 : 1))))),
-    fb.set(xp, fb.at(fb.c(p.x), fb.mul(fb.get(m), fb.c(K)))),
-    fb.for(g, fb.c(0), fb.c(G2), 1, [
-      fb.set(xa, mod.v128.load(0, 4, fb.get(xp))),
-      fb.set(xb, mod.v128.load(16, 4, fb.get(xp))),
-      ...acc.slice(0, rows).flatMap((a, r) => p.expandX ? [
-        // x side: the kept x values of both groups in one vector, times the 4 stored values
-        fb.set(mo, fb.add(fb.c(p.masks), mod.i32.load16_u(packed ? 2 * r : 2 * r * G2, 2, fb.get(pp)))),
-        fb.set(a, madd(mod, mod.v128.load(packed ? r * 16 : r * G2 * 16, 4, fb.get(vp)),
-          mod.v128.or(mod.i8x16.swizzle(fb.get(xa, v128), mod.v128.load(0, 16, fb.get(mo))), mod.i8x16.swizzle(fb.get(xb, v128), mod.v128.load(16, 16, fb.get(mo)))),
-          fb.get(a, v128))),
-      ] : [
-        fb.set(w, mod.v128.load(packed ? r * 16 : r * G2 * 16, 4, fb.get(vp))),
-        fb.set(mo, fb.add(fb.c(p.masks), mod.i32.shl(mod.i32.load8_u(packed ? r : r * G2, 1, fb.get(pp)), fb.c(5)))),
-        fb.set(a, mod.f32x4.add(fb.get(a, v128), madd(mod, fb.get(xb, v128), mod.i8x16.swizzle(fb.get(w, v128), mod.v128.load(16, 16, fb.get(mo))), mod.f32x4.mul(fb.get(xa, v128), mod.i8x16.swizzle(fb.get(w, v128), mod.v128.load(0, 16, fb.get(mo))))))),
+  const yAt = (r: Expr) => fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(m), fb.c(N)), r));
+  const biasAt = (r: Expr) => (p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), r)) : mod.f32.const(0));
+  // the chunk index (without chunks, no loop: 0)
+  const chunkAt = (): Expr => (whole ? fb.c(0) : fb.get(ci));
+  // this chunk's x: row m, pair ci * C
+  const xChunk = () => fb.add(fb.at(fb.c(p.x), fb.mul(fb.get(m), fb.c(K))), fb.mul(chunkAt(), fb.c(C * 32)));
+  const xLoads = (): Expr[] => [fb.set(xa, mod.v128.load(0, 4, fb.get(xp))), fb.set(xb, mod.v128.load(16, 4, fb.get(xp)))];
+  // the chunk's x table: per pair, per pattern, OR of the two x masks' swizzles (xp walks x, mo the masks, t the table)
+  const buildTable = (at: number): Expr[] => [
+    fb.set(xp, xChunk()),
+    fb.set(t, fb.c(at)),
+    fb.for(g, fb.c(0), fb.c(C), 1, [
+      ...xLoads(),
+      fb.for(mo, fb.c(p.masks), fb.c(p.masks + 36 * 32), 32, [
+        mod.v128.store(0, 16, fb.get(t), mod.v128.or(mod.i8x16.swizzle(fb.get(xa, v128), mod.v128.load(0, 16, fb.get(mo))), mod.i8x16.swizzle(fb.get(xb, v128), mod.v128.load(16, 16, fb.get(mo))))),
+        fb.set(t, fb.add(fb.get(t), fb.c(16))),
       ]),
-      fb.set(vp, fb.add(fb.get(vp), fb.c(packed ? 16 * rows : 16))),
-      fb.set(pp, fb.add(fb.get(pp), fb.c((packed ? rows : 1) * (p.expandX ? 2 : 1)))),
       fb.set(xp, fb.add(fb.get(xp), fb.c(32))),
     ]),
-    ...Array.from({ length: rows }, (_, r) => mod.f32.store(0, 4, fb.at(fb.c(p.y), fb.add(fb.mul(fb.get(m), fb.c(N)), fb.add(fb.get(n), fb.c(r)))), actScalar(mod, p.act, mod.f32.add(hsum(acc[r]!), biasAt(r))))),
+  ];
+  const term = (a: number, r: number): Expr[] => {
+    const vAt = packed ? r * 16 : r * C * 16;
+    if (table !== undefined) {
+      const pAt = packed ? 2 * r : 2 * r * C;
+      return [fb.set(a, madd(mod, mod.v128.load(vAt, 4, fb.get(vp)), mod.v128.load(0, 16, fb.add(fb.get(xp), mod.i32.load16_u(pAt, 2, fb.get(pp)))), fb.get(a, v128)))];
+    }
+    return [
+      fb.set(w, mod.v128.load(vAt, 4, fb.get(vp))),
+      fb.set(mo, fb.add(fb.c(p.masks), mod.i32.shl(mod.i32.load8_u(packed ? r : r * C, 1, fb.get(pp)), fb.c(5)))),
+      fb.set(a, mod.f32x4.add(fb.get(a, v128), madd(mod, fb.get(xb, v128), mod.i8x16.swizzle(fb.get(w, v128), mod.v128.load(16, 16, fb.get(mo))), mod.f32x4.mul(fb.get(xa, v128), mod.i8x16.swizzle(fb.get(w, v128), mod.v128.load(0, 16, fb.get(mo))))))),
+    ];
+  };
+  // one output: the whole sum with bias and activation, or this chunk's part added to y
+  const store = (r: number): Expr => {
+    const at = () => fb.add(fb.get(n), fb.c(r));
+    return mod.f32.store(0, 4, yAt(at()), whole ? actScalar(mod, p.act, mod.f32.add(hsum(acc[r]!), biasAt(at()))) : mod.f32.add(hsum(acc[r]!), mod.f32.load(0, 4, yAt(at()))));
+  };
+  const block = (rows: number, from: Expr, to: number) => fb.for(n, from, fb.c(to), rows, [
+    ...acc.slice(0, rows).map((a) => fb.set(a, mod.f32x4.splat(mod.f32.const(0)))),
+    fb.set(vp, fb.add(fb.c(p.vals), fb.mul(fb.add(fb.mul(chunkAt(), fb.c(N)), fb.get(n)), fb.c(C * 16)))),
+    fb.set(pp, fb.add(fb.c(p.pats), fb.mul(fb.add(fb.mul(chunkAt(), fb.c(N)), fb.get(n)), fb.c(C * patBytes)))),
+    // xp: the chunk's x, or the x table
+    fb.set(xp, table !== undefined ? fb.c(table) : xChunk()),
+    fb.for(g, fb.c(0), fb.c(C), 1, [
+      ...(table !== undefined ? [] : xLoads()),
+      ...acc.slice(0, rows).flatMap((a, r) => term(a, r)),
+      fb.set(vp, fb.add(fb.get(vp), fb.c(packed ? 16 * rows : 16))),
+      fb.set(pp, fb.add(fb.get(pp), fb.c((packed ? rows : 1) * patBytes))),
+      fb.set(xp, fb.add(fb.get(xp), fb.c(table !== undefined ? PAIR : 32))),
+    ]),
+    ...Array.from({ length: rows }, (_, r) => store(r)),
   ]);
-  fb.finish(name, [fb.for(m, fb.c(0), fb.c(M), 1, [block(4, fb.c(0), N4), block(1, fb.c(N4), N)])]);
+  const chunkLoop = (body: Expr[]): Expr[] => (whole ? body : [fb.for(ci, fb.c(0), fb.c(chunks), 1, body)]);
+  const overRow = (value: (at: Expr) => Expr): Expr => fb.for(n, fb.c(0), fb.c(N), 1, [mod.f32.store(0, 4, yAt(fb.get(n)), value(fb.get(n)))]);
+  fb.finish(name, [fb.for(m, fb.c(0), fb.c(M), 1, [
+    ...(whole ? [] : [overRow((at) => biasAt(at))]),
+    ...chunkLoop([...(table !== undefined ? buildTable(table) : []), block(4, fb.c(0), N4), block(1, fb.c(N4), N)]),
+    ...(whole || p.act.kind === 'none' ? [] : [overRow((at) => actScalar(mod, p.act, mod.f32.load(0, 4, yAt(at))))]),
+  ])]);
 }
 
 export interface SellGemv {

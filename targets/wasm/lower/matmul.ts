@@ -68,7 +68,7 @@ function constProduct(pc: PlannedCall, lc: LowerContext): ConstProduct {
   }
   const { at, packed } = packFor(pc, lc);
   // nm24_gemv also reads the swizzle masks (a table of the wasm kernel, not of the format).
-  if (pc.call.kernel === 'nm24_gemv') at['masks'] = lc.put(pc.call.schedule['expand'] === 'x' ? nm24XMasks() : nm24Masks());
+  if (pc.call.kernel === 'nm24_gemv') at['masks'] = lc.put(pc.call.schedule['expand'] === 'x table' ? nm24XMasks() : nm24Masks());
   return { f, ep, act: ep.post ? { kind: 'none' } : ep.act, bias, ...(biasPanels !== undefined ? { biasPanels } : {}), at, packed };
 }
 
@@ -89,7 +89,8 @@ const CONST_RENDERS: Record<string, (pc: PlannedCall) => (p: ConstProduct) => St
     const fm = pc.call.format as Extract<Format, { kind: 'bsr' }>;
     bsrMatmul(mod, name, { ...io(p, addr), rowPtr: p.at['rowPtr']!, cols: p.at['cols']!, colBytes: fm.indexBits === 16 ? 2 : 4, vals: p.at['vals']!, bn: fm.block[0], bk: fm.block[1] });
   },
-  nm24_gemv: (pc) => (p) => (mod, name, addr) => nm24Gemv(mod, name, { ...io(p, addr), vals: p.at['vals']!, pats: p.at['pats']!, masks: p.at['masks']!, packed: sched(pc, 'packed') === true, expandX: sched(pc, 'expand') === 'x' }),
+  nm24_gemv: (pc) => (p) => (mod, name, addr, scratch) =>
+    nm24Gemv(mod, name, { ...io(p, addr), vals: p.at['vals']!, pats: p.at['pats']!, masks: p.at['masks']!, packed: sched(pc, 'packed') === true, chunk: sched(pc, 'chunk') as number, ...(sched(pc, 'expand') === 'x table' ? { table: scratch } : {}) }),
   nm_matmul: (pc) => (p) => (mod, name, addr) => {
     const fm = pc.call.format as Extract<Format, { kind: 'nm' }>;
     nmMatmul(mod, name, { ...io(p, addr), vals: p.at['vals']!, idx: p.at['idx']!, posBytes: sched(pc, 'positionBytes') as 1 | 2 | 4, n: fm.n, m: fm.m });
