@@ -20,6 +20,8 @@ export interface CompileOptions {
   readonly pipeline?: string;
   /** Extra outputs the target can write (wasm: 'wat'). */
   readonly emit?: readonly string[];
+  /** Lossy changes the user allowed, each with the error it caused (recorded in the manifest). */
+  readonly lossy?: readonly string[];
 }
 
 /** One kernel of a compiled model: the op it computes, the kernel, the weight format and the schedule. */

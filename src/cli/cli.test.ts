@@ -81,6 +81,27 @@ describe('sparsec compile: static shapes for a first compile', () => {
     expect(both.err).toBe("note: batch size 1 for 'a' [N, 3], 'b' [N, 3] (named leading dim N); choose another with --shape a=8x3 --shape b=8x3\n");
   });
 
+  it('--weight-dtype f16 rounds the dense product weights, says what it cost, records it, and the matrix-vector kernel reads f16', async () => {
+    const out = join(dir, 'f16');
+    const r = await run(['compile', 'examples/mlp-sparse90.onnx', '-o', out, '-p', 'canonicalize', '--weight-dtype', 'f16']);
+    expect(r.code).toBe(0);
+    const line = /--weight-dtype f16 \(lossy\): 3 product weight\(s\), \d+ values rounded to f16; output error (\S+) \(normwise relative, largest over 2 random inputs\)\n/.exec(r.err);
+    expect(line).not.toBeNull();
+    const error = Number(line![1]);
+    expect(error).toBeGreaterThan(0);
+    expect(error).toBeLessThan(1e-2);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { lossy: string[]; kernels: { kernel: string; schedule: Record<string, unknown> }[] };
+    expect(manifest.lossy).toEqual([line![0].trim()]);
+    const gemv = manifest.kernels.filter((k) => k.kernel === 'dense_gemv');
+    // fc1 and fc2 (N a multiple of 4) store f16; fc3 (10 outputs) keeps f32 values (rounded all the same)
+    expect(gemv.map((k) => k.schedule['values'])).toEqual(['f16', 'f16', 'f32']);
+    expect(await run(['compile', 'examples/mlp-sparse90.onnx', '-o', out, '--weight-dtype', 'f8'])).toEqual({ code: 1, out: '', err: "sparsec: error: --weight-dtype takes f32 or f16, got 'f8'\n" });
+    // without it nothing is rounded, so no weight is exactly f16 and no kernel reads f16
+    const plain = await run(['compile', 'examples/mlp-sparse90.onnx', '--emit', 'plan', '-p', 'canonicalize']);
+    expect(plain.out).not.toMatch(/values=f16/);
+    expect(plain.err).not.toMatch(/lossy/);
+  });
+
   it('a compile without --emit wat removes the model.wat an earlier one wrote', async () => {
     const out = join(dir, 'wat');
     expect((await run(['compile', 'examples/mlp-sparse90.onnx', '-o', out, '--emit', 'wat'])).code).toBe(0);

@@ -17,6 +17,7 @@ const OPTION = {
   elideWeights: { type: 'boolean', help: 'print large tensors as a summary (shape, count, nonzeros, hash)' },
   shape: { type: 'string', arg: 'NAME=DIMS', multiple: true, help: 'static shape for an input, e.g. input=1x3x224x224 (repeatable)' },
   loadPass: { type: 'string', arg: 'FILE', multiple: true, help: 'load passes from a TypeScript/JavaScript file (repeatable)' },
+  weightDtype: { type: 'string', arg: 'f32|f16', help: 'f16: round the weights of dense products to f16 (lossy: the output error it causes is measured and printed; matrix-vector kernels then read half the bytes); default f32' },
 } as const satisfies Record<string, OptionSpec>;
 
 /** Every command, in the order help lists them. */
@@ -82,7 +83,7 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'compile',
     summary: 'Compile a model to WebAssembly SIMD (model.wasm, model.relaxed.wasm where a kernel fuses multiply-adds, model.mjs, model.d.mts, manifest.json).',
-    usage: '<model.onnx | file.ir> (-o DIR | --emit plan) [--target wasm] [-p pipeline] [--shape name=dims] [--emit wat] [--tune [--budget SECONDS]]',
+    usage: '<model.onnx | file.ir> (-o DIR | --emit plan) [--target wasm] [-p pipeline] [--shape name=dims] [--emit wat] [--tune [--budget SECONDS]] [--weight-dtype f16]',
     description: `Runs the pass pipeline (default: ${DEFAULT_COMPILE_PIPELINE}), legalises, selects a kernel per op (the kernel plan; --emit plan prints it, manifest.json carries it), then renders one wasm module with a static memory plan. Shapes must be static: a named leading (batch) dim of an input becomes 1 unless --shape says otherwise; other named dims need --shape. Element types: f32, f64, signed and unsigned 8-64-bit integers, bool.`,
     moreHelp: async () => `Ops: ${(await import('../../targets/wasm/compile.js')).SUPPORTED_WASM_OPS.join(', ')}.`,
     positionals: [1, 1],
@@ -95,6 +96,7 @@ export const COMMANDS: readonly Command[] = [
       budget: OPTION.budget,
       db: OPTION.db,
       'db-any-machine': OPTION.dbAnyMachine,
+      'weight-dtype': OPTION.weightDtype,
       emit: { type: 'string', arg: 'plan|wat', help: "plan: print the kernel plan (which kernel, format and schedule each op gets, and why); wat: also write model.wat (the text form)" },
       'load-pass': OPTION.loadPass,
     },
@@ -103,7 +105,7 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'tune',
     summary: 'Measure each layer\'s kernel, format and schedule on this machine and keep the choices in the tuning database.',
-    usage: '<model.onnx | file.ir> [--target wasm] [--budget SECONDS] [--db FILE] [-p pipeline] [--shape name=dims] [--json]',
+    usage: '<model.onnx | file.ir> [--target wasm] [--budget SECONDS] [--db FILE] [-p pipeline] [--shape name=dims] [--weight-dtype f16] [--json]',
     description: 'As compile --tune, without writing a model: the choices of every kernel that applies to a layer are ranked by the cost model, and the default and the best 4 are checked against the interpreter and timed side by side; one faster beyond the noise replaces the default, and the whole model keeps its defaults if the tuned one measures slower. Prints per layer the default and the chosen, their times and the speedup, then the whole model default against tuned, timed side by side. Progress goes to standard error. docs/tuning.md.',
     positionals: [1, 1],
     options: {
@@ -113,6 +115,7 @@ export const COMMANDS: readonly Command[] = [
       budget: OPTION.budget,
       db: OPTION.db,
       'db-any-machine': OPTION.dbAnyMachine,
+      'weight-dtype': OPTION.weightDtype,
       json: { type: 'boolean', help: 'print the report as JSON' },
       'load-pass': OPTION.loadPass,
     },

@@ -37,21 +37,25 @@ export async function runCompile(args: ParsedArgs, io: Io): Promise<number> {
   if (budget === undefined) baselineWasmOnly();
   const target = await loadTarget((args.options['target'] as string | undefined) ?? DEFAULT_TARGET);
   if (emit !== undefined && emit !== 'plan' && !target.emits.includes(emit)) throw new CliError(`--emit takes ${['plan', ...target.emits].map((e) => `'${e}'`).join(', ')} for target '${target.name}', got '${emit}'`);
-  const { module, file, pipeline } = await loadForCompile(args, io);
+  const { module, file, pipeline, lossy } = await loadForCompile(args, io);
   const { plan } = await tuned(target.plan(module.funcs[0]!), target, args, budget, io);
   if (emit === 'plan') {
     io.out(printPlan(plan));
     if (!out) return 0;
   }
-  const artifact = target.compile(plan, { source: file, pipeline, emit: emit === undefined || emit === 'plan' ? [] : [emit] });
+  const artifact = target.compile(plan, { source: file, pipeline, emit: emit === undefined || emit === 'plan' ? [] : [emit], ...(lossy ? { lossy: [lossy] } : {}) });
   writeAll(resolve(io.cwd, out!), artifact);
   io.out(`wrote ${out}/${artifact.summary}\n`);
   return 0;
 }
 
-/** The model named by the first positional, imported (static shapes) and run through the pipeline. */
-export async function loadForCompile(args: ParsedArgs, io: Io): Promise<{ module: Module; file: string; pipeline: string }> {
+/**
+ * The model named by the first positional, imported (static shapes) and run through the pipeline;
+ * with --weight-dtype f16 its product weights rounded, and the line that says what that cost.
+ */
+export async function loadForCompile(args: ParsedArgs, io: Io): Promise<{ module: Module; file: string; pipeline: string; lossy?: string }> {
   const file = args.positionals[0]!;
+  const dtype = weightDtype(args);
   const shapes = parseShapes(listOption(args, 'shape'));
   let module;
   if (file.endsWith('.onnx')) {
@@ -64,7 +68,18 @@ export async function loadForCompile(args: ParsedArgs, io: Io): Promise<{ module
   const registry = await loadRegistry(listOption(args, 'load-pass'), io);
   const pipeline = (args.options['pipeline'] as string | undefined) ?? DEFAULT_COMPILE_PIPELINE;
   runPipeline(module, parsePipeline(pipeline, registry), { log: io.err });
-  return { module, file, pipeline };
+  if (dtype === 'f32') return { module, file, pipeline };
+  const { roundWeightsToHalf, describeRounding } = await import('../lower/weight-dtype.js');
+  const lossy = describeRounding(roundWeightsToHalf(module));
+  io.err(`${lossy}\n`);
+  return { module, file, pipeline, lossy };
+}
+
+/** --weight-dtype: f32 (the default) or f16. */
+function weightDtype(args: ParsedArgs): 'f32' | 'f16' {
+  const v = (args.options['weight-dtype'] as string | undefined) ?? 'f32';
+  if (v !== 'f32' && v !== 'f16') throw new CliError(`--weight-dtype takes f32 or f16, got '${v}'`);
+  return v;
 }
 
 /** `--tune [--budget SECONDS]`: measures the plan's choices; progress and a summary on standard error. */

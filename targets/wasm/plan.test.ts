@@ -6,7 +6,7 @@ import { float, int, ints } from '../../src/ir/attributes.js';
 import { Builder } from '../../src/ir/builder.js';
 import type { Module } from '../../src/ir/core.js';
 import { bsr, csr, nm, type Encoding } from '../../src/ir/encodings.js';
-import { Tensor } from '../../src/ir/tensor.js';
+import { f16ToF32, f32ToF16, Tensor } from '../../src/ir/tensor.js';
 import { TensorType } from '../../src/ir/types.js';
 import { printModule } from '../../src/ir/printer.js';
 import { importOnnxFile } from '../../src/importer/import.js';
@@ -134,11 +134,15 @@ describe('the kernel plan on wasm', () => {
 
   it("every choice in the space of every kernel that applies runs and matches the interpreter (what an autotuner may pick)", async () => {
     /** One product or convolution with a constant weight [K, N] (or a conv weight), stored in `enc`. */
-    const product = (rows: number, K: number, N: number, enc: Encoding | undefined, seed: number, prune: (k: number, n: number) => boolean) => {
+    const product = (rows: number, K: number, N: number, enc: Encoding | undefined, seed: number, prune: (k: number, n: number) => boolean, half?: 'rounded' | 'subnormal') => {
       const m = Builder.func();
       const x = m.func.addArgument(new TensorType([rows, K], 'f32'), 'x');
       const w = random([K, N], seed);
       for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) if (prune(k, n)) w.data[k * N + n] = 0;
+      // every value exactly an f16 (as after --weight-dtype f16): the matrix-vector kernel may store f16;
+      // all f16 subnormals (+-k * 2^-24), so that a wrong conversion of them shows in the outputs
+      if (half === 'rounded') w.data.forEach((v, i) => (w.data[i] = f16ToF32(f32ToF16(Number(v)))));
+      if (half === 'subnormal') w.data.forEach((_v, i) => (w.data[i] = (i % 2 ? -1 : 1) * ((i * 37) % 1024) * 2 ** -24));
       m.b.ret([m.b.op(enc ? 'sparse.matmul' : 'nn.matmul', [x, m.b.constant(w, enc ? { encoding: enc } : {})])]);
       return m.module;
     };
@@ -156,6 +160,8 @@ describe('the kernel plan on wasm', () => {
       product(2, 256, 6, nm(2, 4, 0), 33, (k, n) => ((k % 4) + (k >> 2) + n) % 4 >= 2),
       product(1, 8, 8, undefined, 17, () => false),
       product(7, 8, 8, undefined, 18, () => false),
+      product(2, 16, 8, undefined, 34, () => false, 'rounded'),
+      product(1, 24, 4, undefined, 35, () => false, 'subnormal'),
     ];
     /** A convolution x [n, c, h, w] with weight [m, c / group, kh, kw] (dense, or CSR with some zeros). */
     const conv = (xs: number[], ws: number[], attrs: Record<string, ReturnType<typeof ints>>, seed: number, enc?: Encoding) => {
@@ -202,12 +208,17 @@ describe('the kernel plan on wasm', () => {
           const plan = select(f, WASM_CAPS, (o) => (o === op ? { kernel: k.name, choice, why: 'every choice' } : undefined));
           if (await runsLikeInterpreter(m, plan)) relaxedRuns++;
           kernels.add(k.name);
+          for (const [key, v] of Object.entries(choice.schedule)) if (key === 'values' || key === 'expand') kernels.add(`${k.name} ${key}=${String(v)}`);
           ran++;
         }
       }
     }
     expect(relaxedRuns).toBeGreaterThan(40);
-    expect([...kernels].sort()).toEqual(['bsr_matmul', 'conv1x1', 'conv_gemm', 'conv_im2col', 'conv_table_im2col', 'conv_typed', 'csr_matmul_batched', 'dense_gemm', 'dense_gemv', 'dense_matmul', 'depthwise_conv', 'matmul_runtime', 'matmul_typed', 'nm24_gemv', 'nm_matmul', 'sell_gemv']);
+    expect([...kernels].sort()).toEqual([
+      'bsr_matmul', 'conv1x1', 'conv_gemm', 'conv_im2col', 'conv_table_im2col', 'conv_typed', 'csr_matmul_batched', 'dense_gemm', 'dense_gemv',
+      'dense_gemv values=f16', 'dense_gemv values=f32', 'dense_matmul', 'depthwise_conv', 'matmul_runtime', 'matmul_typed', 'nm24_gemv',
+      'nm24_gemv expand=values', 'nm24_gemv expand=x table', 'nm_matmul', 'sell_gemv',
+    ]);
     expect(ran).toBeGreaterThan(80);
   });
 });

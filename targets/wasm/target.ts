@@ -16,7 +16,7 @@ const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
 
 function compile(plan: KernelPlan, opts: CompileOptions = {}): Artifact {
   const { wasm, relaxedWasm, manifest } = renderWasm(plan);
-  const full = { target: 'wasm', ...manifest, ...(opts.pipeline !== undefined ? { pipeline: opts.pipeline } : {}), ...(opts.source !== undefined ? { source: opts.source } : {}) };
+  const full = { target: 'wasm', ...manifest, ...(opts.pipeline !== undefined ? { pipeline: opts.pipeline } : {}), ...(opts.source !== undefined ? { source: opts.source } : {}), ...(opts.lossy?.length ? { lossy: opts.lossy } : {}) };
   const kernels = [...new Set(manifest.kernels.map((k) => k.kernel))].join(', ');
   return {
     files: {

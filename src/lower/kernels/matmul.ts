@@ -3,6 +3,8 @@
 // formats and batch sizes it is fast for, and packs the weight from the IR's compressed form.
 import type { Op } from '../../ir/core.js';
 import { broadcastShapes } from '../../tensor-math/numeric.js';
+import { Tensor, f32ToF16 } from '../../ir/tensor.js';
+import { isHalfExact } from '../../tensor-math/half.js';
 import { allF32, compressNK, constMatmul, opContext, indexArray, matmulFormat, nonzeros, weightNK, type ConstMatmul } from '../linear-facts.js';
 import type { TargetCaps } from '../caps.js';
 import type { Choice, Format } from '../plan.js';
@@ -117,7 +119,9 @@ const WORK = {
     const spills = 4 * tile * (f.K + f.N) > CACHED_BYTES / 4 ? nnz * passes * 4 * tile : 0;
     return { ops: nnz * passes * (4 + 3 * (tile / 4)) + 4 * f.M * (f.K + f.N), bytes: rereads(nnz * (4 + indexBytes(format)), passes) + 8 * mp * (f.K + f.N) + spills };
   },
-  gemv(f: ConstMatmul): Work {
+  gemv(f: ConstMatmul, _fm: Format, c: Choice): Work {
+    // f16 values: per row and 8 inputs a load, two widenings, 3 instructions each to convert, two multiply-adds
+    if (c.schedule['values'] === 'f16') return { ops: (12 * f.M * f.N * f.K) / 8, bytes: rereads(2 * f.K * f.N, f.M) };
     return { ops: (13 * f.M * f.N * f.K) / 16, bytes: rereads(4 * f.K * f.N, f.M) };
   },
   matmul(f: ConstMatmul, _fm: Format, c: Choice): Work {
@@ -305,6 +309,26 @@ function packGemv(f: ConstMatmul, packed: boolean): Packed {
   return { arrays: { w: out } };
 }
 
+/** f16 bits of the weight, [N/4][K/8][4 rows][8 values] (K % 8 == 0, N % 4 == 0, every value exactly an f16). */
+function packGemvHalf(f: ConstMatmul): Packed {
+  const w = weightNK(f), { K, N } = f, out = new Uint16Array(K * N);
+  let o = 0;
+  for (let nb = 0; nb < N; nb += 4) for (let kb = 0; kb < K; kb += 8) for (let r = 0; r < 4; r++) for (let j = 0; j < 8; j++) out[o++] = f32ToF16(w[(nb + r) * K + kb + j]!);
+  return { arrays: { w: out } };
+}
+
+const HALF_EXACT = new WeakMap<Tensor, boolean>();
+
+/** Whether every value of the weight is a finite f16 exactly (storing it as f16 loses nothing); cached per weight. */
+function halfExact(f: ConstMatmul): boolean {
+  let known = HALF_EXACT.get(f.weight);
+  if (known === undefined) {
+    known = f.weight.elementType === 'f32' && isHalfExact(f.weight.data as Float32Array);
+    HALF_EXACT.set(f.weight, known);
+  }
+  return known;
+}
+
 function packKN(f: ConstMatmul): Packed {
   const w = weightNK(f), { K, N } = f, out = new Float32Array(K * N);
   for (let k = 0, i = 0; k < K; k++) for (let n = 0; n < N; n++) out[i++] = w[n * K + k]!;
@@ -356,9 +380,15 @@ export const MATMUL_KERNELS: readonly KernelDef[] = [
     why: (f) => `${f.M} rows: the batched CSR kernel`, pack: packCsr,
   }),
   constKernel({
-    name: 'dense_gemv', work: WORK.gemv, summary: 'Dense matrix-vector product: dot products over K, four outputs per block.', kind: 'dense', when: gemv,
-    schedules: (f) => (f.K % 4 === 0 && f.N % 4 === 0 ? ['packed 4x4', 'rows'] : ['rows']).map((layout) => ({ outputsPerBlock: 4, lanes: 'f32x4 over K', layout })),
-    why: (f) => `${f.M} row(s): the matrix-vector kernel`, pack: (f, _fm, c) => packGemv(f, c.schedule['layout'] === 'packed 4x4'),
+    name: 'dense_gemv', work: WORK.gemv, summary: 'Dense matrix-vector product: dot products over K, four outputs per block; f16 values where the weight is exactly f16.', kind: 'dense', when: gemv,
+    // f16 values (half the bytes; the default when every value is exactly an f16, as after
+    // --weight-dtype f16) need K % 8 == 0 and N % 4 == 0: [N/4][K/8][4 rows][8 values]
+    schedules: (f) => [
+      ...(f.K % 8 === 0 && f.N % 4 === 0 && halfExact(f) ? [{ layout: 'packed 4x8', values: 'f16' }] : []),
+      ...(f.K % 4 === 0 && f.N % 4 === 0 ? ['packed 4x4', 'rows'] : ['rows']).map((layout) => ({ layout, values: 'f32' })),
+    ].map((s) => ({ outputsPerBlock: 4, lanes: 'f32x4 over K', ...s })),
+    why: (f) => `${f.M} row(s): the matrix-vector kernel${f.K % 8 === 0 && f.N % 4 === 0 && halfExact(f) ? ', values as f16 (every one is exactly an f16)' : ''}`,
+    pack: (f, _fm, c) => (c.schedule['values'] === 'f16' ? packGemvHalf(f) : packGemv(f, c.schedule['layout'] === 'packed 4x4')),
   }),
   constKernel({
     name: 'dense_gemm', work: WORK.gemm, summary: 'Dense product as a packed-panel GEMM: rows of x in register tiles times the weight packed into panels of columns.', kind: 'dense', when: batched,

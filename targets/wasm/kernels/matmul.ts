@@ -212,12 +212,29 @@ export function nmMatmul(mod: binaryen.Module, name: string, p: NmMatmul): void 
 }
 
 /**
+ * f16 bits to f32, four lanes: the i16 lanes sign-extended to i32 and shifted left by 13 put the
+ * sign in bit 31 (and copies in 28-30, cleared), the exponent in 23-27 and the mantissa in 13-22;
+ * times 2^112 that is the value, subnormals and zeros included (not infinities or NaN: the kernel
+ * stores only finite f16 weights).
+ */
+function halfToF32(mod: binaryen.Module, widened: Expr): Expr {
+  const bits = mod.v128.and(mod.i32x4.shl(widened, mod.i32.const(13)), mod.i32x4.splat(mod.i32.const(0x8fffffff | 0)));
+  return mod.f32x4.mul(bits, mod.f32x4.splat(mod.f32.const(2 ** 112)));
+}
+
+/**
  * Dense matrix-vector products for a few rows (M < 4): four outputs at a time are dot products
  * vectorised over K (one x vector load feeds four weight rows), so nothing but the weight streams
  * from memory; lanes are summed at the end. With `packed` (K and N multiples of 4) the weight is
- * stored [N/4][K/4][4 rows][4] so it is read as one sequential stream; else [N, K] row-major.
+ * stored [N/4][K/4][4 rows][4] so it is read as one sequential stream; else [N, K] row-major. With
+ * `half` (K % 8 == 0, N % 4 == 0) it is f16 bits, [N/4][K/8][4 rows][8]: half the bytes, widened
+ * and converted in registers.
  */
-export function denseGemv(mod: binaryen.Module, name: string, p: { x: number; w: number; bias?: number; y: number; M: number; K: number; N: number; act: Activation; packed: boolean }): void {
+export function denseGemv(mod: binaryen.Module, name: string, p: { x: number; w: number; bias?: number; y: number; M: number; K: number; N: number; act: Activation; packed: boolean; half?: boolean }): void {
+  if (p.half) {
+    denseGemvHalf(mod, name, p);
+    return;
+  }
   const fb = new FnBuilder(mod, []);
   const { M, K, N } = p;
   const K4 = K - (K % 4), N4 = N - (N % 4);
@@ -250,6 +267,34 @@ export function denseGemv(mod: binaryen.Module, name: string, p: { x: number; w:
     ...Array.from({ length: rows }, (_, r) => rowTail(r)).flat(),
   ]);
   fb.finish(name, [fb.for(m, fb.c(0), fb.c(M), 1, [block(4, fb.c(0), N4, 4), block(1, fb.c(N4), N, 1)])]);
+}
+
+/** denseGemv over f16 weights [N/4][K/8][4 rows][8] (K % 8 == 0, N % 4 == 0: no tails). */
+function denseGemvHalf(mod: binaryen.Module, name: string, p: { x: number; w: number; bias?: number; y: number; M: number; K: number; N: number; act: Activation }): void {
+  const { M, K, N } = p;
+  if (K % 8 !== 0 || N % 4 !== 0) throw new Error(`internal: f16 matrix-vector product needs K % 8 == 0 and N % 4 == 0, got K = ${K}, N = ${N}`);
+  const fb = new FnBuilder(mod, []);
+  const m = fb.local(i32), n = fb.local(i32), k = fb.local(i32), wp = fb.local(i32), xp = fb.local(i32), xa = fb.local(v128), xb = fb.local(v128), h = fb.local(v128);
+  const acc = [fb.local(v128), fb.local(v128), fb.local(v128), fb.local(v128)];
+  const at = (base: number, r: number) => fb.at(fb.c(base), fb.add(fb.mul(fb.get(m), fb.c(N)), fb.add(fb.get(n), fb.c(r))));
+  const biasAt = (r: number) => (p.bias !== undefined ? mod.f32.load(0, 4, fb.at(fb.c(p.bias), fb.add(fb.get(n), fb.c(r)))) : mod.f32.const(0));
+  fb.finish(name, [fb.for(m, fb.c(0), fb.c(M), 1, [fb.for(n, fb.c(0), fb.c(N), 4, [
+    ...acc.map((a) => fb.set(a, mod.f32x4.splat(mod.f32.const(0)))),
+    fb.set(wp, fb.add(fb.c(p.w), fb.mul(fb.get(n), fb.c(2 * K)))),
+    fb.set(xp, fb.at(fb.c(p.x), fb.mul(fb.get(m), fb.c(K)))),
+    fb.for(k, fb.c(0), fb.c(K), 8, [
+      fb.set(xa, mod.v128.load(0, 4, fb.get(xp))),
+      fb.set(xb, mod.v128.load(16, 4, fb.get(xp))),
+      ...acc.flatMap((a, r) => [
+        fb.set(h, mod.v128.load(r * 16, 2, fb.get(wp))),
+        fb.set(a, madd(mod, halfToF32(mod, mod.i32x4.extend_low_i16x8_s(fb.get(h, v128))), fb.get(xa, v128), fb.get(a, v128))),
+        fb.set(a, madd(mod, halfToF32(mod, mod.i32x4.extend_high_i16x8_s(fb.get(h, v128))), fb.get(xb, v128), fb.get(a, v128))),
+      ]),
+      fb.set(wp, fb.add(fb.get(wp), fb.c(64))),
+      fb.set(xp, fb.add(fb.get(xp), fb.c(32))),
+    ]),
+    ...acc.map((a, r) => mod.f32.store(0, 4, at(p.y, r), actScalar(mod, p.act, mod.f32.add(laneSum(mod, fb, a), biasAt(r))))),
+  ])])]);
 }
 
 /**

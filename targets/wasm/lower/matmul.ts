@@ -100,7 +100,7 @@ const CONST_RENDERS: Record<string, (pc: PlannedCall) => (p: ConstProduct) => St
     const fm = pc.call.format as Extract<Format, { kind: 'csr' }>;
     csrMatmulBatched(mod, name, { ...io(p, addr), rowPtr: p.at['rowPtr']!, cols: p.at['cols']!, vals: p.at['vals']!, colBytes: fm.indexBits === 16 ? 2 : 4, scratch, tile: sched(pc, 'tile') as number });
   },
-  dense_gemv: (pc) => (p) => (mod, name, addr) => denseGemv(mod, name, { ...io(p, addr), w: p.at['w']!, packed: sched(pc, 'layout') === 'packed 4x4' }),
+  dense_gemv: (pc) => (p) => (mod, name, addr) => denseGemv(mod, name, { ...io(p, addr), w: p.at['w']!, packed: sched(pc, 'layout') === 'packed 4x4', half: sched(pc, 'values') === 'f16' }),
   dense_gemm: (pc) => (p) => (mod, name, addr) => {
     const t = tileOf(pc.call), f = p.f;
     panelGemm(mod, name, { a: addr(f.x), aRow: f.K, aR: f.K, aK: 1, b: p.at['w']!, y: addr(f.y), yRow: f.N, M: f.M, K: f.K, N: f.N, ...t, ...(p.biasPanels !== undefined ? { biasCol: p.biasPanels } : {}), act: p.act });
