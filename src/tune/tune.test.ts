@@ -132,7 +132,8 @@ describe('tuning', () => {
     const db = join(mkdtempSync(join(tmpdir(), 'sparsec-db-')), 'tuning.jsonl');
     expect(await main(['compile', 'examples/mlp-2of4.onnx', '--tune', '--budget', '30s', '--db', db, '--emit', 'plan'], io)).toBe(0);
     expect(err).toMatch(/^tune 1\/3: sparse\.gemm "Gemm_0": .* \(\d+ of \d+ candidates measured, noise [\d.]+ ms, [\d.]+ s\)$/m);
-    expect(err).toMatch(/^tuned 3 layer\(s\) in [\d.]+ s: \d changed, \d kept their defaults; 3 record\(s\) added to .*tuning\.jsonl$/m);
+    // (the whole-model check may drop the changes, depending on timings: both outcomes are reported)
+    expect(err).toMatch(/^tuned 3 layer\(s\) in [\d.]+ s: \d changed, \d kept their defaults( \(the changes measured slower for the whole model and were dropped\))?; 3 record\(s\) added to .*tuning\.jsonl$/m);
     // records are keyed by the version plus a hash of the kernel code (a changed kernel does not reuse old timings)
     expect(readDb(db).map((r) => r.sparsec)).toEqual(Array(3).fill(tuningVersion(version())));
     expect(tuningVersion('1.2.3')).toMatch(/^1\.2\.3\+[0-9a-f]{12}$/);
