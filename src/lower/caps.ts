@@ -10,4 +10,6 @@ export interface TargetCaps {
   readonly f64: boolean;
   /** Ops it renders with a generic kernel (one kernel per op kind; see src/lower/generic.ts). */
   readonly genericOps: ReadonlySet<string>;
+  /** The kernel table's entries it renders, by name: selection takes no other (a kernel's layout may suit one target only). */
+  readonly kernels: ReadonlySet<string>;
 }

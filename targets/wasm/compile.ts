@@ -112,7 +112,7 @@ export function binaryenError(e: unknown, weightBytes = 0): Error {
 const GENERIC_LOWERINGS: Record<string, Lowering> = { ...ELEMENTWISE_LOWERINGS, ...MOVEMENT_LOWERINGS, ...REDUCE_LOWERINGS };
 
 /** What the kernel table may choose for this target. */
-export const WASM_CAPS: TargetCaps = { name: 'wasm', lanes: 4, f64: true, genericOps: new Set(Object.keys(GENERIC_LOWERINGS)) };
+export const WASM_CAPS: TargetCaps = { name: 'wasm', lanes: 4, f64: true, genericOps: new Set(Object.keys(GENERIC_LOWERINGS)), kernels: new Set([...Object.keys(PRODUCT_RENDERS), ...Object.keys(CONV_RENDERS)]) };
 
 /** How each kernel of the plan becomes wasm, by kernel name. */
 const RENDERS: Record<string, Render> = {

@@ -3,33 +3,23 @@
 // All-f32 maps compute in f32 (SIMD when no input is broadcast through a table); everything else
 // computes in f64 and converts on store, as the reference interpreter does.
 import { binaryen, f32, f64, FnBuilder, i32, i64, v128, type Expr } from '../emit.js';
+import type { Num as NumOf } from '../../../src/lower/exprs.js';
 import { addMathFunctions, VecMath } from './math.js';
 import { elemBytes, type WasmElementType } from '../dtype.js';
 import { copyElement, i64const, loadF64, loadI64, storeF64, storeI64 } from './element.js';
 
 /** Math functions the loader provides (f64 -> f64, pow: (f64, f64) -> f64); exp and erf are wasm functions (kernels/math.ts). */
 export const HOST_MATH = ['log', 'tanh', 'pow'] as const;
-export type HostFn = (typeof HOST_MATH)[number] | 'exp' | 'erf';
 
 export function declareHostMath(mod: binaryen.Module): void {
   for (const f of HOST_MATH) mod.addFunctionImport(f, 'env', f, binaryen.createType(f === 'pow' ? [f64, f64] : [f64]), f64);
   addMathFunctions(mod);
 }
 
-/** Arithmetic in the compute type (f32 or f64), so one expression serves both. */
-export interface Num {
+/** Arithmetic in the compute type (f32, f64 or f32x4 lanes): src/lower/exprs.ts's Num over binaryen expressions. */
+export interface Num extends NumOf<Expr> {
   readonly type: number;
   readonly simd: boolean;
-  c(n: number): Expr;
-  add(a: Expr, b: Expr): Expr; sub(a: Expr, b: Expr): Expr; mul(a: Expr, b: Expr): Expr; div(a: Expr, b: Expr): Expr;
-  min(a: Expr, b: Expr): Expr; max(a: Expr, b: Expr): Expr;
-  neg(a: Expr): Expr; abs(a: Expr): Expr; sqrt(a: Expr): Expr; floor(a: Expr): Expr; ceil(a: Expr): Expr; trunc(a: Expr): Expr;
-  /** Comparisons give an i32 condition (scalar) or a lane mask (SIMD). */
-  lt(a: Expr, b: Expr): Expr; le(a: Expr, b: Expr): Expr; gt(a: Expr, b: Expr): Expr; ge(a: Expr, b: Expr): Expr; eq(a: Expr, b: Expr): Expr; ne(a: Expr, b: Expr): Expr;
-  select(cond: Expr, a: Expr, b: Expr): Expr;
-  or(a: Expr, b: Expr): Expr;
-  /** A math function call: exp and erf are compiled into the module (also on f32x4), log, tanh and pow imported (scalar only). */
-  host(f: HostFn, ...args: Expr[]): Expr;
 }
 
 export function scalarNum(m: binaryen.Module, t: 'f32' | 'f64'): Num {
@@ -43,7 +33,7 @@ export function scalarNum(m: binaryen.Module, t: 'f32' | 'f64'): Num {
     lt: o.lt, le: o.le, gt: o.gt, ge: o.ge, eq: o.eq, ne: o.ne,
     select: (c, a, b) => m.select(c, a, b),
     or: (a, b) => m.i32.or(a, b),
-    host: (f, ...args) => (t === 'f64'
+    math: (f, ...args) => (t === 'f64'
       ? m.call(f, args, f64)
       : m.f32.demote(m.call(f, args.map((a) => m.f64.promote(a)), f64))),
   };
@@ -59,7 +49,7 @@ function simdNum(m: binaryen.Module, vm: VecMath): Num {
     lt: o.lt, le: o.le, gt: o.gt, ge: o.ge, eq: o.eq, ne: o.ne,
     select: (c, a, b) => m.v128.bitselect(a, b, c),
     or: (a, b) => m.v128.or(a, b),
-    host: (f, ...args) => {
+    math: (f, ...args) => {
       if (f === 'exp') return vm.exp(args[0]!);
       if (f === 'erf') return vm.erf(args[0]!);
       throw new Error(`internal: ${f} in a SIMD map`);

@@ -29,7 +29,8 @@ export interface Step {
  * n rounded up to a multiple of 16. Plain number math, never bitwise: addresses and sizes may pass
  * 2^31 (bitwise operators work on 32-bit signed integers and would wrap them).
  */
-export const align16 = (n: number): number => Math.ceil(n / 16) * 16;
+export { align16 } from '../../../src/lower/memory.js';
+import { align16 } from '../../../src/lower/memory.js';
 
 export function describe(op: Op): string {
   return `${op.name}${op.loc ? ` "${op.loc}"` : ''}`;

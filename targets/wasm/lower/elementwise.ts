@@ -5,73 +5,13 @@ import { OpContext } from '../../../src/ir/opdef.js';
 import { getOpDef } from '../../../src/dialects/index.js';
 import { isFloat } from '../../../src/tensor-math/numeric.js';
 import type { Expr } from '../emit.js';
-import { mapKernel, selectKernel, type IntNum, type Num } from '../kernels/map.js';
-import { ACTIVATIONS } from './activations.js';
+import { mapKernel, selectKernel, type IntNum } from '../kernels/map.js';
+import { batchNormExpr, NARY, UNARY, type MapExpr } from '../../../src/lower/exprs.js';
 import { batchNormTrainKernel } from '../kernels/reduce.js';
 import { elemBytes, isIntType } from '../dtype.js';
 import { describe, shapeOf, sizeOf, wasmType, WasmCompileError, type Lowering } from './context.js';
 
 type X = (i: number) => Expr;
-interface MapOp {
-  expr: (n: Num, x: X, c: OpContext, arity: number) => Expr;
-  /** Expressible on f32x4 lanes (no host math, no integer rules). */
-  simd: boolean;
-}
-
-const UNARY: Record<string, MapOp> = {
-  relu: { simd: true, expr: (n, x) => ACTIVATIONS['relu']!(n, () => x(0), []) },
-  neg: { simd: true, expr: (n, x) => n.neg(x(0)) },
-  abs: { simd: true, expr: (n, x) => n.abs(x(0)) },
-  sqrt: { simd: true, expr: (n, x) => n.sqrt(x(0)) },
-  floor: { simd: true, expr: (n, x) => n.floor(x(0)) },
-  ceil: { simd: true, expr: (n, x) => n.ceil(x(0)) },
-  reciprocal: { simd: true, expr: (n, x) => n.div(n.c(1), x(0)) },
-  leaky_relu: { simd: true, expr: (n, x, c) => ACTIVATIONS['leaky_relu']!(n, () => x(0), [c.float('alpha')]) },
-  hard_sigmoid: { simd: true, expr: (n, x, c) => n.max(n.c(0), n.min(n.c(1), n.add(n.mul(x(0), n.c(c.float('alpha'))), n.c(c.float('beta'))))) },
-  hard_swish: { simd: true, expr: (n, x) => ACTIVATIONS['hard_swish']!(n, () => x(0), []) },
-  softsign: { simd: true, expr: (n, x) => n.div(x(0), n.add(n.c(1), n.abs(x(0)))) },
-  exp: { simd: true, expr: (n, x) => n.host('exp', x(0)) },
-  log: { simd: false, expr: (n, x) => n.host('log', x(0)) },
-  tanh: { simd: false, expr: (n, x) => n.host('tanh', x(0)) },
-  erf: { simd: true, expr: (n, x) => n.host('erf', x(0)) },
-  sigmoid: { simd: true, expr: (n, x) => ACTIVATIONS['sigmoid']!(n, () => x(0), []) },
-  softplus: { simd: false, expr: (n, x) => n.select(n.gt(x(0), n.c(0)), n.add(x(0), n.host('log', n.add(n.c(1), n.host('exp', n.neg(x(0)))))), n.host('log', n.add(n.c(1), n.host('exp', x(0))))) },
-  elu: { simd: true, expr: (n, x, c) => n.select(n.ge(x(0), n.c(0)), x(0), n.mul(n.c(c.float('alpha')), n.sub(n.host('exp', x(0)), n.c(1)))) },
-  selu: { simd: true, expr: (n, x, c) => n.select(n.gt(x(0), n.c(0)), n.mul(n.c(c.float('gamma')), x(0)), n.mul(n.c(c.float('gamma') * c.float('alpha')), n.sub(n.host('exp', x(0)), n.c(1)))) },
-  gelu: { simd: false, expr: (n, x, c) => ACTIVATIONS[c.string('approximate') === 'tanh' ? 'gelu_tanh' : 'gelu']!(n, () => x(0), []) },
-  not: { simd: false, expr: (n, x) => n.select(n.eq(x(0), n.c(0)), n.c(1), n.c(0)) },
-  cast: { simd: true, expr: (_n, x) => x(0) },
-  identity: { simd: true, expr: (_n, x) => x(0) },
-  // Inference dropout never gets here (legalize-dropout); listed so the op is supported and training mode refused by name.
-  dropout: { simd: true, expr: (_n, x) => x(0) },
-};
-
-const fold = (f: (n: Num, a: Expr, b: Expr, x: X, k: number) => Expr) => (n: Num, x: X, _c: OpContext, arity: number) => {
-  let acc = x(0);
-  for (let k = 1; k < arity; k++) acc = f(n, acc, x(k), x, k);
-  return acc;
-};
-
-const NARY: Record<string, MapOp> = {
-  add: { simd: true, expr: fold((n, a, b) => n.add(a, b)) },
-  sum: { simd: true, expr: fold((n, a, b) => n.add(a, b)) },
-  mean: { simd: true, expr: (n, x, c, arity) => n.div(fold((n2, a, b) => n2.add(a, b))(n, x, c, arity), n.c(arity)) },
-  sub: { simd: true, expr: (n, x) => n.sub(x(0), x(1)) },
-  mul: { simd: true, expr: fold((n, a, b) => n.mul(a, b)) },
-  pow: { simd: false, expr: (n, x) => n.host('pow', x(0), x(1)) },
-  prelu: { simd: true, expr: (n, x) => n.select(n.lt(x(0), n.c(0)), n.mul(x(0), x(1)), x(0)) },
-  equal: { simd: false, expr: (n, x) => n.select(n.eq(x(0), x(1)), n.c(1), n.c(0)) },
-  less: { simd: false, expr: (n, x) => n.select(n.lt(x(0), x(1)), n.c(1), n.c(0)) },
-  less_or_equal: { simd: false, expr: (n, x) => n.select(n.le(x(0), x(1)), n.c(1), n.c(0)) },
-  greater: { simd: false, expr: (n, x) => n.select(n.gt(x(0), x(1)), n.c(1), n.c(0)) },
-  greater_or_equal: { simd: false, expr: (n, x) => n.select(n.ge(x(0), x(1)), n.c(1), n.c(0)) },
-  where: { simd: false, expr: (n, x) => n.select(n.ne(x(0), n.c(0)), x(1), x(2)) },
-};
-
-// Variadic max/min: wasm's max/min return NaN when either side is NaN, as the interpreter's fold
-// does; they differ from it only in the sign of a zero tie (max(-0, 0)), which compares equal.
-NARY['max'] = { simd: true, expr: fold((n, a, b) => n.max(a, b)) };
-NARY['min'] = { simd: true, expr: fold((n, a, b) => n.min(a, b)) };
 
 /**
  * Integer arithmetic computed exactly on i64 and wrapped on store (the interpreter does the same
@@ -93,7 +33,7 @@ const INT_OPS: Record<string, (n: IntNum, x: X, arity: number) => Expr> = {
   min: (n, x, arity) => n.min(Array.from({ length: arity }, (_, k) => () => x(k))),
 };
 
-function lowerMap(def: MapOp, opName: string): Lowering {
+function lowerMap(def: MapExpr, opName: string): Lowering {
   return (op, lc) => {
     const c = new OpContext(op, getOpDef(op.name)!);
     // legalize-dropout has replaced inference dropout by its input: one that remains is in training mode.
@@ -103,7 +43,7 @@ function lowerMap(def: MapOp, opName: string): Lowering {
     const out = shapeOf(y);
     const outEt = wasmType(y, op);
     let operands = [...op.operands];
-    let exprFn = def.expr;
+    let exprFn: MapExpr['expr'] = def.expr;
     if (opName === 'clip') {
       // Bounds are optional operands (absent or empty: unbounded).
       const lo = operands[1] && sizeOf(operands[1]) > 0 ? operands[1] : undefined;
@@ -120,7 +60,7 @@ function lowerMap(def: MapOp, opName: string): Lowering {
       exprFn = isFloat(y.type.elementType) ? (n, x) => n.div(x(0), x(1)) : (n, x) => n.select(n.eq(x(1), n.c(0)), n.c(0), n.trunc(n.div(x(0), x(1))));
     }
     const inputs = operands.map((v) => ({ v, et: wasmType(v, op), index: lc.inputIndex(v, out) }));
-    const simd = (def.simd || opName === 'clip') && (opName !== 'div' || isFloat(y.type.elementType));
+    const simd = (def.lanes || opName === 'clip') && (opName !== 'div' || isFloat(y.type.elementType));
     const arity = operands.length;
     if (opName === 'where') {
       const [cd, a, b] = inputs as [typeof inputs[0], typeof inputs[0], typeof inputs[0]];
@@ -175,10 +115,7 @@ const lowerBatchNorm: Lowering = (op, lc) => {
       out: { addr: addr(y), et: wasmType(y, op) },
       size: sizeOf(y),
       simd: false,
-      expr: (n, v) => {
-        const k = () => n.div(v(1), n.sqrt(n.add(v(4), n.c(eps))));
-        return n.add(n.mul(v(0), k()), n.sub(v(2), n.mul(v(3), k())));
-      },
+      expr: (n, v) => batchNormExpr(n, v, eps),
     }),
   });
 };
@@ -186,7 +123,7 @@ const lowerBatchNorm: Lowering = (op, lc) => {
 export const ELEMENTWISE_LOWERINGS: Record<string, Lowering> = {
   ...Object.fromEntries(Object.entries(UNARY).map(([k, d]) => [`nn.${k}`, lowerMap(d, k)])),
   ...Object.fromEntries(Object.entries(NARY).map(([k, d]) => [`nn.${k}`, lowerMap(d, k)])),
-  'nn.div': lowerMap({ simd: true, expr: (n, x) => n.div(x(0), x(1)) }, 'div'),
-  'nn.clip': lowerMap({ simd: true, expr: (_n, x) => x(0) }, 'clip'),
+  'nn.div': lowerMap({ lanes: true, expr: (n, x) => n.div(x(0), x(1)) }, 'div'),
+  'nn.clip': lowerMap({ lanes: true, expr: (_n, x) => x(0) }, 'clip'),
   'nn.batch_normalization': lowerBatchNorm,
 };

@@ -5,7 +5,7 @@ import type { OpContext } from '../../../src/ir/opdef.js';
 import type { Expr } from '../emit.js';
 import type { Activation } from '../kernels/activation.js';
 import { mapKernel, type Num } from '../kernels/map.js';
-import { ACTIVATIONS } from './activations.js';
+import { ACTIVATIONS } from '../../../src/lower/exprs.js';
 import { describe, shapeOf, sizeOf, WasmCompileError, type LowerContext } from './context.js';
 
 export interface Epilogue {

@@ -3,17 +3,17 @@
 // copies. Where that table is long stretches of consecutive elements (a channel concat, a split, a
 // slice or pad of whole rows) the copy is a few block copies (unrolled, or from a table of runs);
 // otherwise it follows the element table. Gathers with run-time indices get their own kernel.
-import type { Op, Value } from '../../../src/ir/core.js';
+import type { Op } from '../../../src/ir/core.js';
 import { OpContext } from '../../../src/ir/opdef.js';
 import { getOpDef } from '../../../src/dialects/index.js';
-import { Tensor, type Tensor as TensorT } from '../../../src/ir/tensor.js';
+import { Tensor } from '../../../src/ir/tensor.js';
 import { constData } from '../../../src/pass/helpers.js';
+import { elementSources } from '../../../src/lower/movement-table.js';
 import { elemBytes } from '../dtype.js';
 import { blockCopy, runCopy, runPlan, runtimeGather, tableCopy, type CopyRun } from '../kernels/movement.js';
 import { mapKernel } from '../kernels/map.js';
 import { describe, shapeOf, sizeOf, wasmType, WasmCompileError, type LowerContext, type Lowering } from './context.js';
 
-const MAX_TABLE = 1 << 24;
 
 /** Views that keep the element order: a plain copy. */
 const ORDER_PRESERVING = new Set(['nn.flatten', 'nn.reshape', 'nn.squeeze', 'nn.unsqueeze']);
@@ -29,54 +29,27 @@ const lowerTable: Lowering = (op, lc) => {
     lowerRuntimeGather(op, lc);
     return;
   }
-  // Data operands by position: a concat may list one value twice, and each place copies it.
-  const data = op.name === 'nn.concat' ? op.operands.map((_, i) => i) : [0];
-  const total = data.reduce((s0, i) => s0 + sizeOf(op.operand(i)), 0);
-  if (total >= MAX_TABLE) throw new WasmCompileError(`wasm target: ${describe(op)} moves too many elements for compile-time index tables`);
-  const padV = op.name === 'nn.pad' && op.operands[2] && sizeOf(op.operands[2]) > 0 ? op.operands[2] : undefined;
-  const runtimePad = padV !== undefined && !constData(padV);
-  op.operands.forEach((v, i) => {
-    if (!data.includes(i) && !constData(v) && !(runtimePad && v === padV)) throw new WasmCompileError(`wasm target: ${describe(op)}: operand ${i} must be a constant (it decides the shape)`);
-  });
-  let offset = 0;
-  const bases = new Map<number, number>();
-  const isPadValue = (v: Value) => op.name === 'nn.pad' && v === op.operands[2];
-  const iotaInputs = op.operands.map((v, i) => {
-    if (data.includes(i)) {
-      const n = sizeOf(v);
-      bases.set(i, offset);
-      const t = Tensor.from('f64', shapeOf(v), Array.from({ length: n }, (_, i) => offset + i));
-      offset += n;
-      return t;
-    }
-    if (isPadValue(v)) return Tensor.from('f64', shapeOf(v), [-1]);
-    return constData(v)!;
-  });
-  const def = getOpDef(op.name)!;
-  let outs: TensorT[];
-  try {
-    outs = def.interpret!(new OpContext(op, def), iotaInputs);
-  } catch (e) {
-    throw new WasmCompileError(`wasm target: ${describe(op)}: ${(e as Error).message}`);
-  }
+  const es = elementSources(op);
+  if (typeof es === 'string') throw new WasmCompileError(`wasm target: ${describe(op)}: ${es}`);
+  const outs = es.results, padV = es.pad && 'operand' in es.pad ? es.pad.operand : undefined, runtimePad = padV !== undefined;
   const et = wasmType(y0, op);
   const bytes = elemBytes(et);
-  const padValue = padV && !runtimePad ? Number(constData(padV)!.get(0)) : 0;
-  if (runtimePad) {
+  const padValue = es.pad && 'value' in es.pad ? es.pad.value : 0;
+  if (padV) {
     // The pad value is known at run time only: fill the result with it first, then copy over it.
     lc.step({ op, kernel: 'fill', format: 'dense', emit: (mod, name, addr) => mapKernel(mod, name, { inputs: [{ addr: addr(padV), et: wasmType(padV, op), index: 'scalar' }], out: { addr: addr(y0), et }, size: sizeOf(y0), simd: false, expr: (_n, x) => x(0) }) });
   }
   const fill = Tensor.from(et, [1], [padValue]).bytes().slice();
   op.results.forEach((r, ri) => {
     const src = outs[ri]!;
-    for (const i of data) {
-      const v = op.operand(i), b0 = bases.get(i)!, n = sizeOf(v);
+    for (const { operand: i, base: b0 } of es.data) {
+      const v = op.operand(i), n = sizeOf(v);
       // -1: padding (write the fill); -2: another operand's element (leave it); else the source element.
       const idx = Array.from({ length: src.size }, (_, i) => {
         const s0 = Math.round(Number(src.get(i)));
         return s0 >= b0 && s0 < b0 + n ? s0 - b0 : s0 < 0 && !runtimePad ? -1 : -2;
       });
-      if (idx.every((x) => x < 0) && data.length > 1) continue;
+      if (idx.every((x) => x < 0) && es.data.length > 1) continue;
       const runs = copyRuns(idx);
       const plan = runPlan(runs.length, idx.length);
       if (plan === 'elements') {
