@@ -54,6 +54,8 @@ export interface Model {
   run(inputs: readonly Tensor[]): Promise<Tensor[]>;
   /** The same, synchronously, where the target can (wasm). */
   runSync?(inputs: readonly Tensor[]): Tensor[];
+  /** Frees what it holds on a device (WebGPU buffers), where it holds anything. */
+  dispose?(): void;
 }
 
 /** Reads a file of a compile's output by name (from a folder, or from an Artifact in memory); undefined when absent. */
@@ -79,4 +81,6 @@ export interface Target {
   probe?(): Promise<MachineRates>;
   /** Whether an error thrown by compile means "not supported here" (an op, a type, a size), as opposed to a bug. */
   isUnsupported(e: unknown): boolean;
+  /** Releases what the target holds for this process (WebGPU: its device, which keeps Node running). */
+  close?(): Promise<void>;
 }

@@ -5,6 +5,7 @@ import { UserError } from '../util/errors.js';
 import { elide } from '../util/limits.js';
 import { PassError } from '../pass/pass-error.js';
 import { CliError, commandHelp, parseArgs, type Io } from './command.js';
+import { closeTargets } from '../../targets/index.js';
 import { COMMANDS } from './commands.js';
 import { didYouMean } from '../util/suggest.js';
 
@@ -79,6 +80,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     io.err(`sparsec: error: ${errorLine(e)}\n`);
     if (debug && e instanceof Error && e.stack) io.err(`${e.stack}\n`);
     return 1;
+  } finally {
+    // a WebGPU device keeps Node running until it is destroyed
+    await closeTargets();
   }
 }
 

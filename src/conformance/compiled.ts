@@ -54,6 +54,15 @@ export async function runTestCompiled(dir: string, tol: Tolerance, target: Targe
     const msg = (e as Error).message.replace(`${model}: `, '');
     return done({ status: target.isUnsupported(e) ? 'unsupported' : 'failed', reason: msg });
   }
+  try {
+    return done(await check(compiled, sets, graphInputs, tol, specialised));
+  } finally {
+    compiled.dispose?.();
+  }
+}
+
+/** Runs every data set of a test through the compiled model and compares its outputs. */
+async function check(compiled: Model, sets: string[], graphInputs: string[], tol: Tolerance, specialised: string[] | undefined): Promise<Partial<TestResult> & { status: Status }> {
   let worst = 0;
   for (const set of sets) {
     const ins = nameInputs(graphInputs, readTensors(set, 'input'));
@@ -62,13 +71,13 @@ export async function runTestCompiled(dir: string, tol: Tolerance, target: Targe
     try {
       got = await compiled.run(orderInputs(compiled.inputs.map((i) => i.name), ins));
     } catch (e) {
-      return done({ status: 'failed', reason: (e as Error).message });
+      return { status: 'failed', reason: (e as Error).message };
     }
     for (let i = 0; i < got.length; i++) {
       const cmp = compareTensors(got[i]!, outs[i]!.tensor, tol);
-      if (!cmp.ok) return done({ status: 'failed', reason: `output #${i}: ${describeMismatch(cmp.mismatch!, outs[i]!.tensor.shape)}` });
+      if (!cmp.ok) return { status: 'failed', reason: `output #${i}: ${describeMismatch(cmp.mismatch!, outs[i]!.tensor.shape)}` };
       worst = Math.max(worst, cmp.worstRatio);
     }
   }
-  return done({ status: 'passed', worstRatio: worst, ...(specialised ? { specialised } : {}) });
+  return { status: 'passed', worstRatio: worst, ...(specialised ? { specialised } : {}) };
 }

@@ -2,6 +2,7 @@
 // function of a `Num`, an arithmetic builder that a target implements over its own expressions
 // (binaryen expressions for wasm, WGSL text for WebGPU). Integer rules, broadcasting and the loops
 // belong to the targets' kernels.
+import type { Value } from '../ir/core.js';
 import type { OpContext } from '../ir/opdef.js';
 
 /** Math functions beyond arithmetic: targets compile them in or call the host. */
@@ -104,3 +105,19 @@ export const batchNormExpr = <E>(n: Num<E>, v: (i: number) => E, eps: number): E
   const k = () => n.div(v(1), n.sqrt(n.add(v(4), n.c(eps))));
   return n.add(n.mul(v(0), k()), n.sub(v(2), n.mul(v(3), k())));
 };
+
+/** The operands an element-wise op reads and its expression over them: nn.clip drops absent or empty bounds (unbounded). */
+export function mapOperands(opName: string, operands: readonly Value[], def: MapExpr): { operands: Value[]; expr: MapExpr['expr'] } {
+  if (opName !== 'clip') return { operands: [...operands], expr: def.expr };
+  const bound = (v: Value | undefined) => (v && (v.type.shape as number[]).reduce((a, b) => a * b, 1) > 0 ? v : undefined);
+  const lo = bound(operands[1]), hi = bound(operands[2]);
+  return {
+    operands: [operands[0]!, ...(lo ? [lo] : []), ...(hi ? [hi] : [])],
+    expr: (n, x) => {
+      let v = x(0);
+      if (lo) v = n.max(v, x(1));
+      if (hi) v = n.min(v, x(lo ? 2 : 1));
+      return v;
+    },
+  };
+}

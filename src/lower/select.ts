@@ -29,7 +29,9 @@ export function candidates(op: Op, caps: TargetCaps): { applicable: KernelDef[];
   const defs = KERNELS_BY_OP.get(op.name) ?? [genericKernel(op.name)];
   const applicable: KernelDef[] = [], rejected: string[] = [];
   for (const d of defs) {
-    const a = KERNELS_BY_OP.has(op.name) && !caps.kernels.has(d.name) ? `not a ${caps.name} kernel` : d.applies(op, caps);
+    // another target's kernel is no candidate at all (and not worth a word in the error)
+    if (KERNELS_BY_OP.has(op.name) && !caps.kernels.has(d.name)) continue;
+    const a = d.applies(op, caps);
     if (a === true) applicable.push(d);
     else rejected.push(`${d.name}: ${a}`);
   }

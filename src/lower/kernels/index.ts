@@ -4,8 +4,9 @@
 import type { KernelDef } from '../table.js';
 import { CONV_KERNELS } from './conv.js';
 import { PRODUCT_KERNELS } from './matmul.js';
+import { GRID_KERNELS } from './grid.js';
 
-export const KERNELS: readonly KernelDef[] = [...PRODUCT_KERNELS, ...CONV_KERNELS];
+export const KERNELS: readonly KernelDef[] = [...PRODUCT_KERNELS, ...CONV_KERNELS, ...GRID_KERNELS];
 
 /** Entries by op name, in table order. */
 export const KERNELS_BY_OP: ReadonlyMap<string, readonly KernelDef[]> = (() => {

@@ -6,7 +6,7 @@ import { getOpDef } from '../../../src/dialects/index.js';
 import { isFloat } from '../../../src/tensor-math/numeric.js';
 import type { Expr } from '../emit.js';
 import { mapKernel, selectKernel, type IntNum } from '../kernels/map.js';
-import { batchNormExpr, NARY, UNARY, type MapExpr } from '../../../src/lower/exprs.js';
+import { batchNormExpr, mapOperands, NARY, UNARY, type MapExpr } from '../../../src/lower/exprs.js';
 import { batchNormTrainKernel } from '../kernels/reduce.js';
 import { elemBytes, isIntType } from '../dtype.js';
 import { describe, shapeOf, sizeOf, wasmType, WasmCompileError, type Lowering } from './context.js';
@@ -42,20 +42,9 @@ function lowerMap(def: MapExpr, opName: string): Lowering {
     const y = op.result(0);
     const out = shapeOf(y);
     const outEt = wasmType(y, op);
-    let operands = [...op.operands];
-    let exprFn: MapExpr['expr'] = def.expr;
-    if (opName === 'clip') {
-      // Bounds are optional operands (absent or empty: unbounded).
-      const lo = operands[1] && sizeOf(operands[1]) > 0 ? operands[1] : undefined;
-      const hi = operands[2] && sizeOf(operands[2]) > 0 ? operands[2] : undefined;
-      operands = [operands[0]!, ...(lo ? [lo] : []), ...(hi ? [hi] : [])];
-      exprFn = (n, x) => {
-        let v = x(0);
-        if (lo) v = n.max(v, x(1));
-        if (hi) v = n.min(v, x(lo ? 2 : 1));
-        return v;
-      };
-    }
+    const mapped = mapOperands(opName, op.operands, def);
+    const operands = mapped.operands;
+    let exprFn: MapExpr['expr'] = mapped.expr;
     if (opName === 'div') {
       exprFn = isFloat(y.type.elementType) ? (n, x) => n.div(x(0), x(1)) : (n, x) => n.select(n.eq(x(1), n.c(0)), n.c(0), n.trunc(n.div(x(0), x(1))));
     }

@@ -5,7 +5,7 @@ import { getOpDef } from '../../../src/dialects/index.js';
 import { convGeometry } from '../../../src/tensor-math/window.js';
 import { axis as normAxis, sizeOf as prod } from '../../../src/tensor-math/numeric.js';
 import { poolOut, visitPoolWindows } from '../../../src/tensor-math/window.js';
-import { constData } from '../../../src/pass/helpers.js';
+import { reductionShape } from '../../../src/lower/reduce-facts.js';
 import { directPool, windowPool } from '../kernels/pool.js';
 import { lrnKernel, normKernel, reduceKernel, softmaxKernel, type ReduceKind } from '../kernels/reduce.js';
 import { describe, shapeOf, sizeOf, wasmType, WasmCompileError, type LowerContext, type Lowering } from './context.js';
@@ -13,31 +13,13 @@ import { describe, shapeOf, sizeOf, wasmType, WasmCompileError, type LowerContex
 
 function lowerReduce(kind: ReduceKind): Lowering {
   return (op, lc) => {
-    const c = new OpContext(op, getOpDef(op.name)!);
     const x = op.operand(0), y = op.result(0);
-    const xs = shapeOf(x), r = xs.length;
-    let axes: number[];
-    const axesV = op.operands[1];
-    if (axesV && sizeOf(axesV) > 0) {
-      const t = constData(axesV);
-      if (!t) throw new WasmCompileError(`wasm target: ${describe(op)}: the axes must be constant`);
-      axes = Array.from({ length: t.size }, (_, i) => normAxis(Number(t.get(i)), r));
-    } else axes = c.int('noop_with_empty_axes') ? [] : [...Array(r).keys()];
-    axes = [...new Set(axes)].sort((a, b) => a - b);
+    const rs = reductionShape(op);
+    if (typeof rs === 'string') throw new WasmCompileError(`wasm target: ${describe(op)}: ${rs}`);
     const et = wasmType(x, op), outEt = wasmType(y, op);
-    const contiguous = axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1);
-    if (axes.length === 0) {
-      // a no-op reduction: a copy
-      lc.step({ op, kernel: 'copy', format: 'dense', emit: (mod, name, addr) => reduceKernel(mod, name, { kind: 'sum', x: addr(x), et, y: addr(y), outEt, outer: sizeOf(x), len: 1, inner: 1 }) });
-      return;
-    }
-    if (contiguous) {
-      const outer = prod(xs.slice(0, axes[0]!)), len = prod(axes.map((a) => xs[a]!)), inner = prod(xs.slice(axes[axes.length - 1]! + 1));
-      lc.step({ op, kernel: `reduce_${kind}`, format: 'dense', emit: (mod, name, addr) => reduceKernel(mod, name, { kind, x: addr(x), et, y: addr(y), outEt, outer, len, inner }) });
-      return;
-    }
-    // legalize-reduce has moved reduced axes apart next to each other (src/lower/lower.ts).
-    throw new WasmCompileError(`wasm target: internal: ${describe(op)} reduces axes [${axes.join(', ')}], which are not adjacent (legalize-reduce makes them so)`);
+    const { outer, len, inner } = rs;
+    // a no-op reduction is a copy
+    lc.step({ op, kernel: rs.axes.length ? `reduce_${kind}` : 'copy', format: 'dense', emit: (mod, name, addr) => reduceKernel(mod, name, { kind: rs.axes.length ? kind : 'sum', x: addr(x), et, y: addr(y), outEt, outer, len, inner }) });
   };
 }
 
