@@ -108,7 +108,7 @@ describe('sparsec compile: static shapes for a first compile', () => {
     expect(existsSync(join(out, 'model.wat'))).toBe(true);
     expect((await run(['compile', 'examples/mlp-sparse90.onnx', '-o', out])).code).toBe(0);
     expect(existsSync(join(out, 'model.wat'))).toBe(false);
-    expect((await run(['compile', 'examples/mlp-sparse90.onnx', '-o', out, '--target', 'webgpu'])).err).toBe("sparsec: error: unknown target 'webgpu' (targets: wasm)\n");
+    expect((await run(['compile', 'examples/mlp-sparse90.onnx', '-o', out, '--target', 'webgl'])).err).toBe("sparsec: error: unknown target 'webgl' (targets: wasm, webgpu)\n");
   });
 
   it('other named or unknown dims are one error naming the inputs and dims, with the --shape to give', async () => {
