@@ -82,7 +82,7 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'compile',
-    summary: 'Compile a model to WebAssembly SIMD (model.wasm, model.relaxed.wasm where a kernel fuses multiply-adds, model.mjs, model.d.mts, manifest.json).',
+    summary: 'Compile a model to WebAssembly SIMD (model.wasm, model.relaxed.wasm where a kernel fuses multiply-adds, model.mjs, model.d.mts, manifest.json) or, with --target webgpu, to WGSL (model.wgsl, weights.bin, model.mjs, model.d.mts, manifest.json).',
     usage: '<model.onnx | file.ir> (-o DIR | --emit plan) [--target wasm] [-p pipeline] [--shape name=dims] [--emit wat] [--tune [--budget SECONDS]] [--weight-dtype f16]',
     description: `Runs the pass pipeline (default: ${DEFAULT_COMPILE_PIPELINE}), legalises, selects a kernel per op (the kernel plan; --emit plan prints it, manifest.json carries it), then renders one wasm module with a static memory plan. Shapes must be static: a named leading (batch) dim of an input becomes 1 unless --shape says otherwise; other named dims need --shape. Element types: f32, f64, signed and unsigned 8-64-bit integers, bool.`,
     moreHelp: async () => `Ops: ${(await import('../../targets/wasm/compile.js')).SUPPORTED_WASM_OPS.join(', ')}.`,
