@@ -1,4 +1,4 @@
-// `npm run bench [-- --json] [--only TEXT] [--tune [--budget S] [--db FILE]] [--weight-dtype f16]`: median latency of
+// `npm run bench [-- --json] [--only TEXT] [--tune [--budget S] [--db FILE]] [--weight-dtype f16] [--target webgpu]`: median latency of
 // sparsec-wasm, onnxruntime-web (wasm backend, 1 thread, SIMD) and onnxruntime-node (1 intra-op
 // thread), measured in this process interleaved in rounds, and the ratio onnxruntime-web / sparsec. With --tune each model
 // is tuned first (choices from the tuning database, the rest measured within the budget) and both
@@ -118,6 +118,13 @@ async function bench(name: string, bytes: Uint8Array, shapes: Record<string, num
     row.note = `not compiled: ${(e as Error).message}`;
   }
   return row;
+}
+
+if (argAfter('--target') === 'webgpu') {
+  // the WebGPU rows: both runtimes in headless Chromium (bench/webgpu.ts)
+  const { benchWebGpu } = await import('./webgpu.js');
+  await benchWebGpu(process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined, log);
+  process.exit(0);
 }
 
 // Relaxed SIMD on (in Node 20, V8's flag) before any runtime loads, so every row and every runtime runs under the same engine settings.

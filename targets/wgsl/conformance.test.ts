@@ -11,13 +11,8 @@ afterAll(releaseDevice);
 
 const SUITES = ['node', 'pytorch-converted', 'pytorch-operator'].map((s) => new URL(`../../../shared/onnx-tests/${s}`, import.meta.url).pathname);
 
-/** Tests the interpreter passes that the WebGPU target refuses, and why. Never grow it without a reason. */
-const KNOWN_GAPS: Record<string, string> = {
-  test_batchnorm_epsilon_training_mode: 'BatchNormalization in training mode (batch statistics and running averages) has no WGSL kernel yet',
-  test_batchnorm_example_training_mode: 'BatchNormalization in training mode (batch statistics and running averages) has no WGSL kernel yet',
-  test_maxpool_2d_uint8: 'pooling has f32 kernels only',
-  test_maxpool_with_argmax_2d_precomputed_pads: 'MaxPool\'s indices output has no WGSL kernel yet',
-};
+/** Tests the interpreter passes that the WebGPU target refuses, and why (none now). Never grow it without a reason. */
+const KNOWN_GAPS: Record<string, string> = {};
 
 describe('ONNX conformance (webgpu target)', () => {
   it('passes every test the interpreter passes (but f64 ones and the listed gaps); nothing compiled fails', async () => {

@@ -131,6 +131,19 @@ describe('WebGPU kernels vs the interpreter', () => {
     await agreeGpu(oneOp('nn.average_pool', [[[1, 2, 6, 5], 'f32']], [], { kernel_shape: ints([2, 3]), pads: ints([0, 1, 1, 1]), count_include_pad: int(1), ceil_mode: int(1), strides: ints([2, 2]) } as never), 8);
     await agreeGpu(oneOp('nn.average_pool', [[[1, 1, 8], 'f32']], [], { kernel_shape: ints([3]), pads: ints([1, 1]) }), 9);
     await agreeGpu(oneOp('nn.global_average_pool', [[[2, 3, 4, 5], 'f32']], []), 10);
+    await agreeGpu(oneOp('nn.max_pool', [[[1, 2, 5, 5], 'i32']], [], { kernel_shape: ints([2, 2]) }), 11, [], [Tensor.from('i32', [1, 2, 5, 5], Array.from({ length: 50 }, (_, i) => (i * 37) % 23 - 11))]);
+    // MaxPool's indices output, and batch norm in training mode with its running statistics
+    const mp = Builder.func();
+    const px = mp.func.addArgument(new TensorType([2, 3, 6, 5], 'f32'), 'x');
+    const pool = mp.b.create('nn.max_pool', [px], { kernel_shape: ints([3, 2]), strides: ints([2, 2]), pads: ints([1, 0, 1, 1]) }, { numResults: 2 });
+    mp.b.ret(pool.results);
+    await agreeGpu(mp.module, 12, ['max_pool']);
+    const bn = Builder.func();
+    const bx = bn.func.addArgument(new TensorType([3, 4, 2, 3], 'f32'), 'x');
+    const p = (k: number) => bn.b.constant(Tensor.from('f32', [4], rand(rng(k), 4).map((v) => (k === 4 ? Math.abs(v) + 0.5 : v))));
+    const norm = bn.b.create('nn.batch_normalization', [bx, p(1), p(2), p(3), p(4)], { training_mode: int(1), momentum: float(0.8), epsilon: float(1e-3) } as never, { numResults: 3 });
+    bn.b.ret(norm.results);
+    await agreeGpu(bn.module, 13, ['batch_normalization']);
   });
 
   it('a bundled example end to end, and the WGSL and weights the compile writes', async () => {

@@ -6,8 +6,9 @@ import { OpContext } from '../../../src/ir/opdef.js';
 import { getOpDef } from '../../../src/dialects/index.js';
 import { batchNormExpr, mapOperands, NARY, UNARY, type MapExpr } from '../../../src/lower/exprs.js';
 import type { ElementType } from '../../../src/ir/types.js';
-import { convert, load, store, wgslNum, type GpuType } from '../wgsl.js';
+import { convert, f32Lit, load, store, wgslNum, type GpuType } from '../wgsl.js';
 import { describe, gridShader, shapeOf, sizeOf, WgslCompileError, type Ref, type WgslContext } from '../context.js';
+import type { OpContext as Ctx } from '../../../src/ir/opdef.js';
 
 /** Renders one op: the context, the op. */
 export type WgslRender = (op: Op, cx: WgslContext) => void;
@@ -76,7 +77,8 @@ function lowerMap(def: MapExpr, name: string): WgslRender {
 /** Inference batch norm over axis 1: the per-channel operands read at the element's channel. */
 const lowerBatchNorm: WgslRender = (op, cx) => {
   const c = new OpContext(op, getOpDef(op.name)!);
-  if (c.int('training_mode') === 1 || op.results.length > 1) throw new WgslCompileError(`webgpu target: ${describe(op)}: training mode is not supported`);
+  if (c.int('training_mode') === 1) return batchNormTraining(op, cx, c);
+  if (op.results.length > 1) throw new WgslCompileError(`webgpu target: ${describe(op)}: running statistics outputs need training_mode = 1`);
   const x = op.operand(0), y = op.result(0), xs = shapeOf(x);
   const inner = xs.slice(2).reduce((a, b) => a * b, 1), C = xs[1]!;
   const refs = op.operands.map((v) => cx.ref(v, op));
@@ -85,6 +87,30 @@ const lowerBatchNorm: WgslRender = (op, cx) => {
   const v = batchNormExpr(wgslNum('f32'), (k) => `x${k}`, c.float('epsilon'));
   cx.dispatch(op, 'batch_norm', gridShader(sizeOf(y), [...lets, `  let v = ${v};`, storeResult(y, cx.ref(y, op), 'v', 'f32')].join('\n')), sizeOf(y));
 };
+
+/**
+ * Batch norm in training mode: one invocation per channel computes the batch mean and (population)
+ * variance over the batch and spatial positions, normalises the channel, and updates the running
+ * statistics (input * momentum + batch * (1 - momentum)) where those outputs exist.
+ */
+function batchNormTraining(op: Op, cx: WgslContext, c: Ctx): void {
+  const x = op.operand(0), y = op.result(0), xs = shapeOf(x);
+  const N = xs[0]!, C = xs[1]!, inner = xs.slice(2).reduce((a, b) => a * b, 1), count = N * inner;
+  const refs = op.operands.map((v) => cx.ref(v, op));
+  if ([...refs, ...op.results.map((r) => cx.ref(r, op))].some((r) => r.t !== 'f32')) throw new WgslCompileError(`webgpu target: ${describe(op)}: batch norm supports f32 only`);
+  const [xr, sr, br, mr, vr] = refs as [Ref, Ref, Ref, Ref, Ref];
+  const yr = cx.ref(y, op), momentum = c.float('momentum');
+  const each = (body: string) => `  for (var n = 0u; n < ${N}u; n++) { for (var e = 0u; e < ${inner}u; e++) { let at = (n * ${C}u + i) * ${inner}u + e; ${body} } }`;
+  const running = op.results.slice(1).map((r, k) => `  mem[${cx.ref(r, op).off}u + i] = bitcast<u32>(${read(k === 0 ? mr : vr, 'i')} * ${f32Lit(momentum)} + ${k === 0 ? 'mu' : 'bv'} * ${f32Lit(1 - momentum)});`);
+  const body = [
+    '  var s = 0.0f;', each(`s += ${read(xr, 'at')};`), `  let mu = s / ${count}.0f;`,
+    '  var q = 0.0f;', each(`let d = ${read(xr, 'at')} - mu; q += d * d;`), `  let bv = q / ${count}.0f;`,
+    `  let k = ${read(sr, 'i')} / sqrt(bv + ${f32Lit(c.float('epsilon'))});`, `  let off = ${read(br, 'i')} - mu * k;`,
+    each(`mem[${yr.off}u + at] = bitcast<u32>(${read(xr, 'at')} * k + off);`),
+    ...running,
+  ].join('\n');
+  cx.dispatch(op, 'batch_norm_training', gridShader(C, body), C);
+}
 
 export const ELEMENTWISE: Record<string, WgslRender> = {
   ...Object.fromEntries(Object.entries(UNARY).map(([k, d]) => [`nn.${k}`, lowerMap(d, k)])),

@@ -114,12 +114,16 @@ const lowerLrn: WgslRender = (op, cx) => {
   cx.dispatch(op, 'lrn', gridShader(n, body), n);
 };
 
-/** Max and average pooling of any rank (global pools: one window over the plane). */
+/**
+ * Max and average pooling of any rank (global pools: one window over the plane); max pooling in any
+ * element type, with MaxPool's indices output (the input element's flat index, row-major, the
+ * first maximum) where asked.
+ */
 const lowerPool: WgslRender = (op, cx) => {
-  f32Only(op, cx);
-  if (op.results.length > 1) throw new WgslCompileError(`webgpu target: ${describe(op)}: the indices output is not supported`);
   const c = ctx(op), x = op.operand(0), y = op.result(0), xs = shapeOf(x), inSp = xs.slice(2), D = inSp.length;
   const global = op.name.startsWith('nn.global'), max = op.name.includes('max');
+  if (!max) f32Only(op, cx);
+  if (op.results.length > 1 && c.int('storage_order') !== 0) throw new WgslCompileError(`webgpu target: ${describe(op)}: indices in column-major storage order are not supported`);
   const geom = global ? undefined : convGeometry(c, xs, c.ints('kernel_shape'));
   const kernel = geom ? geom.kernel : inSp, strides = geom ? geom.strides : inSp.map(() => 1), dil = geom ? geom.dilations : inSp.map(() => 1);
   const pads = geom ? geom.pads : new Array<number>(2 * D).fill(0);
@@ -127,21 +131,25 @@ const lowerPool: WgslRender = (op, cx) => {
   const outSp = inSp.map((n, d) => poolOut(n, kernel[d]!, strides[d]!, dil[d]!, pads[d]!, pads[d + D]!, ceil));
   const countPad = op.name === 'nn.average_pool' && c.int('count_include_pad') === 1;
   const P = prod(outSp), inPlane = prod(inSp), kVol = prod(kernel);
-  const xr = cx.ref(x, op), yr = cx.ref(y, op), n = sizeOf(y);
+  const xr = cx.ref(x, op), yr = cx.ref(y, op), n = sizeOf(y), ct: 'f32' | 'i32' = xr.t === 'f32' ? 'f32' : 'i32';
+  const lowest = ct === 'f32' ? 'f32_bits(0xff800000u)' : 'bitcast<i32>(0x80000000u)';
+  const ir = op.results[1] ? cx.ref(op.results[1], op) : undefined;
   const body = [
     `  let plane = i / ${P}u;`, `  let p = i % ${P}u;`,
     ...outSp.map((_, d) => `  let o${d} = i32((p / ${prod(outSp.slice(d + 1))}u) % ${outSp[d]}u);`),
-    `  var acc = ${max ? 'f32_bits(0xff800000u)' : '0.0f'};`, '  var cnt = 0.0f;',
+    `  var acc = ${max ? lowest : '0.0f'};`, '  var cnt = 0.0f;', '  var arg = 0u;', '  var seen = false;',
     `  for (var kk = 0u; kk < ${kVol}u; kk++) {`,
     ...kernel.map((_, d) => `    let q${d} = o${d} * ${strides[d]}i - ${pads[d]}i + i32((kk / ${prod(kernel.slice(d + 1))}u) % ${kernel[d]}u) * ${dil[d]}i;`),
     // with count_include_pad, positions in the padding count (not those past it in ceil mode)
     ...(countPad ? [`    if (${inSp.map((s, d) => `q${d} < ${s + pads[d + D]!}i`).join(' && ')}) { cnt += 1.0f; }`] : []),
     `    if (${inSp.map((s, d) => `q${d} >= 0i && q${d} < ${s}i`).join(' && ')}) {`,
-    `      let v = ${read(xr, `plane * ${inPlane}u + ${inSp.map((_, d) => `u32(q${d}) * ${prod(inSp.slice(d + 1))}u`).join(' + ')}`)};`,
-    max ? '      acc = max_f32(acc, v);' : `      acc += v;${countPad ? '' : ' cnt += 1.0f;'}`,
+    `      let at = plane * ${inPlane}u + ${inSp.map((_, d) => `u32(q${d}) * ${prod(inSp.slice(d + 1))}u`).join(' + ')};`,
+    `      let v = ${read(xr, 'at')};`,
+    max ? `      if (!seen || v > acc${ct === 'f32' ? ' || is_nan(v)' : ''}) { if (!(seen && ${ct === 'f32' ? 'is_nan(acc)' : 'false'})) { acc = v; arg = at; } seen = true; }` : `      acc += v;${countPad ? '' : ' cnt += 1.0f;'}`,
     '    }', '  }',
     ...(max ? [] : ['  acc = acc / max(cnt, 1.0f);']),
-    `  mem[${yr.off}u + i] = bitcast<u32>(acc);`,
+    storeResult(y, yr, 'acc', ct),
+    ...(ir ? [`  mem[${ir.off}u + i] = arg;`] : []),
   ].join('\n');
   cx.dispatch(op, max ? 'max_pool' : 'average_pool', gridShader(n, body), n);
 };
