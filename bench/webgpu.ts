@@ -63,7 +63,7 @@ export async function benchWebGpu(only: string | undefined, log: (s: string) => 
       const artifact = webgpuTarget.compile(webgpuTarget.plan(module.funcs[0]!));
       for (const [f, data] of Object.entries(artifact.files)) writeFileSync(join(dir, f), data);
       writeFileSync(join(dir, 'model.onnx'), bytes);
-      for (const f of ['ort.webgpu.bundle.min.mjs', 'ort-wasm-simd-threaded.jsep.wasm', 'ort-wasm-simd-threaded.jsep.mjs']) copyFileSync(join(ORT, f), join(dir, f));
+      for (const f of ['ort.webgpu.bundle.min.mjs', 'ort-wasm-simd-threaded.asyncify.wasm']) copyFileSync(join(ORT, f), join(dir, f));
       writeFileSync(join(dir, 'index.html'), page(input, shape, n));
       const server = await serveFolder(dir);
       let r: PageResult & { error?: string };
