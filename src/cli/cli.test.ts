@@ -102,6 +102,17 @@ describe('sparsec compile: static shapes for a first compile', () => {
     expect(plain.err).not.toMatch(/lossy/);
   });
 
+  it('compile --target webgpu writes the WGSL output; --tune there is one clear line (not built yet)', async () => {
+    const out = join(dir, 'gpu');
+    const r = await run(['compile', 'examples/mlp-sparse90.onnx', '-o', out, '--target', 'webgpu']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^wrote .*model\.wgsl \(3 shaders, 3 dispatches\), weights\.bin/);
+    for (const f of ['model.wgsl', 'weights.bin', 'model.mjs', 'model.d.mts', 'manifest.json']) expect(existsSync(join(out, f))).toBe(true);
+    const tuned = await run(['compile', 'examples/mlp-sparse90.onnx', '-o', out, '--target', 'webgpu', '--tune', '--budget', '5']);
+    expect(tuned.code).toBe(1);
+    expect(tuned.err).toMatch(/sparsec: error: the webgpu target cannot be tuned yet \(its models run asynchronously only; measuring is built for wasm\)\n$/);
+  });
+
   it('a compile without --emit wat removes the model.wat an earlier one wrote', async () => {
     const out = join(dir, 'wat');
     expect((await run(['compile', 'examples/mlp-sparse90.onnx', '-o', out, '--emit', 'wat'])).code).toBe(0);

@@ -15,6 +15,7 @@ import { isolate } from './isolate.js';
 import { lookup, opSignature, type Lookup, type TuneRecord } from './db.js';
 import { pickFastest, timeInterleaved, type TimeOptions } from './measure.js';
 import { rankByCost } from './cost.js';
+import { UserError } from '../util/errors.js';
 
 export interface TuneRow {
   readonly op: string;
@@ -96,7 +97,7 @@ async function tuneOp(op: Op, current: { kernel: string; choice: Choice }, targe
     const plan = select(f, target.caps, (o) => (o === alone ? { ...c, why: 'measured' } : undefined));
     const artifact = target.compile(plan);
     const model = await target.instantiate((name) => artifact.files[name]);
-    if (!model.runSync) throw new Error(`the ${target.name} target cannot be measured yet (no synchronous run)`);
+    if (!model.runSync) throw new UserError(`the ${target.name} target cannot be tuned yet (its models run asynchronously only; measuring is built for wasm)`);
     const run = model.runSync.bind(model);
     const got = run(inputs);
     const bad = got.find((t, i) => compareTensors(t, want[i]!, { rtol: 1e-4, atol: 1e-5 }).mismatch);
@@ -208,7 +209,7 @@ async function wholeModel(base: KernelPlan, tuned: KernelPlan, target: Target, o
   for (const plan of [base, tuned]) {
     const artifact = target.compile(plan);
     const model = await target.instantiate((name) => artifact.files[name]);
-    if (!model.runSync) throw new Error(`the ${target.name} target cannot be measured yet (no synchronous run)`);
+    if (!model.runSync) throw new UserError(`the ${target.name} target cannot be tuned yet (its models run asynchronously only; measuring is built for wasm)`);
     const run = model.runSync.bind(model);
     runners.push(() => void run(inputs));
   }
