@@ -65,10 +65,32 @@ export function constWords(t: Tensor, what: string): Uint32Array {
   return out;
 }
 
-/** The shared header of every shader: the two buffers and the helper functions. */
+/**
+ * The line of every shader that the loader replaces with the weight buffers' bindings and `wt(i)`,
+ * the reader of weight word i: the weights may span several buffers, as many as the adapter's
+ * binding size requires (known only when the model is loaded).
+ */
+export const WEIGHTS_MARK = '//! weights';
+
+/** The shared header of every shader: the activation buffer, the weights' mark and the helper functions. */
 export const HEADER = `@group(0) @binding(0) var<storage, read_write> mem: array<u32>;
-@group(0) @binding(1) var<storage, read> wts: array<u32>;
+${WEIGHTS_MARK}
 ${WGSL_HELPERS}`;
+
+/** Kernels write weight reads as wts[index]; they become wt(index) calls (the weights may span several bindings). */
+export function weightReads(code: string): string {
+  let out = '', at = 0;
+  for (let k = code.indexOf('wts[', at); k >= 0; k = code.indexOf('wts[', at)) {
+    let depth = 0, j = k + 3;
+    for (; j < code.length; j++) {
+      if (code[j] === '[') depth++;
+      else if (code[j] === ']' && --depth === 0) break;
+    }
+    out += `${code.slice(at, k)}wt(${weightReads(code.slice(k + 4, j))})`;
+    at = j + 1;
+  }
+  return out + code.slice(at);
+}
 
 /** A grid shader: one invocation per element i < n (2-d grid of 64-wide workgroups), running `body`. */
 export const gridShader = (n: number, body: string): string => `${HEADER}
@@ -76,7 +98,7 @@ export const gridShader = (n: number, body: string): string => `${HEADER}
 fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let i = g.x + g.y * nw.x * ${WORKGROUP}u;
   if (i >= ${n}u) { return; }
-${body}
+${weightReads(body)}
 }`;
 
 /** Workgroups for n invocations: x at most 65535, then rows. */

@@ -1,4 +1,4 @@
-// The light model graphs (ONNX's SqueezeNet, Inception-v1, ResNet-50 with seeded random
+// The light model graphs (ONNX's SqueezeNet, AlexNet, Inception-v1, ResNet-50 with seeded random
 // weights, final softmax dropped) and the benchmark-style examples compiled for WebGPU after the
 // default pipeline, run on this machine's adapter (software Vulkan without a GPU: the kernels are
 // the plain grid ones, so this is about correctness, not speed), against the reference interpreter
@@ -34,7 +34,8 @@ async function runGpu(module: Module, inputs: Tensor[]): Promise<Tensor[]> {
 }
 
 describe('light models and examples on WebGPU vs the interpreter', () => {
-  for (const name of ['squeezenet', 'inception_v1', 'resnet50']) {
+  // AlexNet's 244 MB of weights span two weight buffers where a binding holds 128 MiB (lavapipe)
+  for (const name of ['squeezenet', 'bvlc_alexnet', 'inception_v1', 'resnet50']) {
     it(name, async () => {
       const bytes = randomizeConstantOfShape(readFileSync(`${LIGHT_DIR}light_${name}.onnx`), 11, { dropFinalSoftmax: true });
       const x = documentedInput();
@@ -45,11 +46,6 @@ describe('light models and examples on WebGPU vs the interpreter', () => {
       expect(rel).toBeLessThan(1e-4);
     }, 300_000);
   }
-
-  it('bvlc_alexnet: its 244 MB of weights exceed what this adapter binds, refused with the sizes', async () => {
-    const bytes = randomizeConstantOfShape(readFileSync(`${LIGHT_DIR}light_bvlc_alexnet.onnx`), 11, { dropFinalSoftmax: true });
-    await expect(runGpu(importOnnx(bytes).module, [documentedInput()])).rejects.toThrow(/^the weight buffer \(weights\.bin\) needs \d+ bytes; this adapter binds at most \d+ \(maxStorageBufferBindingSize \d+, maxBufferSize \d+\)$/);
-  }, 120_000);
 
   for (const name of ['mlp-sparse90', 'mlp-2of4', 'resnet-pruned', 'squeezenet-pruned']) {
     it(`examples/${name}.onnx`, async () => {

@@ -5,6 +5,7 @@
 // dispatch in one compute pass, reads the outputs back. In Node without a device it uses the `webgpu`
 // package (Dawn); in browsers navigator.gpu. The sparsec process runs this same code (target.ts).
 import type { WebGpuManifest } from './compile.js';
+import { WEIGHTS_MARK } from './context.js';
 
 const ARRAYS: Record<string, string> = {
   float32: 'Float32Array', int8: 'Int8Array', uint8: 'Uint8Array', int16: 'Int16Array', uint16: 'Uint16Array',
@@ -57,12 +58,21 @@ async function getDevice(opts) {
   return { device, own: true, keep };
 }
 
-function checkFits(device) {
+/**
+ * How the weights are split over buffers: words per buffer (what one binding holds, a multiple of 64)
+ * and their number; the shaders' weight bindings and wt(i), the reader of weight word i.
+ */
+function weightLayout(device) {
   const lim = device.limits;
-  for (const [what, bytes] of [['the activation buffer', PLAN.memBytes], ['the weight buffer (weights.bin)', PLAN.weightBytes]]) {
-    const max = Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize);
-    if (bytes > max) fail(\`\${what} needs \${bytes} bytes; this adapter binds at most \${max} (maxStorageBufferBindingSize \${lim.maxStorageBufferBindingSize}, maxBufferSize \${lim.maxBufferSize})\`);
-  }
+  const maxBind = Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize);
+  if (PLAN.memBytes > maxBind) fail(\`the activation buffer needs \${PLAN.memBytes} bytes; this adapter binds at most \${maxBind} (maxStorageBufferBindingSize \${lim.maxStorageBufferBindingSize}, maxBufferSize \${lim.maxBufferSize})\`);
+  const words = Math.max(1, PLAN.weightBytes / 4), per = Math.floor(maxBind / 256) * 64;
+  const count = Math.ceil(words / per);
+  if (count + 1 > lim.maxStorageBuffersPerShaderStage) fail(\`the weights need \${PLAN.weightBytes} bytes: \${count} buffers of at most \${maxBind} bytes, and this adapter binds \${lim.maxStorageBuffersPerShaderStage} storage buffers per shader (one is the activations)\`);
+  const decls = Array.from({ length: count }, (_, k) => \`@group(0) @binding(\${k + 1}) var<storage, read> wts\${k}: array<u32>;\`);
+  const reads = Array.from({ length: count - 1 }, (_, k) => \`  if (i < \${(k + 1) * per}u) { return wts\${k}[i - \${k * per}u]; }\`);
+  const wt = \`fn wt(i: u32) -> u32 {\n\${reads.join('\\n')}\${reads.length ? '\\n' : ''}  return wts\${count - 1}[i - \${(count - 1) * per}u];\n}\`;
+  return { per, count, header: [...decls, wt].join('\\n') };
 }
 
 /** Feed values as the 32-bit words the GPU keeps (integers range-checked into i32). */
@@ -92,7 +102,7 @@ function fromWords(slot, words) {
 export async function load(source, opts = {}) {
   const files = await readFiles(source);
   const { device, own, keep } = await getDevice(opts);
-  checkFits(device);
+  const wl = weightLayout(device);
   const codes = files['model.wgsl'].split(/^\\/\\/! shader \\d+\\n/m).slice(1);
   if (codes.length !== PLAN.shaders) fail(\`model.wgsl has \${codes.length} shaders; this loader expects \${PLAN.shaders} (files of different compiles?)\`);
   if (files['weights.bin'].byteLength !== PLAN.weightBytes) fail(\`weights.bin has \${files['weights.bin'].byteLength} bytes; this loader expects \${PLAN.weightBytes} (files of different compiles?)\`);
@@ -100,17 +110,22 @@ export async function load(source, opts = {}) {
   device.lost?.then((info) => { lost = info; });
   device.pushErrorScope('validation');
   const mem = device.createBuffer({ size: Math.ceil(PLAN.memBytes / 16) * 16, usage: STORAGE | COPY_SRC | COPY_DST });
-  const wts = device.createBuffer({ size: Math.max(16, Math.ceil(PLAN.weightBytes / 16) * 16), usage: STORAGE | COPY_SRC | COPY_DST });
-  device.queue.writeBuffer(wts, 0, files['weights.bin']);
+  const bin = files['weights.bin'];
+  const wts = Array.from({ length: wl.count }, (_, k) => {
+    const part = bin.subarray(4 * k * wl.per, Math.min(bin.byteLength, 4 * (k + 1) * wl.per));
+    const b = device.createBuffer({ size: Math.max(16, Math.ceil(part.byteLength / 16) * 16), usage: STORAGE | COPY_SRC | COPY_DST });
+    if (part.byteLength) device.queue.writeBuffer(b, 0, part);
+    return b;
+  });
   const layout = device.createBindGroupLayout({ entries: [
     { binding: 0, visibility: COMPUTE, buffer: { type: 'storage' } },
-    { binding: 1, visibility: COMPUTE, buffer: { type: 'read-only-storage' } },
+    ...wts.map((_, k) => ({ binding: k + 1, visibility: COMPUTE, buffer: { type: 'read-only-storage' } })),
   ] });
   const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [layout] });
-  const bindGroup = device.createBindGroup({ layout, entries: [{ binding: 0, resource: { buffer: mem } }, { binding: 1, resource: { buffer: wts } }] });
+  const bindGroup = device.createBindGroup({ layout, entries: [{ binding: 0, resource: { buffer: mem } }, ...wts.map((buffer, k) => ({ binding: k + 1, resource: { buffer } }))] });
   const pipelines = [];
   for (const [i, code] of codes.entries()) {
-    const module = device.createShaderModule({ code });
+    const module = device.createShaderModule({ code: code.replace('${WEIGHTS_MARK}', wl.header) });
     const info = await module.getCompilationInfo?.();
     const err = info?.messages?.find((m) => m.type === 'error');
     if (err) fail(\`shader \${i} (\${PLAN.labels[PLAN.dispatches.findIndex((d) => d[0] === i)]}) does not compile: line \${err.lineNum}: \${err.message}\`);
@@ -120,7 +135,8 @@ export async function load(source, opts = {}) {
   if (setupError) fail(\`WebGPU refused the model: \${setupError.message}\`);
   const outBytes = PLAN.outputs.map((o) => 4 * o.shape.reduce((a, b) => a * b, 1));
   const readback = device.createBuffer({ size: Math.max(16, Math.ceil(outBytes.reduce((a, b) => a + b, 0) / 16) * 16), usage: MAP_READ | COPY_DST });
-  const buffers = { mem, wts };
+  // where an output's words are: the activation buffer, or the weight buffer holding a constant one
+  const whereOut = (o) => (o.buf === 'mem' ? [mem, 4 * o.offset] : [wts[Math.floor(o.offset / wl.per)], 4 * (o.offset % wl.per)]);
   let busy = false;
   async function run(feeds) {
     if (lost) fail(\`the WebGPU device was lost: \${lost.message || lost.reason}\`);
@@ -137,7 +153,7 @@ export async function load(source, opts = {}) {
       for (const [s, x, y] of PLAN.dispatches) { pass.setPipeline(pipelines[s]); pass.dispatchWorkgroups(x, y); }
       pass.end();
       let at = 0;
-      PLAN.outputs.forEach((o, k) => { if (outBytes[k] > 0) enc.copyBufferToBuffer(buffers[o.buf], 4 * o.offset, readback, at, outBytes[k]); at += outBytes[k]; });
+      PLAN.outputs.forEach((o, k) => { if (outBytes[k] > 0) { const [b, off] = whereOut(o); enc.copyBufferToBuffer(b, off, readback, at, outBytes[k]); } at += outBytes[k]; });
       device.queue.submit([enc.finish()]);
       const runError = await device.popErrorScope();
       if (runError) fail(\`WebGPU refused the run: \${runError.message}\`);
@@ -151,7 +167,7 @@ export async function load(source, opts = {}) {
     } finally { busy = false; }
   }
   function destroy() {
-    mem.destroy(); wts.destroy(); readback.destroy();
+    mem.destroy(); for (const b of wts) b.destroy(); readback.destroy();
     if (own) device.destroy();
     void keep;
   }

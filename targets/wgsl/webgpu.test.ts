@@ -12,6 +12,7 @@ import { TensorType, type ElementType } from '../../src/ir/types.js';
 import { rng } from '../../src/util/random.js';
 import { agreeGpu } from './agree.js';
 import { releaseDevice } from './device.js';
+import { weightReads } from './context.js';
 
 afterAll(releaseDevice);
 
@@ -26,6 +27,10 @@ function oneOp(name: string, args: [number[], ElementType][], consts: Tensor[], 
 }
 
 describe('WebGPU kernels vs the interpreter', () => {
+  it('weight reads become wt() calls, nested ones too (the weights may span several bindings)', () => {
+    expect(weightReads('a + wts[x + wts[3u]] * bitcast<f32>(wts[i]) + mem[wts[0u]]')).toBe('a + wt(x + wt(3u)) * bitcast<f32>(wt(i)) + mem[wt(0u)]');
+  });
+
   it('unary maps in f32 (the math helpers included)', async () => {
     for (const op of ['relu', 'neg', 'abs', 'sqrt', 'floor', 'ceil', 'reciprocal', 'exp', 'log', 'tanh', 'erf', 'sigmoid', 'softplus', 'softsign', 'hard_swish', 'identity']) {
       const m = oneOp(`nn.${op}`, [[[3, 7], 'f32']], []);
