@@ -34,7 +34,7 @@ function compile(plan: KernelPlan, opts: CompileOptions = {}): Artifact {
     inputs: manifest.inputs,
     outputs: manifest.outputs,
     kernels: manifest.kernels,
-    summary: `model.wgsl (${manifest.shaders} shaders, ${manifest.dispatches.length} dispatches), weights.bin (${kb(manifest.weightBytes)}), model.mjs, model.d.mts, manifest.json: ${manifest.kernels.length} kernels (${kernels}), activation buffer ${kb(manifest.memBytes)}`,
+    summary: `model.wgsl (${manifest.shaders} shader${manifest.shaders === 1 ? '' : 's'}, ${manifest.dispatches.length} dispatch${manifest.dispatches.length === 1 ? '' : 'es'}), weights.bin (${kb(manifest.weightBytes)}), model.mjs, model.d.mts, manifest.json: ${manifest.kernels.length} kernels (${kernels}), activation buffer ${kb(manifest.memBytes)}`,
   };
 }
 

@@ -89,7 +89,7 @@ describe('WebGPU kernels vs the interpreter', () => {
     await agreeGpu(rt.module, 3, ['matmul_grid']);
   });
 
-  it('sparse products read CSR rows (csr and N:M weights), never densified', async () => {
+  it('sparse products: CSR rows, and N:M weights in their own compressed form, never densified', async () => {
     await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 11 }), fc.integer({ min: 1, max: 1e9 }), async (M, k4, N, seed) => {
       const r = rng(seed), K = 4 * k4;
       const w = rand(r, N * K, 0.7);
@@ -102,7 +102,13 @@ describe('WebGPU kernels vs the interpreter', () => {
       const m2 = Builder.func();
       const x2 = m2.func.addArgument(new TensorType([M, K], 'f32'), 'x');
       m2.b.ret([m2.b.op('sparse.gemm', [x2, m2.b.constant(Tensor.from('f32', [N, K], w24), { encoding: nm(2, 4, 1) })], { transB: int(1) })]);
-      await agreeGpu(m2.module, seed, ['csr_product_grid']);
+      await agreeGpu(m2.module, seed, ['nm_product_grid']);
+      // 1:4 along the inputs, with a row that keeps nothing (stored zeros)
+      const w14 = Array.from({ length: N * K }, (_, i) => (Math.floor(i / K) === 0 ? 0 : i % 4 === (i >> 2) % 4 ? r() * 2 - 1 : 0));
+      const m3 = Builder.func();
+      const x3 = m3.func.addArgument(new TensorType([M, K], 'f32'), 'x');
+      m3.b.ret([m3.b.op('sparse.gemm', [x3, m3.b.constant(Tensor.from('f32', [N, K], w14), { encoding: nm(1, 4, 1) })], { transB: int(1) })]);
+      await agreeGpu(m3.module, seed, ['nm_product_grid']);
     }), { numRuns: 8 });
   });
 

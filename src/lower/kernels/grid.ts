@@ -1,7 +1,7 @@
 // Kernels for data-parallel targets (WebGPU): one invocation per output element, in a grid. Each
 // output of a product or convolution is its own sum, so the grid needs no synchronisation; sparse
-// weights are read in CSR over their [outputs, inputs] rows (csr, bsr and N:M alike), never
-// densified. Listed in a target's caps.kernels to be selected for it.
+// weights are never densified: N:M ones in their compressed form, others in CSR over their
+// [outputs, inputs] rows. Listed in a target's caps.kernels to be selected for it.
 import type { Op } from '../../ir/core.js';
 import { compress } from '../../ir/sparse-data.js';
 import { csr } from '../../ir/encodings.js';
@@ -40,6 +40,38 @@ function packDenseProduct(f: ConstMatmul): Packed {
 }
 
 const choiceOf = (format: Format) => ({ format, schedule: GRID });
+
+/** A product with a constant N:M weight along its inputs (K a multiple of m), or why not. */
+function nmProduct(op: Op): ConstMatmul | string {
+  const f = sparseProduct(op);
+  if (typeof f === 'string') return f;
+  const fm = matmulFormat(f).format;
+  if (fm.kind !== 'nm') return `the weight runs as ${fm.kind}`;
+  return f.K % fm.m === 0 ? f : `K = ${f.K} is not a multiple of ${fm.m}`;
+}
+
+const NM_PRODUCT: KernelDef = {
+  name: 'nm_product_grid', summary: 'Product with an N:M weight along its inputs, read in its own compressed form (n values and n positions per group of m): each invocation sums one output over its row\'s groups.', ops: PRODUCT_OPS,
+  applies(op) {
+    const f = nmProduct(op);
+    return typeof f === 'string' ? f : true;
+  },
+  space(op) {
+    return [choiceOf(matmulFormat(nmProduct(op) as ConstMatmul).format)];
+  },
+  default(op) {
+    const f = nmProduct(op) as ConstMatmul;
+    return { ...choiceOf(matmulFormat(f).format), why: `${matmulFormat(f).why}; its values and positions, one output per invocation` };
+  },
+  shape(op) {
+    const f = nmProduct(op) as ConstMatmul;
+    return { dims: { M: f.M, K: f.K, N: f.N }, scratchBytes: 0 };
+  },
+  pack(op, c) {
+    const comp = compressNK(nmProduct(op) as ConstMatmul, c.format);
+    return { arrays: { vals: comp.val.data as Float32Array, pos: Int32Array.from(comp.crd) } };
+  },
+};
 
 const CSR_PRODUCT: KernelDef = {
   name: 'csr_product_grid', summary: 'Product with a sparse constant weight read as CSR rows: each invocation sums one output over its row\'s nonzeros.', ops: PRODUCT_OPS,
@@ -122,4 +154,4 @@ const CONV_TRANSPOSE: KernelDef = {
   shape: () => ({ scratchBytes: 0 }),
 };
 
-export const GRID_KERNELS: readonly KernelDef[] = [CSR_PRODUCT, DENSE_PRODUCT, CONV, CONV_TRANSPOSE];
+export const GRID_KERNELS: readonly KernelDef[] = [NM_PRODUCT, CSR_PRODUCT, DENSE_PRODUCT, CONV, CONV_TRANSPOSE];

@@ -2,7 +2,7 @@
 // invocation per output, its sum over a dense row, a CSR row's nonzeros or a convolution window,
 // then the bias and the fused activation.
 import type { Op } from '../../../src/ir/core.js';
-import type { PlannedCall } from '../../../src/lower/plan.js';
+import type { Format, PlannedCall } from '../../../src/lower/plan.js';
 import { kernelDef } from '../../../src/lower/kernels/index.js';
 import { constMatmul, opContext } from '../../../src/lower/linear-facts.js';
 import { convFacts } from '../../../src/lower/kernels/conv.js';
@@ -41,7 +41,12 @@ function renderProduct(pc: PlannedCall, cx: WgslContext): void {
     ({ M, N } = f);
     const x = cx.ref(f.x, op), at = placePacked(pc, cx);
     lines.push(`  let m = i / ${N}u;`, `  let n = i % ${N}u;`, '  var acc = 0.0f;');
-    if (pc.call.kernel === 'csr_product_grid') {
+    if (pc.call.kernel === 'nm_product_grid') {
+      const fm = pc.call.format as Extract<Format, { kind: 'nm' }>, G = f.K / fm.m;
+      lines.push(`  for (var j = n * ${G * fm.n}u; j < (n + 1u) * ${G * fm.n}u; j++) {`,
+        `    let col = (j / ${fm.n}u) % ${G}u * ${fm.m}u + bitcast<u32>(wts[${at['pos']}u + j]);`,
+        `    acc += ${f32At('wts', `${at['vals']}u + j`)} * ${f32At(x.buf, `${x.off}u + m * ${f.K}u + col`)};`, '  }');
+    } else if (pc.call.kernel === 'csr_product_grid') {
       lines.push(`  let start = bitcast<u32>(wts[${at['rowPtr']}u + n]);`, `  let end = bitcast<u32>(wts[${at['rowPtr']}u + n + 1u]);`,
         `  for (var j = start; j < end; j++) { acc += ${f32At('wts', `${at['vals']}u + j`)} * ${f32At(x.buf, `${x.off}u + m * ${f.K}u + bitcast<u32>(wts[${at['cols']}u + j])`)}; }`);
     } else {
@@ -140,6 +145,7 @@ function renderConvTranspose(pc: PlannedCall, cx: WgslContext): void {
 export const LINEAR_RENDERS: Record<string, (pc: PlannedCall, cx: WgslContext) => void> = {
   matmul_grid: renderProduct,
   csr_product_grid: renderProduct,
+  nm_product_grid: renderProduct,
   conv_grid: renderConv,
   conv_transpose_grid: renderConvTranspose,
 };
