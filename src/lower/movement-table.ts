@@ -11,6 +11,12 @@ import { constData } from '../pass/helpers.js';
 const shapeOf = (v: Value): number[] => v.type.shape as number[];
 const sizeOf = (v: Value): number => shapeOf(v).reduce((a, b) => a * b, 1);
 
+/** Views that keep the element order: a plain copy, no table. */
+export const ORDER_PRESERVING = new Set(['nn.flatten', 'nn.reshape', 'nn.squeeze', 'nn.unsqueeze']);
+
+/** The movement ops the element tables serve (order-preserving ones as copies). */
+export const MOVEMENT_OPS = ['nn.flatten', 'nn.reshape', 'nn.squeeze', 'nn.unsqueeze', 'nn.transpose', 'nn.slice', 'nn.gather', 'nn.concat', 'nn.expand', 'nn.tile', 'nn.pad', 'nn.split'];
+
 /** Tables longer than this many elements are refused (they are built in memory at compile time). */
 export const MAX_TABLE = 1 << 24;
 

@@ -7,11 +7,11 @@ import { compress } from '../../ir/sparse-data.js';
 import { csr } from '../../ir/encodings.js';
 import { Tensor } from '../../ir/tensor.js';
 import { toF64 } from '../../tensor-math/numeric.js';
-import { allF32, compressNK, constMatmul, matmulFormat, sizeOf, weightNK, type ConstMatmul } from '../linear-facts.js';
+import { allF32, compressNK, constMatmul, matmulFormat, sizeOf, type ConstMatmul } from '../linear-facts.js';
 import type { Choice, Format } from '../plan.js';
 import type { KernelDef, Packed } from '../table.js';
 import { convFacts, type ConvFacts } from './conv.js';
-import { productShape } from './matmul.js';
+import { packKN, productShape } from './matmul.js';
 
 const PRODUCT_OPS = ['nn.gemm', 'sparse.gemm', 'nn.matmul', 'sparse.matmul'];
 const CONV_OPS = ['nn.conv', 'sparse.conv'];
@@ -30,13 +30,6 @@ function sparseProduct(op: Op): ConstMatmul | string {
 function packCsrProduct(f: ConstMatmul): Packed {
   const c = compressNK(f, CSR);
   return { arrays: { rowPtr: c.pos, cols: c.crd, vals: c.val.data as Float32Array } };
-}
-
-/** The dense [K, N] weight of a product with a constant weight. */
-function packDenseProduct(f: ConstMatmul): Packed {
-  const w = weightNK(f), { K, N } = f, out = new Float32Array(K * N);
-  for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) out[k * N + n] = w[n * K + k]!;
-  return { arrays: { w: out } };
 }
 
 const choiceOf = (format: Format) => ({ format, schedule: GRID });
@@ -112,7 +105,7 @@ const DENSE_PRODUCT: KernelDef = {
   pack(op) {
     const f = constMatmul(op);
     if (typeof f === 'string') throw new Error(`internal: matmul_grid packs constant weights only (${f})`);
-    return packDenseProduct(f);
+    return packKN(f);
   },
 };
 

@@ -329,7 +329,8 @@ function halfExact(f: ConstMatmul): boolean {
   return known;
 }
 
-function packKN(f: ConstMatmul): Packed {
+/** The weight as a dense [K, N] matrix (inputs as rows). */
+export function packKN(f: ConstMatmul): Packed {
   const w = weightNK(f), { K, N } = f, out = new Float32Array(K * N);
   for (let k = 0, i = 0; k < K; k++) for (let n = 0; n < N; n++) out[i++] = w[n * K + k]!;
   return { arrays: { w: out } };

@@ -8,15 +8,13 @@ import { OpContext } from '../../../src/ir/opdef.js';
 import { getOpDef } from '../../../src/dialects/index.js';
 import { Tensor } from '../../../src/ir/tensor.js';
 import { constData } from '../../../src/pass/helpers.js';
-import { elementSources } from '../../../src/lower/movement-table.js';
+import { elementSources, MOVEMENT_OPS, ORDER_PRESERVING } from '../../../src/lower/movement-table.js';
 import { elemBytes } from '../dtype.js';
 import { blockCopy, runCopy, runPlan, runtimeGather, tableCopy, type CopyRun } from '../kernels/movement.js';
 import { mapKernel } from '../kernels/map.js';
 import { describe, shapeOf, sizeOf, wasmType, WasmCompileError, type LowerContext, type Lowering } from './context.js';
 
 
-/** Views that keep the element order: a plain copy. */
-const ORDER_PRESERVING = new Set(['nn.flatten', 'nn.reshape', 'nn.squeeze', 'nn.unsqueeze']);
 
 const lowerTable: Lowering = (op, lc) => {
   const y0 = op.result(0);
@@ -100,6 +98,6 @@ const lowerStatic: Lowering = (op, lc) => {
 };
 
 export const MOVEMENT_LOWERINGS: Record<string, Lowering> = Object.fromEntries(
-  ['nn.flatten', 'nn.reshape', 'nn.squeeze', 'nn.unsqueeze', 'nn.transpose', 'nn.slice', 'nn.gather', 'nn.concat', 'nn.expand', 'nn.tile', 'nn.pad', 'nn.split'].map((n) => [n, lowerTable]),
+  MOVEMENT_OPS.map((n) => [n, lowerTable]),
 );
 for (const n of ['nn.shape', 'nn.size', 'nn.constant_of_shape']) MOVEMENT_LOWERINGS[n] = lowerStatic;

@@ -6,7 +6,7 @@ import { OpContext } from '../../../src/ir/opdef.js';
 import { getOpDef } from '../../../src/dialects/index.js';
 import { batchNormExpr, mapOperands, NARY, UNARY, type MapExpr } from '../../../src/lower/exprs.js';
 import type { ElementType } from '../../../src/ir/types.js';
-import { convert, f32Lit, load, store, wgslNum, type GpuType } from '../wgsl.js';
+import { convert, f32Lit, load, store, wgslNum } from '../wgsl.js';
 import { describe, gridShader, shapeOf, sizeOf, WgslCompileError, type Ref, type WgslContext } from '../context.js';
 import type { OpContext as Ctx } from '../../../src/ir/opdef.js';
 
@@ -120,4 +120,3 @@ export const ELEMENTWISE: Record<string, WgslRender> = {
   'nn.batch_normalization': lowerBatchNorm,
 };
 
-export type { GpuType };

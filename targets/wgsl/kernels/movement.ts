@@ -6,12 +6,11 @@ import { OpContext } from '../../../src/ir/opdef.js';
 import { getOpDef } from '../../../src/dialects/index.js';
 import { Tensor } from '../../../src/ir/tensor.js';
 import { constData } from '../../../src/pass/helpers.js';
-import { elementSources } from '../../../src/lower/movement-table.js';
+import { elementSources, MOVEMENT_OPS, ORDER_PRESERVING } from '../../../src/lower/movement-table.js';
 import { describe, gridShader, shapeOf, sizeOf, WgslCompileError, type WgslContext } from '../context.js';
 import type { WgslRender } from './elementwise.js';
 import { f32Lit, i32Lit } from '../wgsl.js';
 
-const ORDER_PRESERVING = new Set(['nn.flatten', 'nn.reshape', 'nn.squeeze', 'nn.unsqueeze', 'nn.identity']);
 
 const copyWord = (buf: string, off: number, index: string) => `${buf}[${off}u + ${index}]`;
 
@@ -66,6 +65,6 @@ const lowerStatic: WgslRender = (op, cx) => {
 };
 
 export const MOVEMENT: Record<string, WgslRender> = {
-  ...Object.fromEntries(['nn.flatten', 'nn.reshape', 'nn.squeeze', 'nn.unsqueeze', 'nn.transpose', 'nn.slice', 'nn.gather', 'nn.concat', 'nn.expand', 'nn.tile', 'nn.pad', 'nn.split'].map((n) => [n, lowerTable])),
+  ...Object.fromEntries(MOVEMENT_OPS.map((n) => [n, lowerTable])),
   'nn.shape': lowerStatic, 'nn.size': lowerStatic, 'nn.constant_of_shape': lowerStatic,
 };

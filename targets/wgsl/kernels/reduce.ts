@@ -6,15 +6,14 @@ import { getOpDef } from '../../../src/dialects/index.js';
 import { reductionShape } from '../../../src/lower/reduce-facts.js';
 import { axis as normAxis, sizeOf as prod } from '../../../src/tensor-math/numeric.js';
 import { convGeometry, poolOut } from '../../../src/tensor-math/window.js';
-import { describe, gridShader, shapeOf, sizeOf, WgslCompileError, type WgslContext } from '../context.js';
+import { describe, gridShader, shapeOf, sizeOf, WgslCompileError } from '../context.js';
 import { read, storeResult, type WgslRender } from './elementwise.js';
 import { f32Lit } from '../wgsl.js';
 
 const ctx = (op: Op) => new OpContext(op, getOpDef(op.name)!);
 
-function f32Only(op: Op, cx: WgslContext): void {
+function f32Only(op: Op): void {
   for (const v of [...op.operands, ...op.results]) if (v.type.elementType !== 'f32') throw new WgslCompileError(`webgpu target: ${describe(op)} supports f32 only, got ${v.type.elementType}`);
-  void cx;
 }
 
 type Kind = 'sum' | 'mean' | 'max' | 'min';
@@ -42,7 +41,7 @@ function lowerReduce(kind: Kind): WgslRender {
 
 function lowerSoftmax(log: boolean): WgslRender {
   return (op, cx) => {
-    f32Only(op, cx);
+    f32Only(op);
     const x = op.operand(0), y = op.result(0), xs = shapeOf(x);
     const a = normAxis(ctx(op).int('axis'), xs.length);
     const outer = prod(xs.slice(0, a)), len = xs[a] ?? 1, inner = prod(xs.slice(a + 1));
@@ -62,7 +61,7 @@ function lowerSoftmax(log: boolean): WgslRender {
 
 /** Layer normalisation over the dims from `axis` on: (x - mean) / sqrt(var + eps) * scale + bias. */
 const lowerLayerNorm: WgslRender = (op, cx) => {
-  f32Only(op, cx);
+  f32Only(op);
   const c = ctx(op), x = op.operand(0), y = op.result(0), xs = shapeOf(x);
   // the optional statistics: one value per row
   const stats = op.results.slice(1).map((r, k) => `  mem[${cx.ref(r, op).off}u + i] = bitcast<u32>(${k === 0 ? 'mean' : 'inv'});`);
@@ -85,7 +84,7 @@ const lowerLayerNorm: WgslRender = (op, cx) => {
 
 /** Instance normalisation: each (sample, channel) plane normalised over its spatial dims, then scale and bias per channel. */
 const lowerInstanceNorm: WgslRender = (op, cx) => {
-  f32Only(op, cx);
+  f32Only(op);
   const c = ctx(op), x = op.operand(0), y = op.result(0), xs = shapeOf(x);
   const C = xs[1]!, len = prod(xs.slice(2)), rows = xs[0]! * C;
   const xr = cx.ref(x, op), yr = cx.ref(y, op), sr = cx.ref(op.operand(1), op), br = cx.ref(op.operand(2), op);
@@ -101,7 +100,7 @@ const lowerInstanceNorm: WgslRender = (op, cx) => {
 
 /** Local response normalisation across channels: x / (bias + alpha / size * sum of squares over the window of channels)^beta. */
 const lowerLrn: WgslRender = (op, cx) => {
-  f32Only(op, cx);
+  f32Only(op);
   const c = ctx(op), x = op.operand(0), y = op.result(0), xs = shapeOf(x);
   const C = xs[1]!, inner = prod(xs.slice(2)), size = c.int('size');
   const lo = Math.floor((size - 1) / 2), hi = Math.ceil((size - 1) / 2);
@@ -122,7 +121,7 @@ const lowerLrn: WgslRender = (op, cx) => {
 const lowerPool: WgslRender = (op, cx) => {
   const c = ctx(op), x = op.operand(0), y = op.result(0), xs = shapeOf(x), inSp = xs.slice(2), D = inSp.length;
   const global = op.name.startsWith('nn.global'), max = op.name.includes('max');
-  if (!max) f32Only(op, cx);
+  if (!max) f32Only(op);
   if (op.results.length > 1 && c.int('storage_order') !== 0) throw new WgslCompileError(`webgpu target: ${describe(op)}: indices in column-major storage order are not supported`);
   const geom = global ? undefined : convGeometry(c, xs, c.ints('kernel_shape'));
   const kernel = geom ? geom.kernel : inSp, strides = geom ? geom.strides : inSp.map(() => 1), dil = geom ? geom.dilations : inSp.map(() => 1);
