@@ -1,5 +1,6 @@
 // Test helper: compile a module for WebGPU, run it on the process's device on seeded random inputs
-// and check every output against the reference interpreter; returns the kernels the plan chose.
+// and check every output against the reference interpreter (the plan given, else the default one);
+// returns the kernels the plan chose.
 import { expect } from 'vitest';
 import type { Module } from '../../src/ir/core.js';
 import { interpret } from '../../src/interp/interpret.js';
@@ -7,13 +8,14 @@ import { compareTensors } from '../../src/interp/compare.js';
 import { randomInputs } from '../../src/pass/semantics.js';
 import { verifyOrThrow } from '../../src/ir/verifier.js';
 import type { Tensor } from '../../src/ir/tensor.js';
+import type { KernelPlan } from '../../src/lower/plan.js';
 import { webgpuTarget } from './target.js';
 
-export async function agreeGpu(module: Module, seed: number, expectKernels: string[] = [], inputs?: Tensor[]): Promise<string[]> {
+export async function agreeGpu(module: Module, seed: number, expectKernels: string[] = [], inputs?: Tensor[], plan?: KernelPlan): Promise<string[]> {
   verifyOrThrow(module);
   const ins = inputs ?? randomInputs(module, seed, 1);
   const want = interpret(module, ins);
-  const artifact = webgpuTarget.compile(webgpuTarget.plan(module.funcs[0]!));
+  const artifact = webgpuTarget.compile(plan ?? webgpuTarget.plan(module.funcs[0]!));
   const model = await webgpuTarget.instantiate((name) => artifact.files[name]);
   try {
     const got = await model.run(ins);

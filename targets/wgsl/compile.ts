@@ -11,7 +11,8 @@ import { constData } from '../../src/pass/helpers.js';
 import { DTYPE_NAMES, type DtypeName } from '../wasm/dtype.js';
 import { describe, sizeOf, WgslCompileError, WgslContext, type Dispatch } from './context.js';
 import { ELEMENTWISE, type WgslRender } from './kernels/elementwise.js';
-import { LINEAR_RENDERS } from './kernels/linear.js';
+import { CONV_RENDERS } from './kernels/conv.js';
+import { PRODUCT_RENDERS } from './kernels/product.js';
 import { MOVEMENT } from './kernels/movement.js';
 import { REDUCE } from './kernels/reduce.js';
 import { gpuType } from './wgsl.js';
@@ -19,6 +20,7 @@ import { gpuType } from './wgsl.js';
 export { WgslCompileError };
 
 const GENERIC: Record<string, WgslRender> = { ...ELEMENTWISE, ...MOVEMENT, ...REDUCE };
+const LINEAR_RENDERS = { ...PRODUCT_RENDERS, ...CONV_RENDERS };
 
 export const WEBGPU_CAPS: TargetCaps = { name: 'webgpu', lanes: 4, f64: false, genericOps: new Set(Object.keys(GENERIC)), kernels: new Set(Object.keys(LINEAR_RENDERS)) };
 

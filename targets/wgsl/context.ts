@@ -101,6 +101,18 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw
 ${weightReads(body)}
 }`;
 
+/**
+ * A shader of workgroups of 64 that share memory (\`decls\`, var<workgroup> arrays): the body sees the
+ * global invocation g, the grid size nw, the workgroup wg and the index li within it, and must keep
+ * every workgroupBarrier() in uniform control flow (no early return before one).
+ */
+export const computeShader = (decls: string, body: string): string => `${HEADER}
+${decls}
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+${weightReads(body)}
+}`;
+
 /** Workgroups for n invocations: x at most 65535, then rows. */
 export function groupsFor(n: number): [number, number] {
   const g = Math.max(1, Math.ceil(n / WORKGROUP)), x = Math.min(g, 65535);

@@ -1,14 +1,22 @@
-// Kernels for data-parallel targets (WebGPU): one invocation per output element, in a grid. Each
-// output of a product or convolution is its own sum, so the grid needs no synchronisation; sparse
-// weights are never densified: N:M ones in their compressed form, others in CSR over their
-// [outputs, inputs] rows. Listed in a target's caps.kernels to be selected for it.
+// Kernels for data-parallel targets (WebGPU). Products and convolutions are sums, one per output,
+// so a grid needs no synchronisation between outputs; sparse weights are never densified: N:M ones
+// in their compressed form, others in CSR over their [outputs, inputs] rows. Listed in a target's
+// caps.kernels to be selected for it.
+//
+// A product's schedule (what the autotuner searches on the adapter):
+// - lanes: invocations sharing one output's sum (1, 4, 16, 64), each taking every lanes-th term, then
+//   added through workgroup memory: many lanes when the outputs are too few to fill a GPU;
+// - rows: rows of x per invocation (1, 2, 4), so each weight read serves that many outputs;
+// - order (CSR): rows in stored order, or sorted by length so that a workgroup's rows end together;
+// - tile (dense): a workgroup computes a 32 x 32 block of outputs (4 x 4 per invocation), its A and
+//   B panels staged in workgroup memory, for products with many rows (batches, attention).
 import type { Op } from '../../ir/core.js';
 import { compress } from '../../ir/sparse-data.js';
 import { csr } from '../../ir/encodings.js';
 import { Tensor } from '../../ir/tensor.js';
 import { toF64 } from '../../tensor-math/numeric.js';
-import { allF32, compressNK, constMatmul, matmulFormat, sizeOf, type ConstMatmul } from '../linear-facts.js';
-import type { Choice, Format } from '../plan.js';
+import { allF32, compressNK, constMatmul, matmulFormat, sizeOf, weightNK, type ConstMatmul } from '../linear-facts.js';
+import type { Choice, Format, Schedule } from '../plan.js';
 import type { KernelDef, Packed } from '../table.js';
 import { convFacts, type ConvFacts } from './conv.js';
 import { packKN, productShape } from './matmul.js';
@@ -19,6 +27,50 @@ const GRID = { outputs: 'one per invocation', workgroup: 64 };
 const DENSE: Format = { kind: 'dense' };
 const CSR: Format = { kind: 'csr', indexBits: 32 };
 
+/** Invocations a GPU wants in flight before more lanes per output stop paying (a few per core of a large GPU). */
+export const GRID_TARGET_INVOCATIONS = 16384;
+/** Outputs of one tiled workgroup along each side, and per invocation. */
+export const TILE = 32, TILE_PER = 4;
+
+export interface GridSchedule {
+  readonly lanes: number;
+  readonly rows: number;
+  readonly order?: 'rows' | 'by length';
+  readonly tile?: number;
+}
+
+/** A product schedule read back from a choice (tiled ones have tile set). */
+export function gridSchedule(s: Schedule): GridSchedule {
+  return {
+    lanes: Number(s['lanes'] ?? 1), rows: Number(s['rows'] ?? 1),
+    ...(s['order'] ? { order: s['order'] as 'rows' | 'by length' } : {}), ...(s['tile'] ? { tile: Number(s['tile']) } : {}),
+  };
+}
+
+const schedule = (lanes: number, rows: number, order?: 'rows' | 'by length'): Schedule => ({ lanes, rows, ...(order ? { order } : {}), workgroup: 64 });
+
+/**
+ * The untuned lanes and rows for M x N outputs of `terms` terms each: rows of x share weight reads
+ * (up to 4), and lanes split a sum until the grid has GRID_TARGET_INVOCATIONS invocations, each
+ * keeping at least 8 terms.
+ */
+export function defaultGrid(M: number, N: number, terms: number): { lanes: number; rows: number } {
+  const rows = M >= 4 ? 4 : M >= 2 ? 2 : 1;
+  const outputs = Math.ceil(M / rows) * N;
+  let lanes = 1;
+  while (lanes < 64 && outputs * lanes < GRID_TARGET_INVOCATIONS && terms / (lanes * 4) >= 8) lanes *= 4;
+  return { lanes, rows };
+}
+
+/** Every lanes x rows schedule that makes sense for M rows and `terms` terms per output. */
+function gridSpace(M: number, terms: number, orders: readonly ('rows' | 'by length' | undefined)[] = [undefined]): Schedule[] {
+  const out: Schedule[] = [];
+  for (const lanes of [1, 4, 16, 64].filter((l) => l === 1 || l <= Math.max(4, terms))) {
+    for (const rows of [1, 2, 4].filter((r) => r === 1 || r <= M)) for (const o of orders) out.push(schedule(lanes, rows, o));
+  }
+  return out;
+}
+
 /** A product with a constant weight in a sparse format, or why not. */
 function sparseProduct(op: Op): ConstMatmul | string {
   const f = constMatmul(op);
@@ -26,13 +78,29 @@ function sparseProduct(op: Op): ConstMatmul | string {
   return matmulFormat(f).format.kind === 'dense' ? 'dense weight' : f;
 }
 
-/** The CSR arrays of a product's [N, K] weight: row starts, column indices, values. */
-function packCsrProduct(f: ConstMatmul): Packed {
+/** Row lengths of a CSR [N, K] weight, from its row starts. */
+const rowLengths = (rowPtr: ArrayLike<number>, N: number): number[] => Array.from({ length: N }, (_, n) => rowPtr[n + 1]! - rowPtr[n]!);
+
+/** Rows sorted by length (longest first, stable), so that neighbouring invocations have equal work. */
+export const rowsByLength = (lengths: readonly number[]): Int32Array => Int32Array.from(lengths.map((_, n) => n).sort((a, b) => lengths[b]! - lengths[a]! || a - b));
+
+/** The CSR arrays of a product's [N, K] weight: row starts, column indices, values (and the row order when sorted). */
+function packCsrProduct(f: ConstMatmul, s: GridSchedule): Packed {
   const c = compressNK(f, CSR);
-  return { arrays: { rowPtr: c.pos, cols: c.crd, vals: c.val.data as Float32Array } };
+  const arrays: Packed['arrays'] = { rowPtr: c.pos, cols: c.crd, vals: c.val.data as Float32Array };
+  return { arrays: s.order === 'by length' ? { ...arrays, order: rowsByLength(rowLengths(c.pos, f.N)) } : arrays };
 }
 
-const choiceOf = (format: Format) => ({ format, schedule: GRID });
+/** Whether sorting a CSR weight's rows by length pays: the longest row is over twice the mean. */
+function unevenRows(f: ConstMatmul): boolean {
+  const c = compressNK(f, CSR), len = rowLengths(c.pos, f.N);
+  return Math.max(...len) > 2 * Math.max(1, len.reduce((a, b) => a + b, 0) / f.N);
+}
+
+/** Terms per output of a sparse product (stored values per row). */
+const sparseTerms = (f: ConstMatmul, format: Format): number => Math.max(1, compressNK(f, format).val.size / f.N);
+
+const choiceOf = (format: Format, s: Schedule = GRID) => ({ format, schedule: s });
 
 /** A product with a constant N:M weight along its inputs (K a multiple of m), or why not. */
 function nmProduct(op: Op): ConstMatmul | string {
@@ -43,18 +111,22 @@ function nmProduct(op: Op): ConstMatmul | string {
   return f.K % fm.m === 0 ? f : `K = ${f.K} is not a multiple of ${fm.m}`;
 }
 
+const laneWhy = (g: { lanes: number; rows: number }) => `${g.rows} row(s) of x per invocation, ${g.lanes} lane(s) per output`;
+
 const NM_PRODUCT: KernelDef = {
-  name: 'nm_product_grid', summary: 'Product with an N:M weight along its inputs, read in its own compressed form (n values and n positions per group of m): each invocation sums one output over its row\'s groups.', ops: PRODUCT_OPS,
+  name: 'nm_product_grid', summary: 'Product with an N:M weight along its inputs, read in its own compressed form (n values and n positions per group of m): lanes of a workgroup share each output\'s groups, rows of x share each weight read.', ops: PRODUCT_OPS,
   applies(op) {
     const f = nmProduct(op);
     return typeof f === 'string' ? f : true;
   },
   space(op) {
-    return [choiceOf(matmulFormat(nmProduct(op) as ConstMatmul).format)];
+    const f = nmProduct(op) as ConstMatmul, fm = matmulFormat(f).format;
+    return gridSpace(f.M, sparseTerms(f, fm)).map((s) => choiceOf(fm, s));
   },
   default(op) {
-    const f = nmProduct(op) as ConstMatmul;
-    return { ...choiceOf(matmulFormat(f).format), why: `${matmulFormat(f).why}; its values and positions, one output per invocation` };
+    const f = nmProduct(op) as ConstMatmul, fm = matmulFormat(f);
+    const g = defaultGrid(f.M, f.N, sparseTerms(f, fm.format));
+    return { ...choiceOf(fm.format, schedule(g.lanes, g.rows)), why: `${fm.why}; its values and positions, ${laneWhy(g)}` };
   },
   shape(op) {
     const f = nmProduct(op) as ConstMatmul;
@@ -67,45 +139,67 @@ const NM_PRODUCT: KernelDef = {
 };
 
 const CSR_PRODUCT: KernelDef = {
-  name: 'csr_product_grid', summary: 'Product with a sparse constant weight read as CSR rows: each invocation sums one output over its row\'s nonzeros.', ops: PRODUCT_OPS,
+  name: 'csr_product_grid', summary: 'Product with a sparse constant weight read as CSR rows (in stored order or sorted by length): lanes of a workgroup share each row\'s nonzeros, rows of x share each weight read.', ops: PRODUCT_OPS,
   applies(op) {
     const f = sparseProduct(op);
     return typeof f === 'string' ? f : true;
   },
-  space: () => [choiceOf(CSR)],
-  default(op) {
+  space(op) {
     const f = sparseProduct(op) as ConstMatmul;
-    return { ...choiceOf(CSR), why: `${matmulFormat(f).why}; read as CSR rows, one output per invocation` };
+    return gridSpace(f.M, sparseTerms(f, CSR), ['rows', 'by length']).map((s) => choiceOf(CSR, s));
+  },
+  default(op) {
+    const f = sparseProduct(op) as ConstMatmul, uneven = unevenRows(f);
+    const g = defaultGrid(f.M, f.N, sparseTerms(f, CSR));
+    return { ...choiceOf(CSR, schedule(g.lanes, g.rows, uneven ? 'by length' : 'rows')), why: `${matmulFormat(f).why}; read as CSR rows${uneven ? ' sorted by length (their lengths are uneven)' : ''}, ${laneWhy(g)}` };
   },
   shape(op) {
     const f = sparseProduct(op) as ConstMatmul;
     return { dims: { M: f.M, K: f.K, N: f.N }, scratchBytes: 0 };
   },
-  pack: (op) => packCsrProduct(sparseProduct(op) as ConstMatmul),
+  pack: (op, c) => packCsrProduct(sparseProduct(op) as ConstMatmul, gridSchedule(c.schedule)),
 };
 
+/** M, K, N of a dense product (a constant weight or two run-time operands, batches aside). */
+function denseDims(op: Op): { M: number; K: number; N: number; constant: boolean } {
+  const f = constMatmul(op);
+  if (typeof f !== 'string') return { M: f.M, K: f.K, N: f.N, constant: true };
+  const s = productShape(op);
+  return { M: s.M, K: s.K, N: s.N, constant: false };
+}
+
+const TILED: Schedule = { tile: TILE, per: `${TILE_PER}x${TILE_PER}`, workgroup: 64 };
+/** A tiled product pays when both sides fill most of a tile. */
+const tileWorth = (d: { M: number; N: number }) => d.M >= TILE && d.N >= TILE;
+
 const DENSE_PRODUCT: KernelDef = {
-  name: 'matmul_grid', summary: 'Dense product (constant weight as [K, N], or two run-time operands with numpy batch broadcasting, Gemm\'s transposes and scales as strides and factors): each invocation sums one output.', ops: PRODUCT_OPS,
+  name: 'matmul_grid', summary: 'Dense product (constant weight, or two run-time operands with numpy batch broadcasting, Gemm\'s transposes and scales): one sum per output split over lanes, or 32 x 32 tiles through workgroup memory.', ops: PRODUCT_OPS,
   applies(op) {
     if (!allF32(op)) return 'not all f32';
     if ([op.operand(0), op.operand(1), op.result(0)].some((v) => sizeOf(v) === 0)) return 'an empty product';
     return true;
   },
-  space: () => [choiceOf(DENSE)],
+  space(op) {
+    const d = denseDims(op);
+    const grids = d.constant ? gridSpace(d.M, d.K) : [schedule(1, 1)];
+    return [...grids, ...(d.M >= 8 && d.N >= 8 ? [TILED] : [])].map((s) => choiceOf(DENSE, s));
+  },
   default(op) {
-    const f = constMatmul(op);
-    return { ...choiceOf(DENSE), why: typeof f === 'string' ? `${f}: both operands read at run time` : `${matmulFormat(f).format.kind === 'dense' ? 'dense weight' : 'weight read dense'}, one output per invocation` };
+    const d = denseDims(op), f = constMatmul(op);
+    const what = typeof f === 'string' ? `${f}: both operands read at run time` : matmulFormat(f).format.kind === 'dense' ? 'dense weight' : 'weight read dense';
+    if (tileWorth(d)) return { ...choiceOf(DENSE, TILED), why: `${what}; ${TILE} x ${TILE} output tiles through workgroup memory (${d.M} x ${d.N} outputs)` };
+    const g = d.constant ? defaultGrid(d.M, d.N, d.K) : { lanes: 1, rows: 1 };
+    return { ...choiceOf(DENSE, schedule(g.lanes, g.rows)), why: `${what}; ${laneWhy(g)}` };
   },
   shape(op) {
-    const f = constMatmul(op);
-    if (typeof f !== 'string') return { dims: { M: f.M, K: f.K, N: f.N }, scratchBytes: 0 };
-    const s = productShape(op);
-    return { dims: { M: s.M, K: s.K, N: s.N }, scratchBytes: 0 };
+    const d = denseDims(op);
+    return { dims: { M: d.M, K: d.K, N: d.N }, scratchBytes: 0 };
   },
-  pack(op) {
+  pack(op, c) {
     const f = constMatmul(op);
     if (typeof f === 'string') throw new Error(`internal: matmul_grid packs constant weights only (${f})`);
-    return packKN(f);
+    // lanes of one output read along its row: [N, K]; otherwise neighbouring outputs read neighbouring words: [K, N]
+    return gridSchedule(c.schedule).lanes > 1 && !c.schedule['tile'] ? { arrays: { w: weightNK(f) } } : packKN(f);
   },
 };
 
