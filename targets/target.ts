@@ -54,8 +54,22 @@ export interface Model {
   run(inputs: readonly Tensor[]): Promise<Tensor[]>;
   /** The same, synchronously, where the target can (wasm). */
   runSync?(inputs: readonly Tensor[]): Tensor[];
+  /**
+   * Where runs are asynchronous (WebGPU): a timer of whole runs on these inputs, uploaded once; each
+   * call runs the model and resolves to its time in ms (the device's own clock where it has one).
+   */
+  timer?(inputs: readonly Tensor[]): Promise<() => Promise<number>>;
+  /** Per-kernel times on the device (each dispatch alone, medians), where the target measures them. */
+  profile?(inputs: readonly Tensor[], reps?: number): Promise<Profile>;
   /** Frees what it holds on a device (WebGPU buffers), where it holds anything. */
   dispose?(): void;
+}
+
+export interface Profile {
+  /** What timed it: the device's timestamps, or the wall clock around each submit. */
+  readonly clock: string;
+  readonly runMs: number;
+  readonly steps: readonly { readonly label: string; readonly ms: number }[];
 }
 
 /** Reads a file of a compile's output by name (from a folder, or from an Artifact in memory); undefined when absent. */
@@ -79,6 +93,8 @@ export interface Target {
   instantiate(read: FileReader): Promise<Model>;
   /** This machine's rates as the target's code sees them, for the cost model (measured once per process). */
   probe?(): Promise<MachineRates>;
+  /** What its kernel timings depend on, the tuning database's machine key (default: the CPU, platform and Node). */
+  machine?(): Promise<string>;
   /** Whether an error thrown by compile means "not supported here" (an op, a type, a size), as opposed to a bug. */
   isUnsupported(e: unknown): boolean;
   /** Releases what the target holds for this process (WebGPU: its device, which keeps Node running). */

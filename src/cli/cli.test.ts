@@ -102,15 +102,22 @@ describe('sparsec compile: static shapes for a first compile', () => {
     expect(plain.err).not.toMatch(/lossy/);
   });
 
-  it('compile --target webgpu writes the WGSL output; --tune there is one clear line (not built yet)', async () => {
+  it('compile --target webgpu writes the WGSL output; --tune measures on the adapter and keys the records by it', async () => {
     const out = join(dir, 'gpu');
     const r = await run(['compile', 'examples/mlp-sparse90.onnx', '-o', out, '--target', 'webgpu']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^wrote .*model\.wgsl \(3 shaders, 3 dispatches\), weights\.bin/);
     for (const f of ['model.wgsl', 'weights.bin', 'model.mjs', 'model.d.mts', 'manifest.json']) expect(existsSync(join(out, f))).toBe(true);
-    const tuned = await run(['compile', 'examples/mlp-sparse90.onnx', '-o', out, '--target', 'webgpu', '--tune', '--budget', '5']);
-    expect(tuned.code).toBe(1);
-    expect(tuned.err).toMatch(/sparsec: error: the webgpu target cannot be tuned yet \(its models run asynchronously only; measuring is built for wasm\)\n$/);
+    const dbFile = join(dir, 'gpu-tuning.jsonl');
+    const tuned = await run(['compile', 'examples/mlp-sparse90.onnx', '-o', out, '--target', 'webgpu', '--tune', '--budget', '3', '--db', dbFile]);
+    expect(tuned.code).toBe(0);
+    expect(tuned.err).toMatch(/tune 1\/3: sparse\.gemm "Gemm_0": .*candidates measured/);
+    expect(tuned.err).toMatch(/tuned [1-3] layer\(s\) in /);
+    const records = readFileSync(dbFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { target: string; machine: string });
+    expect(records.length).toBeGreaterThan(0);
+    expect(records.every((x) => x.target === 'webgpu' && x.machine.startsWith('webgpu adapter: software: '))).toBe(true);
+    const again = await run(['compile', 'examples/mlp-sparse90.onnx', '-o', out, '--target', 'webgpu', '--db', dbFile]);
+    expect(again.err).toMatch(new RegExp(`note: ${records.length} layer\\(s\\) chose from the tuning database`));
   });
 
   it('a compile without --emit wat removes the model.wat an earlier one wrote', async () => {

@@ -14,6 +14,7 @@ import type { Module } from '../ir/core.js';
 import type { TuneResult } from '../tune/tune.js';
 import { DEFAULT_TARGET, loadTarget, type Artifact } from '../../targets/index.js';
 import { CliError, type Io, type ParsedArgs } from './command.js';
+import { UserError } from '../util/errors.js';
 import { readInput } from './io.js';
 import { loadRegistry } from './opt.js';
 import { listOption, parseShapes } from './options.js';
@@ -100,7 +101,16 @@ export async function tuned(plan: KernelPlan, target: Target, args: ParsedArgs, 
   if (budget === undefined && !records.length) return { plan, path };
   const { tune } = await import('../tune/tune.js');
   const { version } = await import('./main.js');
-  const lookup = { records, target: target.name, machine: db.machineFingerprint(), sparsec: db.tuningVersion(version()), anyMachine: args.options['db-any-machine'] === true };
+  let machine: string;
+  try {
+    machine = target.machine ? await target.machine() : db.machineFingerprint();
+  } catch (e) {
+    // records are keyed by the device: without one, a compile that does not measure takes the defaults
+    if (budget !== undefined || !(e instanceof UserError)) throw e;
+    io.err(`note: the tuning database ${path} is not used: ${e.message}\n`);
+    return { plan, path };
+  }
+  const lookup = { records, target: target.name, machine, sparsec: db.tuningVersion(version()), anyMachine: args.options['db-any-machine'] === true };
   // On a terminal, what is being measured is one status line rewritten in place, above which the results scroll.
   let shown = false;
   const clear = () => { if (shown) io.err('\r\x1b[K'); shown = false; };

@@ -40,8 +40,8 @@ export function opSignature(op: Op): string {
   return createHash('sha256').update(printModule(isolate(op), { elideWeights: true, locations: false })).digest('hex');
 }
 
-/** The folders whose code decides how fast a choice runs: the kernel table and the wasm kernels and their renders. */
-const KERNEL_CODE = ['../lower/kernels/', '../../targets/wasm/kernels/', '../../targets/wasm/lower/'];
+/** The folders whose code decides how fast a choice runs: the kernel table, the wasm kernels and their renders, the WGSL renders. */
+const KERNEL_CODE = ['../lower/kernels/', '../../targets/wasm/kernels/', '../../targets/wasm/lower/', '../../targets/wgsl/kernels/'];
 
 let revision: string | undefined;
 

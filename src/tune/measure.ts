@@ -30,6 +30,11 @@ function sample(run: () => void, reps: number): number {
   return (performance.now() - t0) / reps;
 }
 
+const summary = (s: readonly number[]): Timing => {
+  const m = median(s);
+  return { median: m, noise: 1.4826 * median(s.map((x) => Math.abs(x - m))), samples: s.length };
+};
+
 /** Times synchronous runners against each other (after one warm-up each); one Timing per runner. */
 export function timeInterleaved(runners: readonly (() => void)[], opts: TimeOptions = {}): Timing[] {
   const rounds = opts.rounds ?? 9, sampleMs = opts.sampleMs ?? 2;
@@ -45,10 +50,35 @@ export function timeInterleaved(runners: readonly (() => void)[], opts: TimeOpti
       samples[i]!.push(sample(runners[i]!, reps[i]!));
     }
   }
-  return samples.map((s) => {
-    const m = median(s);
-    return { median: m, noise: 1.4826 * median(s.map((x) => Math.abs(x - m))), samples: s.length };
-  });
+  return samples.map(summary);
+}
+
+/** The mean of `reps` runs of a timer (each resolving to its own time, ms). */
+async function sampleTimer(timer: () => Promise<number>, reps: number): Promise<number> {
+  let sum = 0;
+  for (let i = 0; i < reps; i++) sum += await timer();
+  return sum / reps;
+}
+
+/**
+ * Times asynchronous timers against each other (a GPU's runs, each resolving to its time from the
+ * device's clock) in the same interleaved rounds; one Timing per timer.
+ */
+export async function timeInterleavedAsync(timers: readonly (() => Promise<number>)[], opts: TimeOptions = {}): Promise<Timing[]> {
+  const rounds = opts.rounds ?? 9, sampleMs = opts.sampleMs ?? 2;
+  const reps: number[] = [];
+  for (const t of timers) {
+    await t();
+    reps.push(Math.max(1, Math.min(50, Math.ceil(sampleMs / Math.max(await t(), 1e-3)))));
+  }
+  const samples = timers.map(() => [] as number[]);
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < timers.length; k++) {
+      const i = (k + r) % timers.length;
+      samples[i]!.push(await sampleTimer(timers[i]!, reps[i]!));
+    }
+  }
+  return samples.map(summary);
 }
 
 /**

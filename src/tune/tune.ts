@@ -10,10 +10,11 @@ import { compareTensors } from '../interp/compare.js';
 import { randomArgs, randomInputs } from '../pass/semantics.js';
 import { candidates, sameChoice, select } from '../lower/select.js';
 import { formatName, type Choice, type ChoiceSource, type KernelPlan } from '../lower/plan.js';
-import type { Target } from '../../targets/target.js';
+import type { Model, Target } from '../../targets/target.js';
+import type { Tensor } from '../ir/tensor.js';
 import { isolate } from './isolate.js';
 import { lookup, opSignature, type Lookup, type TuneRecord } from './db.js';
-import { pickFastest, timeInterleaved, type TimeOptions } from './measure.js';
+import { pickFastest, timeInterleaved, timeInterleavedAsync, type TimeOptions, type Timing } from './measure.js';
 import { rankByCost } from './cost.js';
 import { UserError } from '../util/errors.js';
 
@@ -73,6 +74,28 @@ export interface TuneOptions extends TimeOptions {
 
 interface Pick { kernel: string; choice: Choice; why: string; source: ChoiceSource }
 
+/** How a compiled candidate is timed: runs in this thread (wasm), or the device's timer (WebGPU). */
+type Runner = { readonly run: () => void } | { readonly time: () => Promise<number> };
+
+async function runnerOf(model: Model, inputs: readonly Tensor[], target: Target): Promise<Runner> {
+  if (model.runSync) {
+    const run = model.runSync.bind(model);
+    return { run: () => void run(inputs) };
+  }
+  if (model.timer) return { time: await model.timer(inputs) };
+  throw new UserError(`the ${target.name} target cannot be tuned: its models neither run synchronously nor time themselves`);
+}
+
+/** Candidates timed side by side: synchronous runs, or the device's timer. */
+async function timeRunners(runners: readonly Runner[], opts: TimeOptions): Promise<Timing[]> {
+  const sync = runners.flatMap((r) => ('run' in r ? [r.run] : []));
+  if (sync.length === runners.length) return timeInterleaved(sync, opts);
+  return timeInterleavedAsync(runners.map((r) => ('time' in r ? r.time : async () => Promise.reject(new Error('internal: a synchronous runner among timers')))), opts);
+}
+
+/** Runs a model once (synchronously where it can). */
+const runOnce = async (model: Model, inputs: readonly Tensor[]): Promise<Tensor[]> => (model.runSync ? model.runSync(inputs) : model.run(inputs));
+
 const label = (kernel: string, c: Choice) => `${kernel} ${formatName(c.format)}${Object.keys(c.schedule).length ? ` ${Object.entries(c.schedule).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`;
 
 /** The measured choice for one op, or undefined when it has only one. */
@@ -90,27 +113,32 @@ async function tuneOp(op: Op, current: { kernel: string; choice: Choice }, targe
   const alone = f.ops.find((o) => o.name === op.name)!;
   const inputs = randomInputs(m, 7, 1);
   const want = interpret(m, inputs);
-  const runners: (() => void)[] = [];
+  const runners: Runner[] = [];
+  const models: Model[] = [];
   const kept: typeof cands = [];
-  for (const [ci, c] of cands.entries()) {
-    status(`checking candidate ${ci + 1} of ${cands.length} (${all.length} in the space)`);
-    const plan = select(f, target.caps, (o) => (o === alone ? { ...c, why: 'measured' } : undefined));
-    const artifact = target.compile(plan);
-    const model = await target.instantiate((name) => artifact.files[name]);
-    if (!model.runSync) throw new UserError(`the ${target.name} target cannot be tuned yet (its models run asynchronously only; measuring is built for wasm)`);
-    const run = model.runSync.bind(model);
-    const got = run(inputs);
-    const bad = got.find((t, i) => compareTensors(t, want[i]!, { rtol: 1e-4, atol: 1e-5 }).mismatch);
-    if (bad) {
-      opts.log?.(`tune: ${label(c.kernel, c.choice)} disagrees with the interpreter on ${op.name}${op.loc ? ` "${op.loc}"` : ''}; left out (please report this)`);
-      continue;
+  let timings: Timing[];
+  try {
+    for (const [ci, c] of cands.entries()) {
+      status(`checking candidate ${ci + 1} of ${cands.length} (${all.length} in the space)`);
+      const plan = select(f, target.caps, (o) => (o === alone ? { ...c, why: 'measured' } : undefined));
+      const artifact = target.compile(plan);
+      const model = await target.instantiate((name) => artifact.files[name]);
+      models.push(model);
+      const got = await runOnce(model, inputs);
+      const bad = got.find((t, i) => compareTensors(t, want[i]!, { rtol: 1e-4, atol: 1e-5 }).mismatch);
+      if (bad) {
+        opts.log?.(`tune: ${label(c.kernel, c.choice)} disagrees with the interpreter on ${op.name}${op.loc ? ` "${op.loc}"` : ''}; left out (please report this)`);
+        continue;
+      }
+      kept.push(c);
+      runners.push(await runnerOf(model, inputs, target));
     }
-    kept.push(c);
-    runners.push(() => void run(inputs));
+    if (kept[0] !== current) throw new Error(`internal: the default choice of ${op.name} disagrees with the interpreter`);
+    status(`timing ${kept.length} candidates side by side`);
+    timings = await timeRunners(runners, opts);
+  } finally {
+    for (const m of models) m.dispose?.();
   }
-  if (kept[0] !== current) throw new Error(`internal: the default choice of ${op.name} disagrees with the interpreter`);
-  status(`timing ${kept.length} candidates side by side`);
-  const timings = timeInterleaved(runners, opts);
   const best = pickFastest(timings);
   const row: TuneRow = {
     op: op.name, ...(op.loc ? { loc: op.loc } : {}), default: label(current.kernel, current.choice), chosen: label(kept[best]!.kernel, kept[best]!.choice),
@@ -205,14 +233,19 @@ export async function tune(plan: KernelPlan, target: Target, opts: TuneOptions):
 /** The default and tuned plans compiled and timed side by side on the same inputs. */
 async function wholeModel(base: KernelPlan, tuned: KernelPlan, target: Target, opts: TimeOptions): Promise<EndToEnd> {
   const inputs = randomArgs(base.func, 11, 1);
-  const runners: (() => void)[] = [];
-  for (const plan of [base, tuned]) {
-    const artifact = target.compile(plan);
-    const model = await target.instantiate((name) => artifact.files[name]);
-    if (!model.runSync) throw new UserError(`the ${target.name} target cannot be tuned yet (its models run asynchronously only; measuring is built for wasm)`);
-    const run = model.runSync.bind(model);
-    runners.push(() => void run(inputs));
+  const runners: Runner[] = [];
+  const models: Model[] = [];
+  let d: Timing, t: Timing;
+  try {
+    for (const plan of [base, tuned]) {
+      const artifact = target.compile(plan);
+      const model = await target.instantiate((name) => artifact.files[name]);
+      models.push(model);
+      runners.push(await runnerOf(model, inputs, target));
+    }
+    [d, t] = (await timeRunners(runners, opts)) as [Timing, Timing];
+  } finally {
+    for (const m of models) m.dispose?.();
   }
-  const [d, t] = timeInterleaved(runners, opts);
-  return { defaultMs: d!.median, tunedMs: t!.median, noiseMs: Math.max(d!.noise, t!.noise), kept: t!.median <= d!.median ? 'tuned' : 'default' };
+  return { defaultMs: d.median, tunedMs: t.median, noiseMs: Math.max(d.noise, t.noise), kept: t.median <= d.median ? 'tuned' : 'default' };
 }

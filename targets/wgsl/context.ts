@@ -33,6 +33,8 @@ export interface Dispatch {
   /** Workgroups in x and y (64 invocations each). */
   readonly groups: readonly [number, number];
   readonly op: string;
+  /** The op's location (its ONNX node name), where it has one. */
+  readonly loc?: string;
   readonly kernel: string;
 }
 
@@ -171,7 +173,7 @@ export class WgslContext {
       this.shaders.push(code);
       this.shaderIndex.set(code, s);
     }
-    this.dispatches.push({ shader: s, groups: groupsFor(n), op: op.name, kernel });
+    this.dispatches.push({ shader: s, groups: groupsFor(n), op: op.name, ...(op.loc ? { loc: op.loc } : {}), kernel });
   }
 
   /** The weight buffer's contents. */

@@ -29,12 +29,25 @@ async function open(): Promise<Held> {
     throw new NoAdapterError(`webgpu target: the webgpu package cannot load here (${(e as Error).message.split('\n')[0]})`);
   }
   process.env['XDG_RUNTIME_DIR'] ??= '/tmp';
-  const gpu = mod.create([]);
-  const adapter = (await gpu.requestAdapter()) as { limits: Record<string, number>; info?: Record<string, string>; requestDevice(d: unknown): Promise<GPUDeviceLike> } | null;
+  const gpu = mod.create(['disable-dawn-features=timestamp_quantization']);
+  const adapter = (await gpu.requestAdapter()) as { limits: Record<string, number>; features: ReadonlySet<string>; info?: Record<string, unknown>; requestDevice(d: unknown): Promise<GPUDeviceLike> } | null;
   if (!adapter) throw new NoAdapterError('webgpu target: no WebGPU adapter found (without a GPU, install a software Vulkan driver: scripts/install-vulkan.sh)');
-  const device = await adapter.requestDevice({ requiredLimits: { maxStorageBufferBindingSize: adapter.limits['maxStorageBufferBindingSize'], maxBufferSize: adapter.limits['maxBufferSize'] } });
-  const i = adapter.info ?? {};
-  return { gpu, device, adapter: [i['vendor'], i['architecture'], i['device'], i['description']].filter(Boolean).join(' ') || 'unknown adapter' };
+  const requiredFeatures = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+  const device = await adapter.requestDevice({ requiredFeatures, requiredLimits: { maxStorageBufferBindingSize: adapter.limits['maxStorageBufferBindingSize'], maxBufferSize: adapter.limits['maxBufferSize'] } });
+  return { gpu, device, adapter: adapterName(adapter.info ?? {}) };
+}
+
+/** Software rasterisers that run "GPU" work on the CPU (their timings say nothing of a GPU's). */
+const SOFTWARE = /llvmpipe|lavapipe|swiftshader|warp|softpipe/i;
+
+/**
+ * What kernel timings on an adapter depend on: vendor, architecture, device, description and driver
+ * (adapter.info), marked "software" for CPU rasterisers; the key of the tuning database's records.
+ */
+export function adapterName(info: Record<string, unknown>): string {
+  const parts = ['vendor', 'architecture', 'device', 'description', 'driver'].map((k) => info[k]).filter((v): v is string => typeof v === 'string' && v.length > 0);
+  const name = [...new Set(parts)].join(' ') || 'unknown adapter';
+  return info['isFallbackAdapter'] === true || SOFTWARE.test(name) ? `software: ${name}` : name;
 }
 
 /** The process's device (opened on first call). */

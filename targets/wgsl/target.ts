@@ -40,8 +40,15 @@ function compile(plan: KernelPlan, opts: CompileOptions = {}): Artifact {
 
 const ELEMENT_OF = Object.fromEntries(Object.entries(DTYPE_NAMES).map(([et, n]) => [n, et])) as Record<string, ElementType>;
 
+interface LoadedModel {
+  run(feeds: Record<string, unknown>): Promise<Record<string, ArrayLike<number | bigint>>>;
+  timer(feeds: Record<string, unknown>): Promise<() => Promise<number>>;
+  profile(feeds: Record<string, unknown>, opts: { reps?: number }): Promise<{ clock: string; runMs: number; dispatches: { label: string; ms: number }[] }>;
+  destroy(): void;
+}
+
 interface LoadedModule {
-  load(files: Record<string, unknown>, opts: { device: unknown }): Promise<{ run(feeds: Record<string, unknown>): Promise<Record<string, ArrayLike<number | bigint>>>; destroy(): void }>;
+  load(files: Record<string, unknown>, opts: { device: unknown }): Promise<LoadedModel>;
 }
 
 async function instantiate(read: FileReader): Promise<Model> {
@@ -63,20 +70,28 @@ async function instantiate(read: FileReader): Promise<Model> {
   const loader = (await import(`data:text/javascript;base64,${Buffer.from(text('model.mjs')).toString('base64')}`)) as LoadedModule;
   const { device } = await processDevice();
   const model = await loader.load({ 'model.wgsl': text('model.wgsl'), 'weights.bin': weights }, { device });
+  const feedsOf = (inputs: readonly Tensor[]) => {
+    const feeds: Record<string, unknown> = {};
+    manifest.inputs.forEach((slot, i) => {
+      const t = inputs[i]!;
+      feeds[slot.name] = slot.dtype === 'bool' ? Uint8Array.from(t.data as ArrayLike<number>) : t.data;
+    });
+    return feeds;
+  };
   return {
     inputs: manifest.inputs, outputs: manifest.outputs,
     async run(inputs: readonly Tensor[]): Promise<Tensor[]> {
-      const feeds: Record<string, unknown> = {};
-      manifest.inputs.forEach((slot, i) => {
-        const t = inputs[i]!;
-        feeds[slot.name] = slot.dtype === 'bool' ? Uint8Array.from(t.data as ArrayLike<number>) : t.data;
-      });
-      const out = await model.run(feeds);
+      const out = await model.run(feedsOf(inputs));
       return manifest.outputs.map((slot) => {
         const et = ELEMENT_OF[slot.dtype]!;
         const v = out[slot.name]!;
         return et === 'bool' ? Tensor.from('bool', slot.shape, Array.from(v as ArrayLike<number>, (x) => x !== 0)) : new Tensor(et, slot.shape, v as never);
       });
+    },
+    timer: (inputs) => model.timer(feedsOf(inputs)),
+    async profile(inputs, reps) {
+      const p = await model.profile(feedsOf(inputs), reps === undefined ? {} : { reps });
+      return { clock: p.clock, runMs: p.runMs, steps: p.dispatches };
     },
     dispose: () => model.destroy(),
   };
@@ -92,5 +107,6 @@ export const webgpuTarget: Target = {
   compile,
   instantiate,
   close: releaseDevice,
+  machine: async () => `webgpu adapter: ${(await processDevice()).adapter}`,
   isUnsupported: (e) => e instanceof WgslCompileError || e instanceof UnsupportedError,
 };

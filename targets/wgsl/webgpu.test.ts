@@ -11,6 +11,10 @@ import { Tensor } from '../../src/ir/tensor.js';
 import { TensorType, type ElementType } from '../../src/ir/types.js';
 import { rng } from '../../src/util/random.js';
 import { agreeGpu } from './agree.js';
+import { webgpuTarget } from './target.js';
+import { interpret } from '../../src/interp/interpret.js';
+import { compareTensors } from '../../src/interp/compare.js';
+import { randomInputs } from '../../src/pass/semantics.js';
 import { releaseDevice } from './device.js';
 import { weightReads } from './context.js';
 
@@ -162,5 +166,31 @@ describe('WebGPU kernels vs the interpreter', () => {
     const m = importOnnxFile(new URL('../../examples/mlp-sparse90.onnx', import.meta.url).pathname, { dims: { N: 3 } }).module;
     const kernels = await agreeGpu(m, 1);
     expect(kernels).toContain('matmul_grid');
+  });
+
+  it('times itself: whole runs by the timer, each dispatch by profile (timestamp queries on this adapter)', async () => {
+    const { module, func, b } = Builder.func();
+    const x = func.addArgument(new TensorType([4, 64], 'f32'), 'x');
+    const h = b.op('nn.gemm', [x, b.constant(Tensor.from('f32', [32, 64], rand(rng(1), 2048))), b.constant(Tensor.from('f32', [32], rand(rng(2), 32)))], { transB: int(1), activation: str('relu') });
+    h.definingOp!.loc = 'fc';
+    b.ret([b.op('nn.softmax', [h], { axis: int(-1) })]);
+    const artifact = webgpuTarget.compile(webgpuTarget.plan(module.funcs[0]!));
+    const model = await webgpuTarget.instantiate((name) => artifact.files[name]);
+    try {
+      const inputs = randomInputs(module, 3, 1);
+      const time = await model.timer!(inputs);
+      const runs = [await time(), await time()];
+      expect(runs.every((ms) => ms > 0 && ms < 5000)).toBe(true);
+      const p = await model.profile!(inputs, 3);
+      expect(p.clock).toBe('timestamp-query');
+      expect(p.runMs).toBeGreaterThan(0);
+      expect(p.steps.map((s) => s.label)).toEqual(['matmul_grid (nn.gemm "fc")', 'softmax (nn.softmax)']);
+      expect(p.steps.every((s) => s.ms > 0)).toBe(true);
+      // timing leaves the model as it was
+      const want = interpret(module, inputs)[0]!;
+      expect(compareTensors((await model.run(inputs))[0]!, want, { rtol: 1e-4, atol: 1e-5 }).mismatch).toBeUndefined();
+    } finally {
+      model.dispose?.();
+    }
   });
 });
