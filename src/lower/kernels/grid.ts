@@ -9,7 +9,9 @@
 // - rows: rows of x per invocation (1, 2, 4), so each weight read serves that many outputs;
 // - order (CSR): rows in stored order, or sorted by length so that a workgroup's rows end together;
 // - tile (dense): a workgroup computes a 32 x 32 block of outputs (4 x 4 per invocation), its A and
-//   B panels staged in workgroup memory, for products with many rows (batches, attention).
+//   B panels staged in workgroup memory, for products with many rows (batches, attention);
+// - values (dense constant weight): f16 where every value is exactly an f16 (after --weight-dtype
+//   f16), two to a word, read with unpack2x16float: half the bytes, no feature needed.
 import type { Op } from '../../ir/core.js';
 import { compress } from '../../ir/sparse-data.js';
 import { csr } from '../../ir/encodings.js';
@@ -19,7 +21,8 @@ import { allF32, compressNK, constMatmul, matmulFormat, sizeOf, weightNK, type C
 import type { Choice, Format, Schedule } from '../plan.js';
 import type { KernelDef, Packed } from '../table.js';
 import { convFacts, type ConvFacts } from './conv.js';
-import { packKN, productShape } from './matmul.js';
+import { f32ToF16 } from '../../ir/tensor.js';
+import { halfExact, packKN, productShape } from './matmul.js';
 
 const PRODUCT_OPS = ['nn.gemm', 'sparse.gemm', 'nn.matmul', 'sparse.matmul'];
 const CONV_OPS = ['nn.conv', 'sparse.conv'];
@@ -172,24 +175,35 @@ const TILED: Schedule = { tile: TILE, per: `${TILE_PER}x${TILE_PER}`, workgroup:
 /** A tiled product pays when both sides fill most of a tile. */
 const tileWorth = (d: { M: number; N: number }) => d.M >= TILE && d.N >= TILE;
 
+/** The f16 bits of a weight's values, two to a 32-bit word (the first in the low half). */
+function halves(v: Float32Array): Int32Array {
+  const out = new Int32Array(Math.ceil(v.length / 2));
+  for (let i = 0; i < v.length; i++) out[i >> 1]! |= f32ToF16(v[i]!) << (16 * (i & 1));
+  return out;
+}
+
+/** A constant weight whose every value is an f16 also runs with them stored as f16 (the default then). */
+const withValues = (s: Schedule, half: boolean): Schedule[] => (half ? [{ ...s, values: 'f16' }, { ...s, values: 'f32' }] : [s]);
+
 const DENSE_PRODUCT: KernelDef = {
-  name: 'matmul_grid', summary: 'Dense product (constant weight, or two run-time operands with numpy batch broadcasting, Gemm\'s transposes and scales): one sum per output split over lanes, or 32 x 32 tiles through workgroup memory.', ops: PRODUCT_OPS,
+  name: 'matmul_grid', summary: 'Dense product (constant weight, f32 or f16 values, or two run-time operands with numpy batch broadcasting, Gemm\'s transposes and scales): one sum per output split over lanes, or 32 x 32 tiles through workgroup memory.', ops: PRODUCT_OPS,
   applies(op) {
     if (!allF32(op)) return 'not all f32';
     if ([op.operand(0), op.operand(1), op.result(0)].some((v) => sizeOf(v) === 0)) return 'an empty product';
     return true;
   },
   space(op) {
-    const d = denseDims(op);
+    const d = denseDims(op), f = constMatmul(op), half = typeof f !== 'string' && halfExact(f);
     const grids = d.constant ? gridSpace(d.M, d.K) : [schedule(1, 1)];
-    return [...grids, ...(d.M >= 8 && d.N >= 8 ? [TILED] : [])].map((s) => choiceOf(DENSE, s));
+    return [...grids, ...(d.M >= 8 && d.N >= 8 ? [TILED] : [])].flatMap((s) => withValues(s, half)).map((s) => choiceOf(DENSE, s));
   },
   default(op) {
-    const d = denseDims(op), f = constMatmul(op);
-    const what = typeof f === 'string' ? `${f}: both operands read at run time` : matmulFormat(f).format.kind === 'dense' ? 'dense weight' : 'weight read dense';
-    if (tileWorth(d)) return { ...choiceOf(DENSE, TILED), why: `${what}; ${TILE} x ${TILE} output tiles through workgroup memory (${d.M} x ${d.N} outputs)` };
+    const d = denseDims(op), f = constMatmul(op), half = typeof f !== 'string' && halfExact(f);
+    const what = `${typeof f === 'string' ? `${f}: both operands read at run time` : matmulFormat(f).format.kind === 'dense' ? 'dense weight' : 'weight read dense'}${half ? ', stored as f16 (every value is one)' : ''}`;
+    const values = (s: Schedule) => withValues(s, half)[0]!;
+    if (tileWorth(d)) return { ...choiceOf(DENSE, values(TILED)), why: `${what}; ${TILE} x ${TILE} output tiles through workgroup memory (${d.M} x ${d.N} outputs)` };
     const g = d.constant ? defaultGrid(d.M, d.N, d.K) : { lanes: 1, rows: 1 };
-    return { ...choiceOf(DENSE, schedule(g.lanes, g.rows)), why: `${what}; ${laneWhy(g)}` };
+    return { ...choiceOf(DENSE, values(schedule(g.lanes, g.rows))), why: `${what}; ${laneWhy(g)}` };
   },
   shape(op) {
     const d = denseDims(op);
@@ -199,7 +213,9 @@ const DENSE_PRODUCT: KernelDef = {
     const f = constMatmul(op);
     if (typeof f === 'string') throw new Error(`internal: matmul_grid packs constant weights only (${f})`);
     // lanes of one output read along its row: [N, K]; otherwise neighbouring outputs read neighbouring words: [K, N]
-    return gridSchedule(c.schedule).lanes > 1 && !c.schedule['tile'] ? { arrays: { w: weightNK(f) } } : packKN(f);
+    const w = gridSchedule(c.schedule).lanes > 1 && !c.schedule['tile'] ? weightNK(f) : packKN(f).arrays['w'] as Float32Array;
+    const arrays: Packed['arrays'] = c.schedule['values'] === 'f16' ? { w16: halves(w) } : { w };
+    return { arrays };
   },
 };
 
@@ -214,13 +230,26 @@ function packConvRows(f: ConvFacts, format: Format): Packed {
 /** A sparse weight (any encoding) is read as CSR rows; a dense or run-time one dense. */
 const convGridFormat = (f: ConvFacts): Format => (f.weight && f.encoding ? CSR : DENSE);
 
+/** Output positions per invocation of a convolution (1 where the schedule does not say). */
+export const convPositions = (s: Schedule): number => Number(s['positions'] ?? 1);
+
+/** Neighbouring positions per invocation: as many as keep GRID_TARGET_INVOCATIONS invocations (1, 2 or 4). */
+function defaultPositions(outputs: number, P: number): number {
+  for (const r of [4, 2]) if (r <= P && outputs / r >= GRID_TARGET_INVOCATIONS) return r;
+  return 1;
+}
+
 const CONV: KernelDef = {
-  name: 'conv_grid', summary: 'Convolution of any rank, groups, strides, dilations and pads: each invocation sums one output over its window (a sparse constant weight over its CSR row\'s nonzeros).', ops: CONV_OPS,
+  name: 'conv_grid', summary: 'Convolution of any rank, groups, strides, dilations and pads: each invocation sums 1, 2 or 4 neighbouring output positions of one channel over the window, each weight read (a dense tap, or a sparse weight\'s CSR nonzero) serving them all.', ops: CONV_OPS,
   applies: (op) => (allF32(op) ? (sizeOf(op.result(0)) === 0 ? 'an empty convolution' : true) : 'not all f32'),
-  space: (op) => [choiceOf(convGridFormat(convFacts(op)))],
-  default(op) {
+  space(op) {
     const f = convFacts(op), format = convGridFormat(f);
-    return { ...choiceOf(format), why: !f.weight ? 'the weight is computed at run time' : format.kind === 'csr' ? `weight stored #${f.encoding!.kind}: its CSR rows` : 'dense weight' };
+    return [1, 2, 4].filter((r) => r === 1 || r <= f.P).map((r) => choiceOf(format, { positions: r, workgroup: 64 }));
+  },
+  default(op) {
+    const f = convFacts(op), format = convGridFormat(f), r = defaultPositions(sizeOf(op.result(0)), f.P);
+    const what = !f.weight ? 'the weight is computed at run time' : format.kind === 'csr' ? `weight stored #${f.encoding!.kind}: its CSR rows` : 'dense weight';
+    return { ...choiceOf(format, { positions: r, workgroup: 64 }), why: `${what}; ${r} position(s) per invocation` };
   },
   shape(op) {
     const f = convFacts(op);

@@ -320,7 +320,7 @@ function packGemvHalf(f: ConstMatmul): Packed {
 const HALF_EXACT = new WeakMap<Tensor, boolean>();
 
 /** Whether every value of the weight is a finite f16 exactly (storing it as f16 loses nothing); cached per weight. */
-function halfExact(f: ConstMatmul): boolean {
+export function halfExact(f: ConstMatmul): boolean {
   let known = HALF_EXACT.get(f.weight);
   if (known === undefined) {
     known = f.weight.elementType === 'f32' && isHalfExact(f.weight.data as Float32Array);

@@ -67,7 +67,7 @@ function productOf(pc: PlannedCall, cx: WgslContext, packed: Record<string, numb
     return {
       M, K, N, batch: 1, batchLines: [], yOff,
       a: (m, k) => f32At(x.buf, `${x.off}u + (${m}) * ${K}u + ${k}`),
-      ...(packed['w'] !== undefined ? { b: (k: string, n: string) => f32At('wts', `${packed['w']}u + ${nk ? `(${n}) * ${K}u + ${k}` : `(${k}) * ${N}u + ${n}`}`) } : {}),
+      ...(packed['w'] !== undefined || packed['w16'] !== undefined ? { b: (k: string, n: string) => weightAt(packed, nk ? `(${n}) * ${K}u + ${k}` : `(${k}) * ${N}u + ${n}`) } : {}),
       finish: (v) => activation(op, `(${bias}${v})`),
     };
   }
@@ -88,6 +88,12 @@ function productOf(pc: PlannedCall, cx: WgslContext, packed: Record<string, numb
     b: (k, n) => f32At(b.buf, `${b.off}u + bBase + ${tB ? `(${n}) * ${K}u + ${k}` : `(${k}) * ${N}u + ${n}`}`),
     finish: (v) => activation(op, `(${alpha === 1 ? v : `${v} * ${f32Lit(alpha)}`}${cTerm})`),
   };
+}
+
+/** Element `index` of a dense constant weight: an f32 word, or an f16 half of one (two to a word). */
+function weightAt(packed: Record<string, number>, index: string): string {
+  if (packed['w'] !== undefined) return f32At('wts', `${packed['w']}u + ${index}`);
+  return `unpack2x16float(wts[${packed['w16']}u + ((${index}) >> 1u)])[(${index}) & 1u]`;
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
