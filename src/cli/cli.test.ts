@@ -102,7 +102,7 @@ describe('sparsec compile: static shapes for a first compile', () => {
     expect(plain.err).not.toMatch(/lossy/);
   });
 
-  it('compile --target webgpu writes the WGSL output; --tune measures on the adapter and keys the records by it', async () => {
+  it('compile --target webgpu writes the WGSL output; --tune measures on the adapter and keys the records by it; f16 weights are stored as f16', async () => {
     const out = join(dir, 'gpu');
     const r = await run(['compile', 'examples/mlp-sparse90.onnx', '-o', out, '--target', 'webgpu']);
     expect(r.code).toBe(0);
@@ -118,6 +118,11 @@ describe('sparsec compile: static shapes for a first compile', () => {
     expect(records.every((x) => x.target === 'webgpu' && x.machine.startsWith('webgpu adapter: software: '))).toBe(true);
     const again = await run(['compile', 'examples/mlp-sparse90.onnx', '-o', out, '--target', 'webgpu', '--db', dbFile]);
     expect(again.err).toMatch(new RegExp(`note: ${records.length} layer\\(s\\) chose from the tuning database`));
+    // --weight-dtype f16: the dense weights are stored as f16 on the GPU too
+    const half = await run(['compile', 'examples/mlp-sparse90.onnx', '-o', join(dir, 'gpu16'), '--target', 'webgpu', '-p', 'canonicalize', '--weight-dtype', 'f16']);
+    expect(half.code).toBe(0);
+    const kernels = (JSON.parse(readFileSync(join(dir, 'gpu16', 'manifest.json'), 'utf8')) as { kernels: { kernel: string; schedule: Record<string, unknown> }[] }).kernels;
+    expect(kernels.filter((k) => k.kernel === 'matmul_grid').map((k) => k.schedule['values'])).toEqual(['f16', 'f16', 'f16']);
   });
 
   it('a compile without --emit wat removes the model.wat an earlier one wrote', async () => {

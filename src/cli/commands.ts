@@ -83,7 +83,7 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'compile',
     summary: 'Compile a model to WebAssembly SIMD (model.wasm, model.relaxed.wasm where a kernel fuses multiply-adds, model.mjs, model.d.mts, manifest.json) or, with --target webgpu, to WGSL (model.wgsl, weights.bin, model.mjs, model.d.mts, manifest.json).',
-    usage: '<model.onnx | file.ir> (-o DIR | --emit plan) [--target wasm] [-p pipeline] [--shape name=dims] [--emit wat] [--tune [--budget SECONDS]] [--weight-dtype f16]',
+    usage: '<model.onnx | file.ir> (-o DIR | --emit plan) [--target wasm|webgpu] [-p pipeline] [--shape name=dims] [--emit wat] [--tune [--budget SECONDS]] [--weight-dtype f16]',
     description: `Runs the pass pipeline (default: ${DEFAULT_COMPILE_PIPELINE}), legalises, selects a kernel per op (the kernel plan; --emit plan prints it, manifest.json carries it), then renders one wasm module with a static memory plan. Shapes must be static: a named leading (batch) dim of an input becomes 1 unless --shape says otherwise; other named dims need --shape. Element types: f32, f64, signed and unsigned 8-64-bit integers, bool.`,
     moreHelp: async () => `Ops: ${(await import('../../targets/wasm/compile.js')).SUPPORTED_WASM_OPS.join(', ')}.`,
     positionals: [1, 1],
@@ -105,7 +105,7 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'tune',
     summary: 'Measure each layer\'s kernel, format and schedule on this machine and keep the choices in the tuning database.',
-    usage: '<model.onnx | file.ir> [--target wasm] [--budget SECONDS] [--db FILE] [-p pipeline] [--shape name=dims] [--weight-dtype f16] [--json]',
+    usage: '<model.onnx | file.ir> [--target wasm|webgpu] [--budget SECONDS] [--db FILE] [-p pipeline] [--shape name=dims] [--weight-dtype f16] [--json]',
     description: 'As compile --tune, without writing a model: the choices of every kernel that applies to a layer are ranked by the cost model, and the default and the best 4 are checked against the interpreter and timed side by side; one faster beyond the noise replaces the default, and the whole model keeps its defaults if the tuned one measures slower. Prints per layer the default and the chosen, their times and the speedup, then the whole model default against tuned, timed side by side. Progress goes to standard error. docs/tuning.md.',
     positionals: [1, 1],
     options: {
