@@ -11,6 +11,7 @@ import legalizeReduce from './legalize-reduce.js';
 import legalizeWindow from './legalize-window.js';
 import maskPropagation from './mask-propagation.js';
 import nmLayout from './nm-layout.js';
+import prune from './prune.js';
 import sparsify from './sparsify.js';
 
-export const BUILTIN_PASSES: readonly Pass[] = [canonicalize, foldBatchnorm, fuseBias, fuseActivation, maskPropagation, channelElimination, nmLayout, sparsify, legalizeGemm, legalizeReduce, legalizeDropout, legalizeWindow] as unknown as Pass[];
+export const BUILTIN_PASSES: readonly Pass[] = [canonicalize, foldBatchnorm, fuseBias, fuseActivation, maskPropagation, channelElimination, nmLayout, sparsify, prune, legalizeGemm, legalizeReduce, legalizeDropout, legalizeWindow] as unknown as Pass[];
