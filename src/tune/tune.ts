@@ -99,7 +99,7 @@ const runOnce = async (model: Model, inputs: readonly Tensor[]): Promise<Tensor[
 const label = (kernel: string, c: Choice) => `${kernel} ${formatName(c.format)}${Object.keys(c.schedule).length ? ` ${Object.entries(c.schedule).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`;
 
 /** The measured choice for one op, or undefined when it has only one. */
-async function tuneOp(op: Op, current: { kernel: string; choice: Choice }, target: Target, opts: TuneOptions, status: (what: string) => void): Promise<{ pick: Pick; row: TuneRow } | undefined> {
+async function tuneOp(op: Op, current: { kernel: string; choice: Choice }, target: Target, opts: TuneOptions, status: (what: string) => void, deadline: number): Promise<{ pick: Pick; row: TuneRow } | undefined> {
   const all = candidates(op, target.caps).applicable.flatMap((k) => k.space(op, target.caps).map((choice) => ({ kernel: k.name, choice })));
   const same = (c: { kernel: string; choice: Choice }) => c.kernel === current.kernel && sameChoice(c.choice, current.choice);
   const others = all.filter((c) => !same(c));
@@ -119,6 +119,8 @@ async function tuneOp(op: Op, current: { kernel: string; choice: Choice }, targe
   let timings: Timing[];
   try {
     for (const [ci, c] of cands.entries()) {
+      // a space measured whole (no cost model) stops taking candidates when the budget is spent
+      if (kept.length >= 2 && performance.now() > deadline) break;
       status(`checking candidate ${ci + 1} of ${cands.length} (${all.length} in the space)`);
       const plan = select(f, target.caps, (o) => (o === alone ? { ...c, why: 'measured' } : undefined));
       const artifact = target.compile(plan);
@@ -182,7 +184,7 @@ export async function tune(plan: KernelPlan, target: Target, opts: TuneOptions):
     const current = { kernel: pc.call.kernel, choice: { format: pc.call.format, schedule: pc.call.schedule } };
     const where = `${pc.op.name}${pc.op.loc ? ` "${pc.op.loc}"` : ''}`;
     const status = (what: string) => opts.status?.(`tune: ${((performance.now() - start) / 1000).toFixed(1)} s of ${(opts.budgetMs / 1000).toFixed(0)} s, layer ${i + 1} of ${tunable.length}: ${what} (${where})`);
-    const r = await tuneOp(pc.op, current, target, opts, status);
+    const r = await tuneOp(pc.op, current, target, opts, status, start + opts.budgetMs);
     if (!r) continue;
     rows.push(r.row);
     rowOf.set(pc.op, r.row);
