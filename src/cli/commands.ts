@@ -122,6 +122,20 @@ export const COMMANDS: readonly Command[] = [
     load: async () => (await import('./tune.js')).runTune,
   },
   {
+    name: 'export',
+    summary: 'Write IR (or a model after passes) back as an ONNX model.',
+    usage: '<file.ir | model.onnx> -o model.onnx [-p pipeline] [--shape name=dims]',
+    description: 'Reads IR (or imports an ONNX model), runs the pipeline given (none by default) and writes the result as an ONNX model (opset 21) that any ONNX runtime loads: channels eliminated, batch norms folded, pruned weights. Sparse weights are written dense; fused activations and MatMul biases become their own nodes. An op without an ONNX form is one error naming it. docs/pruning.md.',
+    positionals: [1, 1],
+    options: {
+      output: { type: 'string', short: 'o', arg: 'FILE', help: 'the ONNX model (written whole or not at all)' },
+      pipeline: { type: 'string', short: 'p', arg: 'PIPELINE', help: 'passes to run before writing (default: none)' },
+      shape: OPTION.shape,
+      'load-pass': OPTION.loadPass,
+    },
+    load: async () => (await import('./export.js')).runExport,
+  },
+  {
     name: 'prune',
     summary: 'Zero weights of a model (magnitude, N:M or whole channels) and write the pruned ONNX model.',
     usage: '<model.onnx> -o pruned.onnx [--method magnitude|nm|channel] [--sparsity 0.9] [--scope layer|global] [--schedule profile.json] [--n 2 --m 4] [--criterion l1|l2 --ratio 0.3] [--only names] [--exclude names] [--json]',

@@ -1,5 +1,5 @@
 // Reading a command's input file (or standard input) and writing its output, with one-line errors.
-import { writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CliError, type Io } from './command.js';
 
@@ -21,6 +21,18 @@ export function writeOutput(file: string | undefined, text: string, io: Io): voi
   try {
     writeFileSync(resolve(io.cwd, file), text);
   } catch (e) {
+    throw new CliError(`cannot write '${file}': ${(e as Error).message}`);
+  }
+}
+
+/** Writes a file whole or not at all (a temporary file beside it, renamed into place). */
+export function writeFileWhole(file: string, data: Uint8Array | string, io: Io): void {
+  const path = resolve(io.cwd, file), tmp = `${path}.tmp-${process.pid}`;
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
     throw new CliError(`cannot write '${file}': ${(e as Error).message}`);
   }
 }

@@ -1,7 +1,7 @@
 // `sparsec prune model.onnx -o pruned.onnx`: the prune pass (passes/prune.ts) on the imported model,
 // its zeros written back into the model's initializers (every other byte of the model kept), and
 // per-layer and total sparsity printed.
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { importOnnx } from '../importer/import.js';
 import { decodeModel, onnx, tensorToProto } from '../onnx/proto.js';
@@ -11,6 +11,7 @@ import { constData } from '../pass/helpers.js';
 import type { Tensor } from '../ir/tensor.js';
 import prune, { prunableLayers } from '../../passes/prune.js';
 import { CliError, type Io, type ParsedArgs } from './command.js';
+import { writeFileWhole } from './io.js';
 import { listOption } from './options.js';
 
 export interface PruneRow {
@@ -97,15 +98,7 @@ export async function runPrune(args: ParsedArgs, io: Io): Promise<number> {
     const t = constData(l.weight)!;
     return { layer: l.name, kind: l.op.name.replace('nn.', ''), weight: l.weight.name!, shape: t.shape, before: before.get(l)!, after: sparsityOf(t) };
   });
-  // written whole or not at all
-  const path = resolve(io.cwd, output), tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, onnx.ModelProto.encode(model).finish());
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new CliError(`cannot write '${output}': ${(e as Error).message}`);
-  }
+  writeFileWhole(output, onnx.ModelProto.encode(model).finish(), io);
   const total = rows.reduce((a, r) => a + r.shape.reduce((p, q) => p * q, 1), 0);
   const zeros = (k: 'before' | 'after') => rows.reduce((a, r) => a + r[k] * r.shape.reduce((p, q) => p * q, 1), 0);
   const summary = { layers: rows, total: { weights: total, before: total ? zeros('before') / total : 0, after: total ? zeros('after') / total : 0 } };
