@@ -4,11 +4,13 @@
 // tensor in between shrinks; coupled channels (residual branches, concat members, groups) go together.
 import { getOpDef } from '../src/dialects/index.js';
 import { int } from '../src/ir/attributes.js';
-import type { Func, Value } from '../src/ir/core.js';
+import type { Func, Op, Value } from '../src/ir/core.js';
 import { OpContext } from '../src/ir/opdef.js';
 import { Tensor } from '../src/ir/tensor.js';
 import { Builder } from '../src/ir/builder.js';
 import { planElimination } from '../src/analysis/elimination.js';
+import type { ChannelInfo } from '../src/analysis/channels.js';
+import { convGeometry } from '../src/tensor-math/window.js';
 import { definePass } from '../src/pass/define.js';
 import { constValue } from '../src/pass/helpers.js';
 import { fromF64, gatherElements, toF64 } from '../src/tensor-math/numeric.js';
@@ -52,8 +54,8 @@ export function costOf(f: Func): { params: number; macs: number } {
   return { params, macs };
 }
 
-function eliminate(f: Func, stat: (k: string, n?: number) => void): void {
-  const { info, removed } = planElimination(f);
+function eliminate(f: Func, stat: (k: string, n?: number) => void, foldPadded: boolean): void {
+  const { info, removed } = planElimination(f, { foldPadded });
   if (removed.size === 0) return;
   const R = (v: Value) => removed.get(v) ?? [];
   const channels = (v: Value) => v.type.shape[1] as number;
@@ -95,6 +97,7 @@ function eliminate(f: Func, stat: (k: string, n?: number) => void): void {
           const nb = take(fromF64(w.elementType, [M], bias), 0, keepM);
           if (b0) setConst(2, nb);
           else op.setOperands([...op.operands, b.constant(nb)]);
+          borderCorrection(op, c, w, folded.map((ci) => [ci, factOf(ci)]), keepM, info, removed);
         } else if (b0 && rOut.length) setConst(2, take(b0, 0, keepM));
         if (g > 1) op.setAttr('group', int(g - rIn.length / Cg));
       } else {
@@ -181,15 +184,63 @@ function eliminate(f: Func, stat: (k: string, n?: number) => void): void {
   for (const op of [...f.ops]) if (op.name === 'nn.constant' && !op.result(0).hasUses) op.erase();
 }
 
+/**
+ * A padded convolution that folded constant input channels into its bias added them at every tap,
+ * but at the borders some taps read padding (zeros): the output gets, per kept channel and
+ * position, minus the folded constants times the weights of the taps that fall outside the input,
+ * as a constant [1, M, ...spatial] map added right after the conv (exact: the interpreter computes
+ * the same sums). Nothing is added when no tap of a folded channel reaches the padding.
+ */
+function borderCorrection(op: Op, c: OpContext, w: Tensor, folded: readonly [number, number][], keepM: readonly number[], info: Map<Value, ChannelInfo>, removed: Map<Value, number[]>): void {
+  const xs = op.operand(0).type.shape as number[], y = op.results[0]!, ys = y.type.shape as number[];
+  const kernel = w.shape.slice(2) as number[];
+  const g = convGeometry(c, xs, kernel);
+  if (g.pads.every((p) => p === 0)) return;
+  const sp = xs.slice(2), osp = ys.slice(2), S = sp.length;
+  const P = osp.reduce((a, b) => a * b, 1), T = kernel.reduce((a, b) => a * b, 1);
+  const Cg = w.shape[1]!;
+  const wv = toF64(w), corr = new Float64Array(keepM.length * P);
+  const o = new Array<number>(S), k = new Array<number>(S);
+  let any = false;
+  for (let p = 0; p < P; p++) {
+    for (let d = S - 1, r = p; d >= 0; d--) { o[d] = r % osp[d]!; r = Math.floor(r / osp[d]!); }
+    for (let t = 0; t < T; t++) {
+      for (let d = S - 1, r = t; d >= 0; d--) { k[d] = r % kernel[d]!; r = Math.floor(r / kernel[d]!); }
+      let outside = false;
+      for (let d = 0; d < S; d++) {
+        const i = o[d]! * g.strides[d]! - g.pads[d]! + k[d]! * g.dilations[d]!;
+        if (i < 0 || i >= sp[d]!) outside = true;
+      }
+      if (!outside) continue;
+      keepM.forEach((m, mi) => {
+        for (const [ci, v] of folded) corr[mi * P + p]! -= v * wv[(m * Cg + ci) * T + t]!;
+      });
+      any = true;
+    }
+  }
+  if (!any) return;
+  const b = new Builder(op.parent!).setInsertionPointAfter(op);
+  const map = b.constant(fromF64(w.elementType, [1, keepM.length, ...osp], corr), { name: `${op.operand(1).name ?? 'conv'}_border` });
+  const sum = b.create('nn.add', [y, map], {}, { types: [y.type], ...(op.loc ? { loc: op.loc } : {}) }).results[0]!;
+  for (const u of [...y.users]) if (u !== sum.definingOp) u.operands.forEach((v: Value, i: number) => v === y && u.setOperand(i, sum));
+  // the sum stands where the conv's output stood: the same facts, the same removed channels
+  info.set(sum, info.get(y)!);
+  const r = removed.get(y);
+  if (r) removed.set(sum, r);
+}
+
 export default definePass({
   name: 'channel-elimination',
   summary: 'Removes dead, zero and constant channels physically, shrinking weights, biases and tensors.',
   description:
-    'Uses the facts of mask-propagation (computed afresh). Coupled channels (residual branches, concat members, flatten blocks, conv groups) go together or not at all; constant channels are folded into the consumers biases (convolutions only without padding); function inputs and outputs keep their shapes. Statistics: channels removed, and parameters and multiply-adds before and after.',
+    'Uses the facts of mask-propagation (computed afresh). Coupled channels (residual branches, concat members, flatten blocks, conv groups) go together or not at all; constant channels are folded into the consumers biases (convolutions without padding; with fold-padded=true padded ones too, each then followed by the add of a constant per-position map for its borders, exact: fewer multiply-adds, though the map may hold more values than the weights it removes); function inputs and outputs keep their shapes. Statistics: channels removed, and parameters and multiply-adds before and after.',
+  options: {
+    'fold-padded': { type: 'bool', default: false, doc: 'fold constant channels into padded convolutions too, adding a constant per-position map for the borders after them (fewer multiply-adds; the map may hold more values than the weights removed)' },
+  },
   run(module, ctx) {
     for (const f of module.funcs) {
       const before = costOf(f);
-      eliminate(f, ctx.stat);
+      eliminate(f, ctx.stat, ctx.options['fold-padded']);
       const after = costOf(f);
       ctx.stat('parameters before', before.params);
       ctx.stat('parameters after', after.params);

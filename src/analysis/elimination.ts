@@ -9,7 +9,7 @@ import { OpContext, type ChannelMap, type MaskInputs } from '../ir/opdef.js';
 import { analyzeChannels, type ChannelInfo } from './channels.js';
 import { opaqueMask } from './transfer.js';
 import { weightView } from './weighted.js';
-import { constValue, exactIntAccumulation, intMagnitude, maxAbs } from '../pass/helpers.js';
+import { activationOf, constValue, exactIntAccumulation, intMagnitude, maxAbs } from '../pass/helpers.js';
 import { isInteger } from '../ir/types.js';
 
 export interface EliminationPlan {
@@ -24,17 +24,24 @@ export interface EliminationPlan {
  * element types the folded bias (computed in f64, then wrapped to the type) and the remaining
  * products must stay exact in the interpreter's f64 accumulation (see exactIntAccumulation).
  */
-function canAbsorbConstant(op: Op, c: OpContext): boolean {
+function canAbsorbConstant(op: Op, c: OpContext, opts: EliminationOptions): boolean {
   const et = op.results[0]!.type.elementType;
   const bias = op.operands.length > 2 ? constValue(op.operand(2)) : undefined;
   if (op.operands.length > 2 && !bias) return false;
   const scale = op.name === 'nn.gemm' ? Math.abs(c.float('beta')) : 1;
   if (isInteger(et) && !exactIntAccumulation(op, Math.max(bias ? scale * maxAbs(bias) : 0, intMagnitude(et)!))) return false;
   if (op.name === 'nn.conv') {
-    // Padding would mix zeros into a constant channel at the borders: only without padding.
+    if (c.int('group') !== 1) return false;
     const pads = c.hasAttr('pads') ? c.ints('pads') : [];
     const auto = c.hasAttr('auto_pad') ? c.string('auto_pad') : 'NOTSET';
-    return c.int('group') === 1 && pads.every((p) => p === 0) && (auto === 'NOTSET' || auto === 'VALID');
+    if (pads.every((p) => p === 0) && (auto === 'NOTSET' || auto === 'VALID')) return true;
+    if (!opts.foldPadded) return false;
+    // Padding mixes zeros into a constant channel at the borders: the output then gains a constant
+    // map per position (computed at compile time, added after the conv), which needs static shapes,
+    // floats (the map is no integer fold the interpreter's wrapping would reproduce) and no fused
+    // activation between the sum and the add.
+    const static_ = [op.operand(0), op.results[0]!].every((v) => v.type.shape.every((d) => typeof d === 'number'));
+    return static_ && !isInteger(et) && activationOf(op) === 'none';
   }
   if (op.name === 'nn.gemm' || op.name === 'nn.matmul') {
     // Only a bias that is the same for every row (a per-column C) can take a per-column constant.
@@ -43,7 +50,16 @@ function canAbsorbConstant(op: Op, c: OpContext): boolean {
   return false;
 }
 
-export function planElimination(f: Func): EliminationPlan {
+export interface EliminationOptions {
+  /**
+   * Fold constant channels into padded convolutions too, adding a constant [1, M, ...spatial] map
+   * for the borders after them: fewer multiply-adds, but the map may hold more values than the
+   * weights it removes (off by default).
+   */
+  readonly foldPadded?: boolean;
+}
+
+export function planElimination(f: Func, opts: EliminationOptions = {}): EliminationPlan {
   const info = analyzeChannels(f);
   const ids = new Map<Value, number>();
   let next = 0;
@@ -95,7 +111,7 @@ export function planElimination(f: Func): EliminationPlan {
           for (let k = 0; k < cout; k++) union(node(res!, gi * cout + k), first);
         }
       } else {
-        const absorb = canAbsorbConstant(op, c);
+        const absorb = canAbsorbConstant(op, c, opts);
         const xf = info.get(x)!;
         xf.facts.forEach((fact, ch) => {
           if (fact.k === 'C' && xf.used[ch] && !absorb) needsAbsorb[node(x, ch)] = 1;
