@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { importOnnx } from '../importer/import.js';
-import { decodeModel, onnx, tensorToProto } from '../onnx/proto.js';
+import { decodeModel, onnx, tensorFromProto, tensorToProto } from '../onnx/proto.js';
 import { checkOptionValue } from '../pass/define.js';
 import { runPipeline } from '../pass/manager.js';
 import { constData } from '../pass/helpers.js';
@@ -81,6 +81,11 @@ export async function runPrune(args: ParsedArgs, io: Io): Promise<number> {
   const { module } = importOnnx(bytes, { file, baseDir: dirname(resolve(io.cwd, file)) });
   const layers = prunableLayers(module, (options['only'] as string[]) ?? [], (options['exclude'] as string[]) ?? []);
   const model = decodeModel(bytes, file);
+  // weights in external files are read in and written inline: their paths are relative to the input's folder, not the output's
+  const baseDir = dirname(resolve(io.cwd, file));
+  model.graph?.initializer?.forEach((t, i) => {
+    if (t.dataLocation === 1) model.graph!.initializer![i] = tensorToProto(tensorFromProto(t, { what: `${file}: initializer '${t.name ?? ''}'`, baseDir }), t.name ?? '');
+  });
   const inits = new Map((model.graph?.initializer ?? []).map((t, i) => [t.name ?? '', i]));
   for (const l of layers) {
     if (!inits.has(l.weight.name ?? '')) throw new CliError(`layer '${l.name}': its weight is not an initializer of the model (sparsec prune writes initializers)`);

@@ -94,9 +94,15 @@ function exportFunc(f: Func): Uint8Array {
     used.add(n);
     return n;
   };
+  // constants become initializers where they are used (a sparse Conv's 2-d weight is not: its kernel-shaped copy is)
   const nameOf = (v: Value): string => {
-    const n = names.get(v);
-    if (n === undefined) throw new ExportError('export: internal: a value is used before it is defined');
+    const known = names.get(v);
+    if (known !== undefined) return known;
+    if (v.definingOp?.name !== 'nn.constant') throw new ExportError('export: internal: a value is used before it is defined');
+    const t = constData(v);
+    if (!t) throw new ExportError(`export: ${describe(v.definingOp)}: its value is elided (print the IR without --elide-weights)`);
+    const n = g.initializer(unique(v.name), t);
+    names.set(v, n);
     return n;
   };
   const attrName = (attrs: ReadonlyMap<string, Attr> | undefined) => {
@@ -110,12 +116,7 @@ function exportFunc(f: Func): Uint8Array {
   });
   for (const op of f.ops) {
     if (op.name === 'return') continue;
-    if (op.name === 'nn.constant') {
-      const t = constData(op.result(0));
-      if (!t) throw new ExportError(`export: ${describe(op)}: its value is elided (print the IR without --elide-weights)`);
-      names.set(op.result(0), g.initializer(unique(op.result(0).name), t));
-      continue;
-    }
+    if (op.name === 'nn.constant') continue;
     exportOp(g, op, names, nameOf, unique);
   }
   f.returnValues.forEach((v, i) => {

@@ -40,6 +40,11 @@ export interface PassSpec<S extends OptionSpecs> {
   /** One line for `sparsec passes`. */
   readonly summary: string;
   readonly description?: string;
+  /**
+   * Changes results by design (pruning): the check that every pass keeps the interpreter's results
+   * leaves it out, and its own tests say what it changes.
+   */
+  readonly lossy?: boolean;
   readonly options?: S;
   run(module: Module, ctx: PassContext<OptionValues<S>>): void;
 }

@@ -120,7 +120,7 @@ async function tuneOp(op: Op, current: { kernel: string; choice: Choice }, targe
   try {
     for (const [ci, c] of cands.entries()) {
       // a space measured whole (no cost model) stops taking candidates when the budget is spent
-      if (kept.length >= 2 && performance.now() > deadline) break;
+      if (!rates && kept.length >= 2 && performance.now() > deadline) break;
       status(`checking candidate ${ci + 1} of ${cands.length} (${all.length} in the space)`);
       const plan = select(f, target.caps, (o) => (o === alone ? { ...c, why: 'measured' } : undefined));
       const artifact = target.compile(plan);

@@ -132,6 +132,8 @@ export async function load(source, opts = {}) {
     if (err) fail(\`shader \${i} (\${PLAN.labels[PLAN.dispatches.findIndex((d) => d[0] === i)]}) does not compile: line \${err.lineNum}: \${err.message}\`);
     pipelines.push(device.createComputePipeline({ layout: pipelineLayout, compute: { module, entryPoint: 'main' } }));
   }
+  // timing: the GPU's own clock (timestamp queries) where the device has it
+  const stamps = device.features?.has?.('timestamp-query') ? { set: device.createQuerySet({ type: 'timestamp', count: 2 }), resolve: device.createBuffer({ size: 16, usage: QUERY_RESOLVE | COPY_SRC }), read: device.createBuffer({ size: 16, usage: MAP_READ | COPY_DST }) } : undefined;
   const setupError = await device.popErrorScope();
   if (setupError) fail(\`WebGPU refused the model: \${setupError.message}\`);
   const outBytes = PLAN.outputs.map((o) => 4 * o.shape.reduce((a, b) => a * b, 1));
@@ -152,8 +154,7 @@ export async function load(source, opts = {}) {
     for (let k = from; k < to; k++) { const [s, x, y] = PLAN.dispatches[k]; pass.setPipeline(pipelines[s]); pass.dispatchWorkgroups(x, y); }
     pass.end();
   }
-  // timing: the GPU's own clock (timestamp queries) where the device has it, else the wall time of a submit
-  const stamps = device.features?.has?.('timestamp-query') ? { set: device.createQuerySet({ type: 'timestamp', count: 2 }), resolve: device.createBuffer({ size: 16, usage: QUERY_RESOLVE | COPY_SRC }), read: device.createBuffer({ size: 16, usage: MAP_READ | COPY_DST }) } : undefined;
+  // timing: the stamps where the device has them (created with the model, above), else the wall time of a submit
   const now = () => globalThis.performance.now();
   /** Dispatches [from, to) once, timed: ms. */
   async function timeOnce(from, to) {
@@ -176,14 +177,24 @@ export async function load(source, opts = {}) {
     checkFeeds(feeds);
     for (const slot of PLAN.inputs) device.queue.writeBuffer(mem, 4 * slot.offset, toWords(slot, feeds[slot.name]));
   }
+  /** Runs timed work alone (no run, timer call or profile beside it: they share the query buffers). */
+  async function exclusive(work) {
+    if (lost) fail(\`the WebGPU device was lost: \${lost.message || lost.reason}\`);
+    if (busy) fail('the model is busy (a run, a timer call or a profile): await it before the next');
+    busy = true;
+    try { return await work(); } finally { busy = false; }
+  }
   /** A timer of whole runs on these inputs (uploaded once): each call runs every dispatch and returns ms. */
   async function timer(feeds) {
     await upload(feeds);
-    return () => timeOnce(0, PLAN.dispatches.length);
+    return () => exclusive(() => timeOnce(0, PLAN.dispatches.length));
   }
   /** Per-dispatch times (each alone, median of reps) and whole runs: where the time goes. */
   async function profile(feeds, { reps = 5 } = {}) {
     await upload(feeds);
+    return exclusive(() => profileRuns(reps));
+  }
+  async function profileRuns(reps) {
     await timeOnce(0, PLAN.dispatches.length);
     const runs = [];
     for (let r = 0; r < reps; r++) runs.push(await timeOnce(0, PLAN.dispatches.length));

@@ -181,6 +181,10 @@ describe('WebGPU kernels vs the interpreter', () => {
       const time = await model.timer!(inputs);
       const runs = [await time(), await time()];
       expect(runs.every((ms) => ms > 0 && ms < 5000)).toBe(true);
+      // timed work shares the query buffers: one at a time, and an overlapping call is one clear error
+      const both = await Promise.allSettled([time(), time()]);
+      expect(both[0]!.status).toBe('fulfilled');
+      expect(both[1]!.status === 'rejected' && String(both[1].reason)).toMatch(/the model is busy/);
       const p = await model.profile!(inputs, 3);
       expect(p.clock).toBe('timestamp-query');
       expect(p.runMs).toBeGreaterThan(0);

@@ -97,7 +97,8 @@ function packCsrProduct(f: ConstMatmul, s: GridSchedule): Packed {
 /** Whether sorting a CSR weight's rows by length pays: the longest row is over twice the mean. */
 function unevenRows(f: ConstMatmul): boolean {
   const c = compressNK(f, CSR), len = rowLengths(c.pos, f.N);
-  return Math.max(...len) > 2 * Math.max(1, len.reduce((a, b) => a + b, 0) / f.N);
+  const longest = len.reduce((a, b) => Math.max(a, b), 0);
+  return longest > 2 * Math.max(1, len.reduce((a, b) => a + b, 0) / f.N);
 }
 
 /** Terms per output of a sparse product (stored values per row). */
