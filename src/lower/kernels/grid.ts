@@ -13,15 +13,14 @@
 // - values (dense constant weight): f16 where every value is exactly an f16 (after --weight-dtype
 //   f16), two to a word, read with unpack2x16float: half the bytes, no feature needed.
 import type { Op } from '../../ir/core.js';
-import { compress } from '../../ir/sparse-data.js';
+import { compress, type Compressed } from '../../ir/sparse-data.js';
 import { csr } from '../../ir/encodings.js';
-import { Tensor } from '../../ir/tensor.js';
+import { f32ToF16, Tensor } from '../../ir/tensor.js';
 import { toF64 } from '../../tensor-math/numeric.js';
 import { allF32, compressNK, constMatmul, matmulFormat, sizeOf, weightNK, type ConstMatmul } from '../linear-facts.js';
 import type { Choice, Format, Schedule } from '../plan.js';
 import type { KernelDef, Packed } from '../table.js';
 import { convFacts, type ConvFacts } from './conv.js';
-import { f32ToF16 } from '../../ir/tensor.js';
 import { halfExact, packKN, productShape } from './matmul.js';
 
 const PRODUCT_OPS = ['nn.gemm', 'sparse.gemm', 'nn.matmul', 'sparse.matmul'];
@@ -87,22 +86,33 @@ const rowLengths = (rowPtr: ArrayLike<number>, N: number): number[] => Array.fro
 /** Rows sorted by length (longest first, stable), so that neighbouring invocations have equal work. */
 export const rowsByLength = (lengths: readonly number[]): Int32Array => Int32Array.from(lengths.map((_, n) => n).sort((a, b) => lengths[b]! - lengths[a]! || a - b));
 
+const CSR_OF = new WeakMap<Tensor, Map<boolean, Compressed>>();
+
+/** A product's [N, K] weight in CSR, compressed once per weight (selection, the tuner and the pack all ask). */
+function csrOf(f: ConstMatmul): Compressed {
+  let byLayout = CSR_OF.get(f.weight);
+  if (!byLayout) CSR_OF.set(f.weight, (byLayout = new Map()));
+  let c = byLayout.get(f.transB);
+  if (!c) byLayout.set(f.transB, (c = compressNK(f, CSR)));
+  return c;
+}
+
 /** The CSR arrays of a product's [N, K] weight: row starts, column indices, values (and the row order when sorted). */
 function packCsrProduct(f: ConstMatmul, s: GridSchedule): Packed {
-  const c = compressNK(f, CSR);
+  const c = csrOf(f);
   const arrays: Packed['arrays'] = { rowPtr: c.pos, cols: c.crd, vals: c.val.data as Float32Array };
   return { arrays: s.order === 'by length' ? { ...arrays, order: rowsByLength(rowLengths(c.pos, f.N)) } : arrays };
 }
 
 /** Whether sorting a CSR weight's rows by length pays: the longest row is over twice the mean. */
 function unevenRows(f: ConstMatmul): boolean {
-  const c = compressNK(f, CSR), len = rowLengths(c.pos, f.N);
+  const len = rowLengths(csrOf(f).pos, f.N);
   const longest = len.reduce((a, b) => Math.max(a, b), 0);
   return longest > 2 * Math.max(1, len.reduce((a, b) => a + b, 0) / f.N);
 }
 
 /** Terms per output of a sparse product (stored values per row). */
-const sparseTerms = (f: ConstMatmul, format: Format): number => Math.max(1, compressNK(f, format).val.size / f.N);
+const sparseTerms = (f: ConstMatmul, format: Format): number => Math.max(1, format.kind === 'nm' ? (f.K * format.n) / format.m : csrOf(f).val.size / f.N);
 
 const choiceOf = (format: Format, s: Schedule = GRID) => ({ format, schedule: s });
 
@@ -115,14 +125,20 @@ function nmProduct(op: Op): ConstMatmul | string {
   return f.K % fm.m === 0 ? f : `K = ${f.K} is not a multiple of ${fm.m}`;
 }
 
+/** A kernel's applies from the facts it needs: true when they are there, else why not. */
+const appliesWhen = (facts: (op: Op) => ConstMatmul | string) => (op: Op): true | string => {
+  const f = facts(op);
+  return typeof f === 'string' ? f : true;
+};
+
+/** A product's sizes, its only specialisation (the grid kernels need no scratch). */
+const dimsOf = (d: { M: number; K: number; N: number }) => ({ dims: { M: d.M, K: d.K, N: d.N }, scratchBytes: 0 });
+
 const laneWhy = (g: { lanes: number; rows: number }) => `${g.rows} row(s) of x per invocation, ${g.lanes} lane(s) per output`;
 
 const NM_PRODUCT: KernelDef = {
   name: 'nm_product_grid', summary: 'Product with an N:M weight along its inputs, read in its own compressed form (n values and n positions per group of m): lanes of a workgroup share each output\'s groups, rows of x share each weight read.', ops: PRODUCT_OPS,
-  applies(op) {
-    const f = nmProduct(op);
-    return typeof f === 'string' ? f : true;
-  },
+  applies: appliesWhen(nmProduct),
   space(op) {
     const f = nmProduct(op) as ConstMatmul, fm = matmulFormat(f).format;
     return gridSpace(f.M, sparseTerms(f, fm)).map((s) => choiceOf(fm, s));
@@ -132,10 +148,7 @@ const NM_PRODUCT: KernelDef = {
     const g = defaultGrid(f.M, f.N, sparseTerms(f, fm.format));
     return { ...choiceOf(fm.format, schedule(g.lanes, g.rows)), why: `${fm.why}; its values and positions, ${laneWhy(g)}` };
   },
-  shape(op) {
-    const f = nmProduct(op) as ConstMatmul;
-    return { dims: { M: f.M, K: f.K, N: f.N }, scratchBytes: 0 };
-  },
+  shape: (op) => dimsOf(nmProduct(op) as ConstMatmul),
   pack(op, c) {
     const comp = compressNK(nmProduct(op) as ConstMatmul, c.format);
     return { arrays: { vals: comp.val.data as Float32Array, pos: Int32Array.from(comp.crd) } };
@@ -144,10 +157,7 @@ const NM_PRODUCT: KernelDef = {
 
 const CSR_PRODUCT: KernelDef = {
   name: 'csr_product_grid', summary: 'Product with a sparse constant weight read as CSR rows (in stored order or sorted by length): lanes of a workgroup share each row\'s nonzeros, rows of x share each weight read.', ops: PRODUCT_OPS,
-  applies(op) {
-    const f = sparseProduct(op);
-    return typeof f === 'string' ? f : true;
-  },
+  applies: appliesWhen(sparseProduct),
   space(op) {
     const f = sparseProduct(op) as ConstMatmul;
     return gridSpace(f.M, sparseTerms(f, CSR), ['rows', 'by length']).map((s) => choiceOf(CSR, s));
@@ -157,10 +167,7 @@ const CSR_PRODUCT: KernelDef = {
     const g = defaultGrid(f.M, f.N, sparseTerms(f, CSR));
     return { ...choiceOf(CSR, schedule(g.lanes, g.rows, uneven ? 'by length' : 'rows')), why: `${matmulFormat(f).why}; read as CSR rows${uneven ? ' sorted by length (their lengths are uneven)' : ''}, ${laneWhy(g)}` };
   },
-  shape(op) {
-    const f = sparseProduct(op) as ConstMatmul;
-    return { dims: { M: f.M, K: f.K, N: f.N }, scratchBytes: 0 };
-  },
+  shape: (op) => dimsOf(sparseProduct(op) as ConstMatmul),
   pack: (op, c) => packCsrProduct(sparseProduct(op) as ConstMatmul, gridSchedule(c.schedule)),
 };
 
@@ -206,10 +213,7 @@ const DENSE_PRODUCT: KernelDef = {
     const g = d.constant ? defaultGrid(d.M, d.N, d.K) : { lanes: 1, rows: 1 };
     return { ...choiceOf(DENSE, values(schedule(g.lanes, g.rows))), why: `${what}; ${laneWhy(g)}` };
   },
-  shape(op) {
-    const d = denseDims(op);
-    return { dims: { M: d.M, K: d.K, N: d.N }, scratchBytes: 0 };
-  },
+  shape: (op) => dimsOf(denseDims(op)),
   pack(op, c) {
     const f = constMatmul(op);
     if (typeof f === 'string') throw new Error(`internal: matmul_grid packs constant weights only (${f})`);
