@@ -18,8 +18,7 @@ import { passRegistry } from '../src/pass/registry.js';
 import { randomInputs } from '../src/pass/semantics.js';
 import { toF64 } from '../src/tensor-math/numeric.js';
 import { runOrt } from '../src/testing/ort.js';
-import { main } from '../src/cli/main.js';
-import type { Io } from '../src/cli/command.js';
+import { runCli } from '../src/testing/cli.js';
 import { prunableLayers } from './prune.js';
 
 const EXAMPLES = ['mlp-sparse90', 'mlp-2of4', 'resnet-pruned', 'squeezenet-pruned'];
@@ -28,12 +27,7 @@ const pipeline = (m: Module, p: string) => runPipeline(m, parsePipeline(p, passR
 const weightsOf = (m: Module) => prunableLayers(m).map((l) => ({ name: l.name, w: constData(l.weight)!, axis: l.cand.reductionAxis }));
 const zeros = (v: ArrayLike<number>) => Array.from(v).filter((x) => x === 0).length;
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '', err = '';
-  const io: Io = { out: (s) => void (out += s), err: (s) => void (err += s), cwd: process.cwd(), readStdin: () => '', readFile: (p) => readFileSync(p, 'utf8') };
-  const code = await main(args, io);
-  return { code, out, err };
-}
+const run = runCli;
 
 describe('prune pass', () => {
   it('magnitude per layer: each layer loses exactly its share, the smallest first (zeros already there count)', () => {

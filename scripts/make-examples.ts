@@ -1,9 +1,12 @@
 // Writes the example models in examples/: small pruned networks a user would recognise, built
-// deterministically (seeded) with onnx-proto. `npm run examples`; a test checks the files match.
-import { writeFileSync } from 'node:fs';
+// deterministically (seeded) with onnx-proto, and two small models trained on handwritten digits with
+// their test set (scripts/digits/). `npm run examples` (`-- --no-digits`: without the training, which
+// takes about two minutes); a test checks the untrained files match.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { A, OnnxGraphBuilder } from '../src/onnx/build.js';
 import { Tensor } from '../src/ir/tensor.js';
 import { normal, rng } from '../src/util/random.js';
+import { loadDigits, testSetFiles, trainCnn, trainMlp } from './digits/make.js';
 
 /** He-initialised weights (approximately normal: sum of uniforms). */
 function weights(r: () => number, shape: number[], fanIn: number): Float32Array {
@@ -114,6 +117,23 @@ export const EXAMPLES: Readonly<Record<string, () => Uint8Array>> = {
   'squeezenet-pruned': () => fireNet(4),
 };
 
+/** The trained digits models and their test set (minutes of training: not in the test above; see scripts/digits/make.ts). */
+function writeDigits(): void {
+  const sets = loadDigits();
+  const write = (file: string, bytes: Uint8Array) => {
+    writeFileSync(new URL(`../examples/${file}`, import.meta.url), bytes);
+    console.log(`wrote examples/${file} (${(bytes.byteLength / 1024).toFixed(0)} KiB)`);
+  };
+  mkdirSync(new URL('../examples/digits', import.meta.url), { recursive: true });
+  for (const [file, bytes] of Object.entries(testSetFiles(sets))) write(`digits/${file}`, bytes);
+  for (const [name, fit] of [['mlp', trainMlp], ['cnn', trainCnn]] as const) {
+    console.log(`training digits-${name} on ${sets.train.labels.length} digits`);
+    const m = fit(sets, (line) => console.log(`  ${line}`));
+    write(`digits-${name}.onnx`, m.onnx);
+    console.log(`  top-1 accuracy on the ${sets.test.labels.length} held-back digits: ${(100 * m.accuracy).toFixed(1)}%`);
+  }
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   for (const [name, make] of Object.entries(EXAMPLES)) {
     const path = new URL(`../examples/${name}.onnx`, import.meta.url);
@@ -121,4 +141,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     writeFileSync(path, bytes);
     console.log(`wrote examples/${name}.onnx (${(bytes.byteLength / 1024).toFixed(0)} KiB)`);
   }
+  if (!process.argv.includes('--no-digits')) writeDigits();
 }

@@ -15,7 +15,7 @@ import type { TuneResult } from '../tune/tune.js';
 import { DEFAULT_TARGET, loadTarget, type Artifact } from '../../targets/index.js';
 import { CliError, type Io, type ParsedArgs } from './command.js';
 import { UserError } from '../util/errors.js';
-import { readInput } from './io.js';
+import { progress, readInput } from './io.js';
 import { loadRegistry } from './opt.js';
 import { listOption, parseShapes } from './options.js';
 import { DEFAULT_COMPILE_PIPELINE } from './pipelines.js';
@@ -112,10 +112,7 @@ export async function tuned(plan: KernelPlan, target: Target, args: ParsedArgs, 
   }
   const lookup = { records, target: target.name, machine, sparsec: db.tuningVersion(version()), anyMachine: args.options['db-any-machine'] === true };
   // On a terminal, what is being measured is one status line rewritten in place, above which the results scroll.
-  let shown = false;
-  const clear = () => { if (shown) io.err('\r\x1b[K'); shown = false; };
-  const status = io.errIsTerminal ? (line: string) => { io.err(`\r\x1b[K${line.slice(0, (process.stderr.columns || 100) - 1)}`); shown = true; } : undefined;
-  const log = (line: string) => { clear(); io.err(`${line}\n`); };
+  const { log, status, clear } = progress(io);
   const r = await tune(plan, target, { budgetMs: 1000 * (budget ?? 0), measure: budget !== undefined, db: lookup, log, ...(status ? { status } : {}) });
   clear();
   if (r.fromDb) io.err(`note: ${r.fromDb} layer(s) chose from the tuning database ${path}\n`);

@@ -36,3 +36,17 @@ export function writeFileWhole(file: string, data: Uint8Array | string, io: Io):
     throw new CliError(`cannot write '${file}': ${(e as Error).message}`);
   }
 }
+
+/**
+ * Progress on standard error: on a terminal, `status` rewrites one line in place above which `log`
+ * lines scroll; elsewhere there is no status line. `clear` removes the status line before the result.
+ */
+export function progress(io: Io): { log: (line: string) => void; status?: (line: string) => void; clear: () => void } {
+  let shown = false;
+  const clear = () => {
+    if (shown) io.err('\r\x1b[K');
+    shown = false;
+  };
+  const status = io.errIsTerminal ? (line: string) => { io.err(`\r\x1b[K${line.slice(0, (process.stderr.columns || 100) - 1)}`); shown = true; } : undefined;
+  return { log: (line: string) => { clear(); io.err(`${line}\n`); }, ...(status ? { status } : {}), clear };
+}

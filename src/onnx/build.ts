@@ -47,8 +47,8 @@ export class OnnxGraphBuilder {
     return name;
   }
   /** Adds a node; returns its output names (generated when not given). */
-  node(opType: string, inputs: readonly string[], attrs: Record<string, AttributeProto> = {}, outputs?: readonly string[]): string[] {
-    const name = `${opType}_${this.count++}`;
+  node(opType: string, inputs: readonly string[], attrs: Record<string, AttributeProto> = {}, outputs?: readonly string[], nodeName?: string): string[] {
+    const name = nodeName ?? `${opType}_${this.count++}`;
     const outs = outputs ? [...outputs] : [`${name}_out`];
     this.nodes.push({
       opType,
@@ -59,9 +59,9 @@ export class OnnxGraphBuilder {
     });
     return outs;
   }
-  /** Shorthand for a node with one output. */
-  op(opType: string, inputs: readonly string[], attrs: Record<string, AttributeProto> = {}, output?: string): string {
-    return this.node(opType, inputs, attrs, output ? [output] : undefined)[0]!;
+  /** Shorthand for a node with one output (and a node name of its own, when given). */
+  op(opType: string, inputs: readonly string[], attrs: Record<string, AttributeProto> = {}, output?: string, nodeName?: string): string {
+    return this.node(opType, inputs, attrs, output ? [output] : undefined, nodeName)[0]!;
   }
 
   /** The model's bytes; `opset` null leaves out opset_import (an invalid model, for tests). */

@@ -40,3 +40,23 @@ export async function pageResult<T>(url: string, args: string[] = [], timeout = 
     await browser.close();
   }
 }
+
+/**
+ * Opens url (file: or http:) in headless Chromium and, once loaded, runs `inspect` in the page;
+ * returns its result, the page's errors (console errors and uncaught exceptions) and every URL it
+ * requested besides itself.
+ */
+export async function inspectPage<T>(url: string, inspect: () => T): Promise<{ result: T; errors: string[]; requests: string[] }> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--headless=new'] });
+  try {
+    const page = await browser.newPage();
+    const errors: string[] = [], requests: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('request', (r) => { if (r.url() !== url) requests.push(r.url()); });
+    await page.goto(url, { waitUntil: 'load' });
+    return { result: await page.evaluate(inspect), errors, requests };
+  } finally {
+    await browser.close();
+  }
+}

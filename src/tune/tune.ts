@@ -14,7 +14,8 @@ import type { Model, Target } from '../../targets/target.js';
 import type { Tensor } from '../ir/tensor.js';
 import { isolate } from './isolate.js';
 import { lookup, opSignature, type Lookup, type TuneRecord } from './db.js';
-import { pickFastest, timeInterleaved, timeInterleavedAsync, type TimeOptions, type Timing } from './measure.js';
+import { pickFastest, type TimeOptions, type Timing } from './measure.js';
+import { runnerOf, timeRunners, type Runner } from './runner.js';
 import { rankByCost } from './cost.js';
 import { UserError } from '../util/errors.js';
 
@@ -73,25 +74,6 @@ export interface TuneOptions extends TimeOptions {
 }
 
 interface Pick { kernel: string; choice: Choice; why: string; source: ChoiceSource }
-
-/** How a compiled candidate is timed: runs in this thread (wasm), or the device's timer (WebGPU). */
-type Runner = { readonly run: () => void } | { readonly time: () => Promise<number> };
-
-async function runnerOf(model: Model, inputs: readonly Tensor[], target: Target): Promise<Runner> {
-  if (model.runSync) {
-    const run = model.runSync.bind(model);
-    return { run: () => void run(inputs) };
-  }
-  if (model.timer) return { time: await model.timer(inputs) };
-  throw new UserError(`the ${target.name} target cannot be tuned: its models neither run synchronously nor time themselves`);
-}
-
-/** Candidates timed side by side: synchronous runs, or the device's timer. */
-async function timeRunners(runners: readonly Runner[], opts: TimeOptions): Promise<Timing[]> {
-  const sync = runners.flatMap((r) => ('run' in r ? [r.run] : []));
-  if (sync.length === runners.length) return timeInterleaved(sync, opts);
-  return timeInterleavedAsync(runners.map((r) => ('time' in r ? r.time : async () => Promise.reject(new Error('internal: a synchronous runner among timers')))), opts);
-}
 
 /** Runs a model once (synchronously where it can). */
 const runOnce = async (model: Model, inputs: readonly Tensor[]): Promise<Tensor[]> => (model.runSync ? model.runSync(inputs) : model.run(inputs));

@@ -1,0 +1,73 @@
+// The per-layer sparsities that buy the most measured speed within a metric drop: a greedy walk over
+// the measured per-layer curves. Every layer starts dense; each step raises one layer to a higher
+// point of its ladder, the one with the most time saved per metric lost, while the summed drop stays
+// within the limit. Drops are assumed to add up; the sweep then measures the whole profile and takes
+// steps back while it does not (see sweep.ts).
+
+export interface CurvePoint {
+  readonly sparsity: number;
+  /** Metric lost against the unpruned model (positive: worse). */
+  readonly drop: number;
+  /** The layer's kernel time at this sparsity, ms. */
+  readonly ms: number;
+}
+
+export interface LayerPoints {
+  readonly layer: string;
+  /** Ascending sparsity; the first is the layer as it is (sparsity 0). */
+  readonly points: readonly CurvePoint[];
+}
+
+export interface Step {
+  readonly layer: string;
+  readonly from: number;
+  readonly to: number;
+  /** ms saved and metric lost by this step (as the curves predict). */
+  readonly savedMs: number;
+  readonly drop: number;
+}
+
+export interface Allocation {
+  /** The sparsity chosen for each layer. */
+  readonly sparsity: Readonly<Record<string, number>>;
+  /** In the order taken, so that the sweep can take them back. */
+  readonly steps: readonly Step[];
+  readonly predictedDrop: number;
+  readonly predictedSavedMs: number;
+}
+
+/** Whether a point's time is a real saving (more than 0.5% of the layer's dense time: below that it is noise). */
+const saves = (dense: CurvePoint, from: CurvePoint, to: CurvePoint) => from.ms - to.ms > 0.005 * dense.ms;
+
+export function allocate(layers: readonly LayerPoints[], maxDrop: number): Allocation {
+  const at = new Map(layers.map((l) => [l.layer, 0]));
+  const steps: Step[] = [];
+  let drop = 0, saved = 0;
+  for (;;) {
+    let best: (Step & { rate: number; index: number }) | undefined;
+    for (const l of layers) {
+      const i = at.get(l.layer)!, cur = l.points[i]!;
+      l.points.forEach((p, j) => {
+        if (j <= i || !saves(l.points[0]!, cur, p)) return;
+        const d = Math.max(0, p.drop) - Math.max(0, cur.drop);
+        if (drop + Math.max(0, d) > maxDrop + 1e-12) return;
+        const s = cur.ms - p.ms, rate = s / Math.max(d, 1e-9);
+        if (!best || rate > best.rate || (rate === best.rate && p.sparsity > best.to)) best = { layer: l.layer, from: cur.sparsity, to: p.sparsity, savedMs: s, drop: d, rate, index: j };
+      });
+    }
+    if (!best) break;
+    at.set(best.layer, best.index);
+    drop += Math.max(0, best.drop);
+    saved += best.savedMs;
+    steps.push({ layer: best.layer, from: best.from, to: best.to, savedMs: best.savedMs, drop: best.drop });
+  }
+  const sparsity = Object.fromEntries(layers.map((l) => [l.layer, l.points[at.get(l.layer)!]!.sparsity]));
+  return { sparsity, steps, predictedDrop: drop, predictedSavedMs: saved };
+}
+
+/** The allocation without its last `n` steps (what the sweep falls back to when the measured drop is over the limit). */
+export function withoutLast(a: Allocation, n: number): Record<string, number> {
+  const s = { ...a.sparsity };
+  for (const step of a.steps.slice(a.steps.length - n).reverse()) s[step.layer] = step.from;
+  return s;
+}

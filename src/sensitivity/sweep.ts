@@ -1,0 +1,205 @@
+// The sensitivity sweep: how much each layer can be pruned, and what that buys on a target.
+// - Per layer, for each sparsity of a ladder: that layer alone pruned by magnitude; the metric on the
+//   data (the interpreter on the whole batch), and the layer's kernel time (the model compiled at the
+//   latency shapes, the layer's kernels isolated and timed side by side, or the cost model's estimate).
+// - Whole model: global and layer-wise magnitude pruning at each sparsity; metric and end-to-end time.
+// - With a metric drop allowed: the per-layer sparsities with the most measured speed within it
+//   (allocate.ts), checked on the data as a whole and stepped back while the measured drop is over.
+import { performance } from 'node:perf_hooks';
+import prune, { prunableLayers } from '../../passes/prune.js';
+import { DEFAULT_COMPILE_PIPELINE } from '../cli/pipelines.js';
+import { importOnnxFile, type ImportOptions } from '../importer/import.js';
+import { importForData, nameInputs, orderInputs } from '../importer/specialise.js';
+import type { Func, Module } from '../ir/core.js';
+import { interpret } from '../interp/interpret.js';
+import type { KernelPlan, PlannedCall } from '../lower/plan.js';
+import { kernelDef } from '../lower/kernels/index.js';
+import { runPipeline } from '../pass/manager.js';
+import { parsePipeline } from '../pass/pipeline.js';
+import { passRegistry } from '../pass/registry.js';
+import { constData } from '../pass/helpers.js';
+import { randomArgs } from '../pass/semantics.js';
+import { estimateMs } from '../tune/cost.js';
+import { isolate } from '../tune/isolate.js';
+import { runnerOf, timeRunners, type Runner } from '../tune/runner.js';
+import type { Model, Target } from '../../targets/target.js';
+import { UserError } from '../util/errors.js';
+import { allocate, withoutLast } from './allocate.js';
+import { reference, score, type EvalData, type Reference, type Score } from './data.js';
+import type { LayerCurve, ModelCurve, Point, Recommendation, SensitivityReport } from './report.js';
+
+export interface SweepOptions {
+  /** The ONNX model. */
+  readonly path: string;
+  readonly data: EvalData;
+  readonly target: Target;
+  /** Sparsities tried, ascending, from 0. */
+  readonly ladder: readonly number[];
+  readonly only?: readonly string[];
+  readonly exclude?: readonly string[];
+  /** Kernel and model times measured on the target, or estimated by its cost model. */
+  readonly latency: 'measured' | 'cost model';
+  /** Static shapes the latency is taken at (compiled code needs them; the batch defaults to 1). */
+  readonly latencyImport: ImportOptions;
+  /** Largest metric drop allowed for a recommended profile (absolute, 0.01 = 1 point). */
+  readonly maxDrop?: number;
+  readonly log?: (line: string) => void;
+  readonly status?: (line: string) => void;
+}
+
+type PruneOptions = Record<string, unknown>;
+const quiet = { log: () => undefined };
+const alone = (layer: string, s: number): PruneOptions => ({ only: [layer], sparsity: s });
+const profileOptions = (p: Readonly<Record<string, number>>): PruneOptions => ({ sparsity: 0, 'per-layer': Object.entries(p).map(([l, s]) => `${l}=${s}`) });
+
+function pruned(module: Module, options: PruneOptions, o: SweepOptions): Module {
+  runPipeline(module, [{ pass: prune, options: { only: o.only ?? [], exclude: o.exclude ?? [], ...options } }], quiet);
+  return module;
+}
+
+/** The calls of the compiled plan that came from a layer (its node name; a layer without one is its weight's name). */
+export const callsOf = (plan: KernelPlan, layer: string): PlannedCall[] => plan.calls.filter((pc) => pc.op.loc === layer || (!pc.op.loc && pc.op.operands.some((v) => v.name === layer)));
+
+class Sweep {
+  private readonly start = performance.now();
+  private readonly input: { names: string[]; func: Func };
+  private ref!: Reference;
+  private done = 0;
+  private readonly models: Model[] = [];
+
+  constructor(private readonly o: SweepOptions, private readonly total: number) {
+    const f = importForData(o.path, () => o.data.inputs).module.funcs[0]!;
+    this.input = { names: f.args.map((a, i) => { const n = f.argAttrs[i]?.get('name'); return n?.kind === 'string' ? n.value : a.name ?? `input_${i}`; }), func: f };
+  }
+
+  private status(what: string): void {
+    this.o.status?.(`sensitivity: ${what} [${this.done} of ${this.total} runs, ${((performance.now() - this.start) / 1000).toFixed(0)} s]`);
+  }
+
+  /** The model pruned by `options`, run by the interpreter on the data: its first output. */
+  private output(options: PruneOptions | undefined, what: string) {
+    this.status(what);
+    const { module } = importForData(this.o.path, () => this.o.data.inputs);
+    if (options) pruned(module, options, this.o);
+    const f = module.funcs[0]!;
+    let inputs;
+    try {
+      inputs = orderInputs(this.input.names, nameInputs(this.input.names, this.o.data.inputs));
+    } catch (e) {
+      throw new UserError((e as Error).message);
+    }
+    const out = interpret(f, inputs)[0];
+    this.done++;
+    if (!out) throw new UserError(`the model has no outputs to score`);
+    return out;
+  }
+
+  baseline(): Score {
+    this.ref = reference(this.output(undefined, 'the unpruned model'), this.o.data.labels);
+    return score(this.ref.output, this.ref);
+  }
+
+  scoreOf(options: PruneOptions, what: string): Score {
+    return score(this.output(options, what), this.ref);
+  }
+
+  /** The model pruned by `options`, through the compile pipeline and planned for the target at the latency shapes. */
+  plan(options: PruneOptions | undefined): KernelPlan {
+    const { module } = importOnnxFile(this.o.path, this.o.latencyImport);
+    if (options) pruned(module, options, this.o);
+    runPipeline(module, parsePipeline(DEFAULT_COMPILE_PIPELINE, passRegistry()), quiet);
+    return this.o.target.plan(module.funcs[0]!);
+  }
+
+  /** The cost model's estimate: the products' and convolutions' counted work (other kernels count none); undefined when none counts. */
+  private async estimate(calls: readonly PlannedCall[]): Promise<number | undefined> {
+    const rates = await this.o.target.probe!();
+    const works = calls.flatMap((pc) => kernelDef(pc.call.kernel)?.work?.(pc.op, { format: pc.call.format, schedule: pc.call.schedule }, this.o.target.caps) ?? []);
+    return works.length ? works.reduce((sum, w) => sum + estimateMs(w, rates), 0) : undefined;
+  }
+
+  private async runner(plan: KernelPlan): Promise<Runner> {
+    const artifact = this.o.target.compile(plan);
+    const model = await this.o.target.instantiate((name) => artifact.files[name]);
+    this.models.push(model);
+    return runnerOf(model, randomArgs(plan.func, 5, 1), this.o.target);
+  }
+
+  /** Each plan's time: the whole model, or (with `layer`) the layer's kernels alone; timed side by side, or estimated. */
+  async times(plans: readonly KernelPlan[], layer?: string): Promise<(number | undefined)[]> {
+    const parts = plans.map((p) => (layer === undefined ? [undefined] : callsOf(p, layer)));
+    if (this.o.latency === 'cost model') return Promise.all(plans.map((p, i) => this.estimate(layer === undefined ? p.calls : (parts[i] as PlannedCall[]))));
+    this.status(`timing ${layer === undefined ? `${plans.length} models` : `layer ${layer} at ${plans.length} sparsities`} on ${this.o.target.name}`);
+    try {
+      const runners: Runner[] = [], owner: number[] = [];
+      for (const [i, p] of plans.entries()) {
+        for (const pc of parts[i]!) {
+          runners.push(await this.runner(pc ? this.o.target.plan(isolate(pc.op).funcs[0]!) : p));
+          owner.push(i);
+        }
+      }
+      const t = await timeRunners(runners, { rounds: 7, sampleMs: 3 });
+      return plans.map((_, i) => t.reduce((sum, x, k) => sum + (owner[k] === i ? x.median : 0), 0));
+    } finally {
+      for (const m of this.models.splice(0)) m.dispose?.();
+    }
+  }
+
+  rows(): number {
+    return this.ref.classes.length;
+  }
+
+  elapsedS(): number {
+    return (performance.now() - this.start) / 1000;
+  }
+}
+
+const withMs = (p: Point, ms: number | undefined): Point => ({ ...p, ...(ms !== undefined ? { ms } : {}) });
+const point = (sparsity: number, s: Score, ms: number | undefined): Point => withMs({ sparsity, metric: s.metric, agreement: s.agreement, error: s.error }, ms);
+
+export async function sweep(o: SweepOptions): Promise<SensitivityReport> {
+  if (o.latency === 'cost model' && !o.target.probe) throw new UserError(`--no-measure estimates times with the target's cost model, and the ${o.target.name} target has none: measure instead`);
+  const probe = importOnnxFile(o.path, o.latencyImport).module;
+  const prunable = prunableLayers(probe, o.only ?? [], o.exclude ?? []);
+  if (!prunable.length) throw new UserError(`no prunable layers (Conv, Gemm or MatMul with a constant weight)${o.only?.length || o.exclude?.length ? ' match --only / --exclude' : ' in the model'}`);
+  const steps = o.ladder.filter((s) => s > 0);
+  const sw = new Sweep(o, 1 + (prunable.length + 2) * steps.length + (o.maxDrop !== undefined ? 1 : 0));
+  const base = sw.baseline();
+  const basePlan = sw.plan(undefined);
+  const layers: LayerCurve[] = [];
+  for (const [li, l] of prunable.entries()) {
+    const scores = steps.map((s) => sw.scoreOf(alone(l.name, s), `layer ${li + 1} of ${prunable.length} (${l.name}) at ${(100 * s).toFixed(0)}%`));
+    // a layer whose kernels cannot be told apart in the compiled model (no node name, fused away) has no kernel time
+    const ms = callsOf(basePlan, l.name).length ? await sw.times([basePlan, ...steps.map((s) => sw.plan(alone(l.name, s)))], l.name) : [];
+    const points = [point(0, base, ms[0]), ...steps.map((s, i) => point(s, scores[i]!, ms[i + 1]))];
+    const w = constData(l.weight)!;
+    layers.push({ layer: l.name, kind: l.op.name.replace(/^nn\./, ''), weight: l.weight.name ?? '', shape: [...w.shape], weights: w.size, initialSparsity: w.size ? 1 - w.countNonzero() / w.size : 0, points });
+    o.log?.(`${l.name}: ${points.map((p) => `${(100 * p.sparsity).toFixed(0)}% ${(100 * p.metric).toFixed(1)}${p.ms !== undefined ? ` ${p.ms.toFixed(4)} ms` : ''}`).join(', ')}`);
+  }
+  const model: ModelCurve[] = (['global', 'layer'] as const).map((scope) => ({ scope, points: steps.map((s) => point(s, sw.scoreOf({ scope, sparsity: s }, `${scope === 'global' ? 'global' : 'layer-wise'} magnitude at ${(100 * s).toFixed(0)}%`), undefined)) }));
+  const recommendation = o.maxDrop !== undefined ? recommend(sw, layers, base, o.maxDrop, o.log) : undefined;
+  // every whole model timed in one side-by-side run, so that they are comparable
+  const plans = [basePlan, ...model.flatMap((c) => steps.map((s) => sw.plan({ scope: c.scope, sparsity: s }))), ...(recommendation ? [sw.plan(profileOptions(recommendation.profile))] : [])];
+  const ms = await sw.times(plans);
+  const curves = model.map((c, ci) => ({ ...c, points: c.points.map((p, i) => withMs(p, ms[1 + ci * steps.length + i])) }));
+  const recMs = ms[ms.length - 1];
+  const rec = recommendation ? { ...recommendation.rec, ...(recMs !== undefined && ms[0] !== undefined ? { ms: recMs, speedup: ms[0] / recMs } : {}) } : undefined;
+  return {
+    model: o.path, target: o.target.name, latency: o.latency, metric: o.data.labels ? 'top-1 accuracy' : 'top-1 agreement', rows: sw.rows(), ladder: [...o.ladder],
+    base: { metric: base.metric, ...(ms[0] !== undefined ? { ms: ms[0] } : {}) }, layers, curves, ...(rec ? { recommendation: rec } : {}), seconds: sw.elapsedS(),
+  };
+}
+
+/** The allocation, measured as a whole on the data, stepped back while its drop is over the limit. */
+function recommend(sw: Sweep, curves: readonly LayerCurve[], base: Score, maxDrop: number, log?: (line: string) => void): { profile: Record<string, number>; rec: Omit<Recommendation, 'ms' | 'speedup'> } {
+  const a = allocate(curves.map((c) => ({ layer: c.layer, points: c.points.map((p) => ({ sparsity: p.sparsity, drop: base.metric - p.metric, ms: p.ms ?? 0 })) })), maxDrop);
+  for (let back = 0; ; back++) {
+    const profile = withoutLast(a, back);
+    const s = sw.scoreOf(profileOptions(profile), `the recommended profile${back ? ` (${back} step(s) back)` : ''}`);
+    const drop = base.metric - s.metric;
+    if (drop <= maxDrop + 1e-12 || back === a.steps.length) {
+      if (back) log?.(`the profile measured a drop over the limit as a whole: took back its last ${back} step(s)`);
+      return { profile, rec: { maxDrop, profile, predictedDrop: a.predictedDrop, predictedSavedMs: a.predictedSavedMs, stepsBack: back, metric: s.metric, agreement: s.agreement, error: s.error, drop } };
+    }
+  }
+}
