@@ -9,7 +9,7 @@ import { profileJson, renderHtml, type SensitivityReport } from '../sensitivity/
 import { sweep } from '../sensitivity/sweep.js';
 import { DEFAULT_TARGET, loadTarget } from '../../targets/index.js';
 import { CliError, type Io, type ParsedArgs } from './command.js';
-import { staticDims } from './compile.js';
+import { budgetSeconds, staticDims } from './compile.js';
 import { progress, writeFileWhole } from './io.js';
 import { listOption, parseShapes } from './options.js';
 
@@ -45,13 +45,14 @@ export async function runSensitivity(args: ParsedArgs, io: Io): Promise<number> 
   const evalData = readEvalData(data, labels, io.cwd);
   const shapes = parseShapes(listOption(args, 'shape'));
   const latencyImport = { shapes, dims: staticDims(graphInputs(path), shapes, { ...io, err: () => undefined }) };
+  if (args.options['tune'] === true && args.options['no-measure'] === true) throw new CliError('--tune measures kernels, --no-measure does not: give one');
   const target = await loadTarget((args.options['target'] as string | undefined) ?? DEFAULT_TARGET);
   const p = progress(io);
   let report: SensitivityReport;
   try {
     report = await sweep({
       path, data: evalData, target, ladder: steps, only: names(args, 'only'), exclude: names(args, 'exclude'),
-      latency: args.options['no-measure'] === true ? 'cost model' : 'measured', latencyImport, ...(drop !== undefined ? { maxDrop: drop } : {}),
+      latency: args.options['no-measure'] === true ? 'cost model' : 'measured', latencyImport, ...(args.options['tune'] === true ? { tuneBudgetMs: 1000 * budgetSeconds((args.options['budget'] as string | undefined) ?? '10') } : {}), ...(drop !== undefined ? { maxDrop: drop } : {}),
       log: p.log, ...(p.status ? { status: p.status } : {}),
     });
   } finally {

@@ -39,3 +39,11 @@ describe('allocate', () => {
     expect(withoutLast(a, 4)).toEqual({ a: 0, b: 0, c: 0 });
   });
 });
+
+describe('allocate with noisy times', () => {
+  it('takes no step whose saving is within the noise of the two times', () => {
+    const noisy = [{ layer: 'a', points: [{ sparsity: 0, drop: 0, ms: 10, noise: 1 }, { sparsity: 0.5, drop: 0, ms: 8, noise: 1 }, { sparsity: 0.9, drop: 0.001, ms: 5, noise: 1 }] }];
+    // 2 ms saved with a noise of 1.41 on the difference is not enough; 5 ms is
+    expect(allocate(noisy, 0.01).steps.map((s) => s.to)).toEqual([0.9]);
+  });
+});

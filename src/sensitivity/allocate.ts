@@ -1,15 +1,16 @@
 // The per-layer sparsities that buy the most measured speed within a metric drop: a greedy walk over
 // the measured per-layer curves. Every layer starts dense; each step raises one layer to a higher
 // point of its ladder, the one with the most time saved per metric lost, while the summed drop stays
-// within the limit. Drops are assumed to add up; the sweep then measures the whole profile and takes
-// steps back while it does not (see sweep.ts).
+// within the limit; a saving within the measurements' noise is no saving. Drops are assumed to add
+// up; the sweep then measures the whole profile and takes steps back while it does not (sweep.ts).
 
 export interface CurvePoint {
   readonly sparsity: number;
   /** Metric lost against the unpruned model (positive: worse). */
   readonly drop: number;
-  /** The layer's kernel time at this sparsity, ms. */
+  /** The layer's kernel time at this sparsity, ms, and its noise when measured. */
   readonly ms: number;
+  readonly noise?: number;
 }
 
 export interface LayerPoints {
@@ -36,8 +37,8 @@ export interface Allocation {
   readonly predictedSavedMs: number;
 }
 
-/** Whether a point's time is a real saving (more than 0.5% of the layer's dense time: below that it is noise). */
-const saves = (dense: CurvePoint, from: CurvePoint, to: CurvePoint) => from.ms - to.ms > 0.005 * dense.ms;
+/** Whether a step saves time for real: more than both times' noise (2 sigma of the difference) and 0.5% of the layer's dense time. */
+const saves = (dense: CurvePoint, from: CurvePoint, to: CurvePoint) => from.ms - to.ms > Math.max(0.005 * dense.ms, 2 * Math.hypot(from.noise ?? 0, to.noise ?? 0));
 
 export function allocate(layers: readonly LayerPoints[], maxDrop: number): Allocation {
   const at = new Map(layers.map((l) => [l.layer, 0]));

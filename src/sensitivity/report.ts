@@ -10,6 +10,8 @@ export interface Point {
   readonly error: number;
   /** Per layer: the layer's kernel time; whole model: the end-to-end time (ms, batch of the latency shapes). */
   readonly ms?: number;
+  /** The time's noise (1.4826 x the median absolute deviation of its samples, ms), when measured. */
+  readonly noise?: number;
 }
 
 export interface LayerCurve {

@@ -21,6 +21,8 @@ import { constData } from '../pass/helpers.js';
 import { randomArgs } from '../pass/semantics.js';
 import { estimateMs } from '../tune/cost.js';
 import { isolate } from '../tune/isolate.js';
+import { tune } from '../tune/tune.js';
+import { select } from '../lower/select.js';
 import { runnerOf, timeRunners, type Runner } from '../tune/runner.js';
 import type { Model, Target } from '../../targets/target.js';
 import { UserError } from '../util/errors.js';
@@ -41,6 +43,8 @@ export interface SweepOptions {
   readonly latency: 'measured' | 'cost model';
   /** Static shapes the latency is taken at (compiled code needs them; the batch defaults to 1). */
   readonly latencyImport: ImportOptions;
+  /** Each compiled model's kernels chosen by the tuner first (what `compile --tune` would run), within this budget per model. */
+  readonly tuneBudgetMs?: number;
   /** Largest metric drop allowed for a recommended profile (absolute, 0.01 = 1 point). */
   readonly maxDrop?: number;
   readonly log?: (line: string) => void;
@@ -103,12 +107,21 @@ class Sweep {
     return score(this.output(options, what), this.ref);
   }
 
-  /** The model pruned by `options`, through the compile pipeline and planned for the target at the latency shapes. */
-  plan(options: PruneOptions | undefined): KernelPlan {
+  /** The model pruned by `options`, through the compile pipeline and planned for the target at the latency shapes (and tuned, when asked). */
+  async plan(options: PruneOptions | undefined, what: string): Promise<KernelPlan> {
     const { module } = importOnnxFile(this.o.path, this.o.latencyImport);
     if (options) pruned(module, options, this.o);
     runPipeline(module, parsePipeline(DEFAULT_COMPILE_PIPELINE, passRegistry()), quiet);
-    return this.o.target.plan(module.funcs[0]!);
+    const plan = this.o.target.plan(module.funcs[0]!);
+    if (this.o.tuneBudgetMs === undefined) return plan;
+    this.status(`tuning ${what}`);
+    return (await tune(plan, this.o.target, { budgetMs: this.o.tuneBudgetMs })).plan;
+  }
+
+  /** One call of a plan as a model of its own, with the kernel, format and schedule it has in the plan. */
+  private alone(pc: PlannedCall): KernelPlan {
+    const f = isolate(pc.op).funcs[0]!, op = f.ops.find((o) => o.name === pc.op.name)!;
+    return select(f, this.o.target.caps, (o) => (o === op ? { kernel: pc.call.kernel, choice: { format: pc.call.format, schedule: pc.call.schedule }, why: 'as in the model' } : undefined));
   }
 
   /** The cost model's estimate: the products' and convolutions' counted work (other kernels count none); undefined when none counts. */
@@ -126,20 +139,26 @@ class Sweep {
   }
 
   /** Each plan's time: the whole model, or (with `layer`) the layer's kernels alone; timed side by side, or estimated. */
-  async times(plans: readonly KernelPlan[], layer?: string): Promise<(number | undefined)[]> {
+  async times(plans: readonly KernelPlan[], layer?: string): Promise<(Time | undefined)[]> {
     const parts = plans.map((p) => (layer === undefined ? [undefined] : callsOf(p, layer)));
-    if (this.o.latency === 'cost model') return Promise.all(plans.map((p, i) => this.estimate(layer === undefined ? p.calls : (parts[i] as PlannedCall[]))));
+    if (this.o.latency === 'cost model') {
+      const est = await Promise.all(plans.map((p, i) => this.estimate(layer === undefined ? p.calls : (parts[i] as PlannedCall[]))));
+      return est.map((ms) => (ms === undefined ? undefined : { ms }));
+    }
     this.status(`timing ${layer === undefined ? `${plans.length} models` : `layer ${layer} at ${plans.length} sparsities`} on ${this.o.target.name}`);
     try {
       const runners: Runner[] = [], owner: number[] = [];
       for (const [i, p] of plans.entries()) {
         for (const pc of parts[i]!) {
-          runners.push(await this.runner(pc ? this.o.target.plan(isolate(pc.op).funcs[0]!) : p));
+          runners.push(await this.runner(pc ? this.alone(pc) : p));
           owner.push(i);
         }
       }
-      const t = await timeRunners(runners, { rounds: 7, sampleMs: 3 });
-      return plans.map((_, i) => t.reduce((sum, x, k) => sum + (owner[k] === i ? x.median : 0), 0));
+      const t = await timeRunners(runners, { rounds: 9, sampleMs: 4 });
+      return plans.map((_, i) => {
+        const mine = t.filter((_, k) => owner[k] === i);
+        return { ms: mine.reduce((a, x) => a + x.median, 0), noise: Math.hypot(...mine.map((x) => x.noise)) };
+      });
     } finally {
       for (const m of this.models.splice(0)) m.dispose?.();
     }
@@ -154,8 +173,10 @@ class Sweep {
   }
 }
 
-const withMs = (p: Point, ms: number | undefined): Point => ({ ...p, ...(ms !== undefined ? { ms } : {}) });
-const point = (sparsity: number, s: Score, ms: number | undefined): Point => withMs({ sparsity, metric: s.metric, agreement: s.agreement, error: s.error }, ms);
+/** A time: measured (median, with its robust noise) or estimated. */
+interface Time { readonly ms: number; readonly noise?: number }
+const withMs = (p: Point, t: Time | undefined): Point => ({ ...p, ...t });
+const point = (sparsity: number, s: Score, ms: Time | undefined): Point => withMs({ sparsity, metric: s.metric, agreement: s.agreement, error: s.error }, ms);
 
 export async function sweep(o: SweepOptions): Promise<SensitivityReport> {
   if (o.latency === 'cost model' && !o.target.probe) throw new UserError(`--no-measure estimates times with the target's cost model, and the ${o.target.name} target has none: measure instead`);
@@ -165,12 +186,14 @@ export async function sweep(o: SweepOptions): Promise<SensitivityReport> {
   const steps = o.ladder.filter((s) => s > 0);
   const sw = new Sweep(o, 1 + (prunable.length + 2) * steps.length + (o.maxDrop !== undefined ? 1 : 0));
   const base = sw.baseline();
-  const basePlan = sw.plan(undefined);
+  const basePlan = await sw.plan(undefined, 'the unpruned model');
   const layers: LayerCurve[] = [];
   for (const [li, l] of prunable.entries()) {
     const scores = steps.map((s) => sw.scoreOf(alone(l.name, s), `layer ${li + 1} of ${prunable.length} (${l.name}) at ${(100 * s).toFixed(0)}%`));
     // a layer whose kernels cannot be told apart in the compiled model (no node name, fused away) has no kernel time
-    const ms = callsOf(basePlan, l.name).length ? await sw.times([basePlan, ...steps.map((s) => sw.plan(alone(l.name, s)))], l.name) : [];
+    const plans = [basePlan];
+    for (const s of steps) plans.push(await sw.plan(alone(l.name, s), `${l.name} at ${(100 * s).toFixed(0)}%`));
+    const ms = callsOf(basePlan, l.name).length ? await sw.times(plans, l.name) : [];
     const points = [point(0, base, ms[0]), ...steps.map((s, i) => point(s, scores[i]!, ms[i + 1]))];
     const w = constData(l.weight)!;
     layers.push({ layer: l.name, kind: l.op.name.replace(/^nn\./, ''), weight: l.weight.name ?? '', shape: [...w.shape], weights: w.size, initialSparsity: w.size ? 1 - w.countNonzero() / w.size : 0, points });
@@ -179,20 +202,22 @@ export async function sweep(o: SweepOptions): Promise<SensitivityReport> {
   const model: ModelCurve[] = (['global', 'layer'] as const).map((scope) => ({ scope, points: steps.map((s) => point(s, sw.scoreOf({ scope, sparsity: s }, `${scope === 'global' ? 'global' : 'layer-wise'} magnitude at ${(100 * s).toFixed(0)}%`), undefined)) }));
   const recommendation = o.maxDrop !== undefined ? recommend(sw, layers, base, o.maxDrop, o.log) : undefined;
   // every whole model timed in one side-by-side run, so that they are comparable
-  const plans = [basePlan, ...model.flatMap((c) => steps.map((s) => sw.plan({ scope: c.scope, sparsity: s }))), ...(recommendation ? [sw.plan(profileOptions(recommendation.profile))] : [])];
+  const plans = [basePlan];
+  for (const c of model) for (const s of steps) plans.push(await sw.plan({ scope: c.scope, sparsity: s }, `the model, ${c.scope} at ${(100 * s).toFixed(0)}%`));
+  if (recommendation) plans.push(await sw.plan(profileOptions(recommendation.profile), 'the recommended profile'));
   const ms = await sw.times(plans);
   const curves = model.map((c, ci) => ({ ...c, points: c.points.map((p, i) => withMs(p, ms[1 + ci * steps.length + i])) }));
-  const recMs = ms[ms.length - 1];
-  const rec = recommendation ? { ...recommendation.rec, ...(recMs !== undefined && ms[0] !== undefined ? { ms: recMs, speedup: ms[0] / recMs } : {}) } : undefined;
+  const recMs = ms[ms.length - 1]?.ms, baseMs = ms[0]?.ms;
+  const rec = recommendation ? { ...recommendation.rec, ...(recMs !== undefined && baseMs !== undefined ? { ms: recMs, speedup: baseMs / recMs } : {}) } : undefined;
   return {
     model: o.path, target: o.target.name, latency: o.latency, metric: o.data.labels ? 'top-1 accuracy' : 'top-1 agreement', rows: sw.rows(), ladder: [...o.ladder],
-    base: { metric: base.metric, ...(ms[0] !== undefined ? { ms: ms[0] } : {}) }, layers, curves, ...(rec ? { recommendation: rec } : {}), seconds: sw.elapsedS(),
+    base: { metric: base.metric, ...(baseMs !== undefined ? { ms: baseMs } : {}) }, layers, curves, ...(rec ? { recommendation: rec } : {}), seconds: sw.elapsedS(),
   };
 }
 
 /** The allocation, measured as a whole on the data, stepped back while its drop is over the limit. */
 function recommend(sw: Sweep, curves: readonly LayerCurve[], base: Score, maxDrop: number, log?: (line: string) => void): { profile: Record<string, number>; rec: Omit<Recommendation, 'ms' | 'speedup'> } {
-  const a = allocate(curves.map((c) => ({ layer: c.layer, points: c.points.map((p) => ({ sparsity: p.sparsity, drop: base.metric - p.metric, ms: p.ms ?? 0 })) })), maxDrop);
+  const a = allocate(curves.map((c) => ({ layer: c.layer, points: c.points.map((p) => ({ sparsity: p.sparsity, drop: base.metric - p.metric, ms: p.ms ?? 0, noise: p.noise ?? 0 })) })), maxDrop);
   for (let back = 0; ; back++) {
     const profile = withoutLast(a, back);
     const s = sw.scoreOf(profileOptions(profile), `the recommended profile${back ? ` (${back} step(s) back)` : ''}`);

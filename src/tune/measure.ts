@@ -16,6 +16,12 @@ export interface TimeOptions {
   readonly rounds?: number;
   /** How long one sample of one candidate lasts at least (default 2 ms). */
   readonly sampleMs?: number;
+  /**
+   * How long each candidate runs before it is timed (default 60 ms). V8 first runs wasm from its
+   * baseline compiler and tiers hot functions up in the background: a model of microseconds ran
+   * 17.7 us a run in its first 20 ms, 9.5 us after 60 ms and 7.3 us after 200 ms (digits MLP).
+   */
+  readonly warmMs?: number;
 }
 
 const median = (xs: readonly number[]): number => {
@@ -37,11 +43,12 @@ const summary = (s: readonly number[]): Timing => {
 
 /** Times synchronous runners against each other (after one warm-up each); one Timing per runner. */
 export function timeInterleaved(runners: readonly (() => void)[], opts: TimeOptions = {}): Timing[] {
-  const rounds = opts.rounds ?? 9, sampleMs = opts.sampleMs ?? 2;
+  const rounds = opts.rounds ?? 9, sampleMs = opts.sampleMs ?? 2, warmMs = opts.warmMs ?? 60;
   // Warm-up, and how many runs make a sample of each.
   const reps = runners.map((run) => {
     const once = Math.max(sample(run, 1), sample(run, 1), 1e-4);
-    return Math.max(1, Math.ceil(sampleMs / once));
+    for (let t0 = performance.now(); performance.now() - t0 < warmMs;) sample(run, Math.max(1, Math.ceil(1 / once)));
+    return Math.max(1, Math.ceil(sampleMs / Math.max(sample(run, 1), 1e-4)));
   });
   const samples = runners.map(() => [] as number[]);
   for (let r = 0; r < rounds; r++) {
@@ -65,10 +72,10 @@ async function sampleTimer(timer: () => Promise<number>, reps: number): Promise<
  * device's clock) in the same interleaved rounds; one Timing per timer.
  */
 export async function timeInterleavedAsync(timers: readonly (() => Promise<number>)[], opts: TimeOptions = {}): Promise<Timing[]> {
-  const rounds = opts.rounds ?? 9, sampleMs = opts.sampleMs ?? 2;
+  const rounds = opts.rounds ?? 9, sampleMs = opts.sampleMs ?? 2, warmMs = opts.warmMs ?? 60;
   const reps: number[] = [];
   for (const t of timers) {
-    await t();
+    for (let t0 = performance.now(), n = 0; n < 2 || (performance.now() - t0 < warmMs && n < 50); n++) await t();
     reps.push(Math.max(1, Math.min(50, Math.ceil(sampleMs / Math.max(await t(), 1e-3)))));
   }
   const samples = timers.map(() => [] as number[]);
