@@ -90,8 +90,10 @@ function summary(r: SensitivityReport): string {
   }
   const rec = r.recommendation;
   if (rec) {
-    lines.push(`profile within a drop of ${pct(rec.maxDrop)}: ${Object.entries(rec.profile).map(([l, s]) => `${l} ${(100 * s).toFixed(0)}%`).join(', ')}`);
-    lines.push(`  measured: ${r.metric} ${pct(rec.metric)} (drop ${pct(rec.drop)}, predicted ${pct(rec.predictedDrop)}${rec.stepsBack ? `, ${rec.stepsBack} step(s) taken back` : ''}), ${rec.speedup !== undefined ? `${ms(rec.ms)} ms a run against ${ms(r.base.ms)}: ${rec.speedup.toFixed(2)}x` : 'no end-to-end time'}`);
+    const a = rec.allocation;
+    lines.push(`per-layer allocation: ${Object.entries(a.profile).map(([l, s]) => `${l} ${(100 * s).toFixed(0)}%`).join(', ')}: drop ${pct(a.drop)} measured (${pct(a.predictedDrop)} predicted${a.stepsBack ? `, ${a.stepsBack} step(s) taken back` : ''}), ${ms(a.ms)} ms a run`);
+    lines.push(`profile within a drop of ${pct(rec.maxDrop)} (${rec.source}): ${Object.entries(rec.profile).map(([l, s]) => `${l} ${(100 * s).toFixed(1)}%`).join(', ')}`);
+    lines.push(`  ${r.metric} ${pct(rec.metric)} (drop ${pct(rec.drop)}), ${rec.speedup !== undefined ? `${ms(rec.ms)} ms a run against ${ms(r.base.ms)}: ${rec.speedup.toFixed(2)}x` : 'no end-to-end time'}`);
   }
   return lines.join('\n') + '\n';
 }

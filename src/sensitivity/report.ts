@@ -31,15 +31,26 @@ export interface ModelCurve {
   readonly points: readonly Point[];
 }
 
-export interface Recommendation {
-  readonly maxDrop: number;
-  /** The sparsity per layer. */
+/** The per-layer allocation over the measured curves (see allocate.ts), as measured. */
+export interface Allocation {
   readonly profile: Readonly<Record<string, number>>;
   /** What the per-layer curves predicted (drops added up). */
   readonly predictedDrop: number;
   readonly predictedSavedMs: number;
-  /** Steps of the allocation taken back because the profile as a whole measured over the limit. */
+  /** Steps taken back because the profile as a whole measured over the limit. */
   readonly stepsBack: number;
+  /** Measured with the whole profile applied. */
+  readonly metric: number;
+  readonly drop: number;
+  readonly ms?: number;
+}
+
+export interface Recommendation {
+  readonly maxDrop: number;
+  /** Where the profile comes from: the per-layer allocation, or a whole-model point within the drop that measured faster. */
+  readonly source: string;
+  /** The sparsity per layer. */
+  readonly profile: Readonly<Record<string, number>>;
   /** Measured on the data with the whole profile applied. */
   readonly metric: number;
   readonly agreement: number;
@@ -48,6 +59,7 @@ export interface Recommendation {
   /** End-to-end time with the profile, and the unpruned model's over it (when the target gives times). */
   readonly ms?: number;
   readonly speedup?: number;
+  readonly allocation: Allocation;
 }
 
 export interface SensitivityReport {
@@ -71,12 +83,12 @@ export function profileJson(r: SensitivityReport): string | undefined {
   if (!rec) return undefined;
   return JSON.stringify({
     layers: rec.profile,
-    about: { model: r.model, target: r.target, metric: r.metric, maxDrop: rec.maxDrop, base: r.base.metric, measured: rec.metric, drop: rec.drop, baseMs: r.base.ms, ms: rec.ms, speedup: rec.speedup },
+    about: { model: r.model, target: r.target, metric: r.metric, maxDrop: rec.maxDrop, source: rec.source, base: r.base.metric, measured: rec.metric, drop: rec.drop, baseMs: r.base.ms, ms: rec.ms, speedup: rec.speedup },
   }, null, 2) + '\n';
 }
 
 const pct = (v: number, digits = 1) => `${(100 * v).toFixed(digits)}%`;
-const ms = (v: number | undefined) => v === undefined ? 'no time' : (v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(4).replace(/0+$/, '').replace(/\.$/, '')) + ' ms';
+const ms = (v: number | undefined) => v === undefined ? 'no time' : (v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(4)) + ' ms';
 
 function charts(r: SensitivityReport): string[] {
   const metricAxis = { label: r.metric, format: (v: number) => pct(v, 0) };
@@ -115,16 +127,20 @@ function layerTable(r: SensitivityReport): string {
   return `<table><thead>${head}</thead><tbody>${rows.join('')}${curves.join('')}</tbody></table>`;
 }
 
+/** The point of a curve nearest a sparsity (a global threshold's per-layer sparsities fall between the ladder's). */
+const nearest = (points: readonly Point[], s: number): Point | undefined => [...points].sort((a, b) => Math.abs(a.sparsity - s) - Math.abs(b.sparsity - s))[0];
+
 function recommendation(r: SensitivityReport): string {
   const rec = r.recommendation;
   if (!rec) return '<p>No profile was asked for: <code>--max-drop 1%</code> writes the per-layer sparsities with the most measured speed within that drop.</p>';
   const rows = r.layers.map((l) => {
-    const s = rec.profile[l.layer] ?? 0, p = l.points.find((q) => q.sparsity === s);
-    return `<tr><td>${esc(l.layer)}</td><td class="n">${pct(s, 0)}</td><td class="n">${p?.ms !== undefined && l.points[0]!.ms !== undefined ? `${ms(l.points[0]!.ms)} → ${ms(p.ms)}` : ''}</td><td class="n">${p ? pct(r.base.metric - p.metric) : ''}</td></tr>`;
+    const s = rec.profile[l.layer] ?? 0, p = nearest(l.points, s);
+    return `<tr><td>${esc(l.layer)}</td><td class="n">${pct(s, 1)}</td><td class="n">${p?.ms !== undefined && l.points[0]!.ms !== undefined ? `${ms(l.points[0]!.ms)} → ${ms(p.ms)}` : ''}</td><td class="n">${p ? pct(r.base.metric - p.metric) : ''}</td></tr>`;
   });
-  return `<p class="headline">Within a drop of ${pct(rec.maxDrop)}: <b>${pct(rec.metric)}</b> ${esc(r.metric)} (unpruned ${pct(r.base.metric)}), ${rec.speedup !== undefined ? `<b>${ms(rec.ms)}</b> a run against ${ms(r.base.ms)}: <b>${rec.speedup.toFixed(2)}x</b>` : 'no end-to-end time on this target'}.</p>
-<p>The per-layer curves predicted a drop of ${pct(rec.predictedDrop)}; the profile applied as a whole measured ${pct(rec.drop)}${rec.stepsBack ? `, after ${rec.stepsBack} step(s) were taken back because it measured over the limit` : ''}. Written to <code>profile.json</code>: <code>sparsec prune ${esc(r.model)} --schedule profile.json -o pruned.onnx</code>.</p>
-<table><thead><tr><th>layer</th><th>sparsity</th><th>kernel time</th><th>drop alone</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  const a = rec.allocation;
+  return `<p class="headline">Within a drop of ${pct(rec.maxDrop)}: <b>${pct(rec.metric)}</b> ${esc(r.metric)} (unpruned ${pct(r.base.metric)}), ${rec.speedup !== undefined ? `<b>${ms(rec.ms)}</b> a run against ${ms(r.base.ms)}: <b>${rec.speedup.toFixed(2)}x</b>` : 'no end-to-end time on this target'}; from the ${esc(rec.source)}.</p>
+<p>The per-layer allocation (the most kernel time saved per point lost, over the curves below) predicted a drop of ${pct(a.predictedDrop)} and measured ${pct(a.drop)} as a whole${a.stepsBack ? `, after ${a.stepsBack} step(s) were taken back because it measured over the limit` : ''}${a.ms !== undefined ? `, ${ms(a.ms)} a run` : ''}.${rec.source === 'per-layer allocation' ? '' : ' A whole-model point within the drop measured faster, so it is the profile.'} Written to <code>profile.json</code>: <code>sparsec prune ${esc(r.model)} --schedule profile.json -o pruned.onnx</code>.</p>
+<table><thead><tr><th>layer</th><th>sparsity</th><th>kernel time (nearest point of its curve)</th><th>drop alone</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1340px;padding:0 1em;color:#222}

@@ -28,7 +28,7 @@ import type { Model, Target } from '../../targets/target.js';
 import { UserError } from '../util/errors.js';
 import { allocate, withoutLast } from './allocate.js';
 import { reference, score, type EvalData, type Reference, type Score } from './data.js';
-import type { LayerCurve, ModelCurve, Point, Recommendation, SensitivityReport } from './report.js';
+import type { Allocation, LayerCurve, ModelCurve, Point, Recommendation, SensitivityReport } from './report.js';
 
 export interface SweepOptions {
   /** The ONNX model. */
@@ -164,6 +164,18 @@ class Sweep {
     }
   }
 
+  /**
+   * Each layer's sparsity after a prune, as a fraction `prune --schedule` turns back into the same
+   * count of zeros (it zeroes floor(fraction x size)).
+   */
+  layerSparsity(options: PruneOptions): Record<string, number> {
+    const { module } = importOnnxFile(this.o.path, this.o.latencyImport);
+    return Object.fromEntries(prunableLayers(pruned(module, options, this.o), this.o.only ?? [], this.o.exclude ?? []).map((l) => {
+      const w = constData(l.weight)!, zeros = w.size - w.countNonzero();
+      return [l.name, zeros === 0 ? 0 : zeros === w.size ? 1 : (zeros + 0.5) / w.size];
+    }));
+  }
+
   rows(): number {
     return this.ref.classes.length;
   }
@@ -204,11 +216,11 @@ export async function sweep(o: SweepOptions): Promise<SensitivityReport> {
   // every whole model timed in one side-by-side run, so that they are comparable
   const plans = [basePlan];
   for (const c of model) for (const s of steps) plans.push(await sw.plan({ scope: c.scope, sparsity: s }, `the model, ${c.scope} at ${(100 * s).toFixed(0)}%`));
-  if (recommendation) plans.push(await sw.plan(profileOptions(recommendation.profile), 'the recommended profile'));
+  if (recommendation) plans.push(await sw.plan(profileOptions(recommendation.profile), 'the per-layer allocation'));
   const ms = await sw.times(plans);
   const curves = model.map((c, ci) => ({ ...c, points: c.points.map((p, i) => withMs(p, ms[1 + ci * steps.length + i])) }));
-  const recMs = ms[ms.length - 1]?.ms, baseMs = ms[0]?.ms;
-  const rec = recommendation ? { ...recommendation.rec, ...(recMs !== undefined && baseMs !== undefined ? { ms: recMs, speedup: baseMs / recMs } : {}) } : undefined;
+  const baseMs = ms[0]?.ms;
+  const rec = recommendation ? finalChoice(sw, recommendation, ms[ms.length - 1], curves, base, baseMs) : undefined;
   return {
     model: o.path, target: o.target.name, latency: o.latency, metric: o.data.labels ? 'top-1 accuracy' : 'top-1 agreement', rows: sw.rows(), ladder: [...o.ladder],
     base: { metric: base.metric, ...(baseMs !== undefined ? { ms: baseMs } : {}) }, layers, curves, ...(rec ? { recommendation: rec } : {}), seconds: sw.elapsedS(),
@@ -216,7 +228,7 @@ export async function sweep(o: SweepOptions): Promise<SensitivityReport> {
 }
 
 /** The allocation, measured as a whole on the data, stepped back while its drop is over the limit. */
-function recommend(sw: Sweep, curves: readonly LayerCurve[], base: Score, maxDrop: number, log?: (line: string) => void): { profile: Record<string, number>; rec: Omit<Recommendation, 'ms' | 'speedup'> } {
+function recommend(sw: Sweep, curves: readonly LayerCurve[], base: Score, maxDrop: number, log?: (line: string) => void): Allocated {
   const a = allocate(curves.map((c) => ({ layer: c.layer, points: c.points.map((p) => ({ sparsity: p.sparsity, drop: base.metric - p.metric, ms: p.ms ?? 0, noise: p.noise ?? 0 })) })), maxDrop);
   for (let back = 0; ; back++) {
     const profile = withoutLast(a, back);
@@ -224,7 +236,33 @@ function recommend(sw: Sweep, curves: readonly LayerCurve[], base: Score, maxDro
     const drop = base.metric - s.metric;
     if (drop <= maxDrop + 1e-12 || back === a.steps.length) {
       if (back) log?.(`the profile measured a drop over the limit as a whole: took back its last ${back} step(s)`);
-      return { profile, rec: { maxDrop, profile, predictedDrop: a.predictedDrop, predictedSavedMs: a.predictedSavedMs, stepsBack: back, metric: s.metric, agreement: s.agreement, error: s.error, drop } };
+      return { maxDrop, profile, score: s, allocation: { profile, predictedDrop: a.predictedDrop, predictedSavedMs: a.predictedSavedMs, stepsBack: back, metric: s.metric, drop } };
     }
   }
+}
+
+interface Allocated {
+  readonly maxDrop: number;
+  readonly profile: Record<string, number>;
+  readonly score: Score;
+  readonly allocation: Omit<Allocation, 'ms'>;
+}
+
+/**
+ * What is recommended: the allocation, unless a whole-model point within the drop (global or
+ * layer-wise) measured faster beyond the noise of both, in the same side-by-side run; that point's
+ * per-layer sparsities are then the profile.
+ */
+function finalChoice(sw: Sweep, a: Allocated, t: Time | undefined, curves: readonly ModelCurve[], base: Score, baseMs: number | undefined): Recommendation {
+  const allocation: Allocation = { ...a.allocation, ...(t ? { ms: t.ms } : {}) };
+  const within = curves.flatMap((c) => c.points.filter((p) => base.metric - p.metric <= a.maxDrop + 1e-12 && p.ms !== undefined).map((p) => ({ c, p })));
+  const fastest = within.sort((x, y) => x.p.ms! - y.p.ms!)[0];
+  const beats = fastest && t && t.ms - fastest.p.ms! > 2 * Math.hypot(t.noise ?? 0, fastest.p.noise ?? 0);
+  const pick = beats
+    ? { source: `${fastest.c.scope === 'global' ? 'global' : 'layer-wise'} magnitude at ${(100 * fastest.p.sparsity).toFixed(0)}%`, profile: sw.layerSparsity({ scope: fastest.c.scope, sparsity: fastest.p.sparsity }), s: fastest.p as Score, ms: fastest.p.ms }
+    : { source: 'per-layer allocation', profile: a.profile, s: a.score, ms: t?.ms };
+  return {
+    maxDrop: a.maxDrop, source: pick.source, profile: pick.profile, metric: pick.s.metric, agreement: pick.s.agreement, error: pick.s.error, drop: base.metric - pick.s.metric,
+    ...(pick.ms !== undefined && baseMs !== undefined ? { ms: pick.ms, speedup: baseMs / pick.ms } : {}), allocation,
+  };
 }
