@@ -154,7 +154,7 @@ class Sweep {
           owner.push(i);
         }
       }
-      const t = await timeRunners(runners, { rounds: 9, sampleMs: 4 });
+      const t = await timeRunners(runners, { rounds: 21, sampleMs: 2 });
       return plans.map((_, i) => {
         const mine = t.filter((_, k) => owner[k] === i);
         return { ms: mine.reduce((a, x) => a + x.median, 0), noise: Math.hypot(...mine.map((x) => x.noise)) };
@@ -249,15 +249,15 @@ interface Allocated {
 }
 
 /**
- * What is recommended: the allocation, unless a whole-model point within the drop (global or
- * layer-wise) measured faster beyond the noise of both, in the same side-by-side run; that point's
- * per-layer sparsities are then the profile.
+ * What is recommended: the fastest, as measured in the same side-by-side run, of the allocation and
+ * the whole-model points within the drop (global or layer-wise); a point's per-layer sparsities are
+ * then the profile.
  */
 function finalChoice(sw: Sweep, a: Allocated, t: Time | undefined, curves: readonly ModelCurve[], base: Score, baseMs: number | undefined): Recommendation {
   const allocation: Allocation = { ...a.allocation, ...(t ? { ms: t.ms } : {}) };
   const within = curves.flatMap((c) => c.points.filter((p) => base.metric - p.metric <= a.maxDrop + 1e-12 && p.ms !== undefined).map((p) => ({ c, p })));
   const fastest = within.sort((x, y) => x.p.ms! - y.p.ms!)[0];
-  const beats = fastest && t && t.ms - fastest.p.ms! > 2 * Math.hypot(t.noise ?? 0, fastest.p.noise ?? 0);
+  const beats = fastest && t && fastest.p.ms! < t.ms;
   const pick = beats
     ? { source: `${fastest.c.scope === 'global' ? 'global' : 'layer-wise'} magnitude at ${(100 * fastest.p.sparsity).toFixed(0)}%`, profile: sw.layerSparsity({ scope: fastest.c.scope, sparsity: fastest.p.sparsity }), s: fastest.p as Score, ms: fastest.p.ms }
     : { source: 'per-layer allocation', profile: a.profile, s: a.score, ms: t?.ms };
