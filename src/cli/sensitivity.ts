@@ -47,6 +47,12 @@ export async function runSensitivity(args: ParsedArgs, io: Io): Promise<number> 
   const latencyImport = { shapes, dims: staticDims(graphInputs(path), shapes, { ...io, err: () => undefined }) };
   if (args.options['tune'] === true && args.options['no-measure'] === true) throw new CliError('--tune measures kernels, --no-measure does not: give one');
   const target = await loadTarget((args.options['target'] as string | undefined) ?? DEFAULT_TARGET);
+  // the output folder is checked before minutes of sweeping
+  try {
+    mkdirSync(resolve(io.cwd, out), { recursive: true });
+  } catch (e) {
+    throw new CliError(`cannot create the output folder '${out}': ${(e as NodeJS.ErrnoException).code === 'EEXIST' || (e as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'a file is in the way' : (e as Error).message}`);
+  }
   const p = progress(io);
   let report: SensitivityReport;
   try {
@@ -59,14 +65,15 @@ export async function runSensitivity(args: ParsedArgs, io: Io): Promise<number> 
     p.clear();
   }
   report = { ...report, model: file };
-  mkdirSync(resolve(io.cwd, out), { recursive: true });
   const files: Record<string, string> = { 'report.json': JSON.stringify(report, null, 2) + '\n', 'report.html': renderHtml(report) };
   const profile = profileJson(report);
   if (profile) files['profile.json'] = profile;
   for (const [name, text] of Object.entries(files)) writeFileWhole(join(out, name), text, io);
-  if (args.options['json'] === true) io.out(JSON.stringify(report, null, 2) + '\n');
-  else io.out(summary(report));
-  io.out(`wrote ${Object.keys(files).map((f) => join(out, f)).join(', ')}\n`);
+  const wrote = `wrote ${Object.keys(files).map((f) => join(out, f)).join(', ')}\n`;
+  if (args.options['json'] === true) {
+    io.out(JSON.stringify(report, null, 2) + '\n');
+    io.err(wrote);
+  } else io.out(summary(report) + wrote);
   return 0;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allocate, withoutLast, type LayerPoints } from './allocate.js';
+import { allocate, predict, withoutLast, type LayerPoints } from './allocate.js';
 
 const layer = (name: string, pts: [number, number, number][]): LayerPoints => ({ layer: name, points: pts.map(([sparsity, drop, ms]) => ({ sparsity, drop, ms })) });
 
@@ -45,5 +45,15 @@ describe('allocate with noisy times', () => {
     const noisy = [{ layer: 'a', points: [{ sparsity: 0, drop: 0, ms: 10, noise: 1 }, { sparsity: 0.5, drop: 0, ms: 8, noise: 1 }, { sparsity: 0.9, drop: 0.001, ms: 5, noise: 1 }] }];
     // 2 ms saved with a noise of 1.41 on the difference is not enough; 5 ms is
     expect(allocate(noisy, 0.01).steps.map((s) => s.to)).toEqual([0.9]);
+  });
+});
+
+describe('predict', () => {
+  it('adds the chosen points’ drops and the time they save against dense', () => {
+    const layers = [layer('a', [[0, 0, 10], [0.9, 0.004, 3]]), layer('b', [[0, 0, 5], [0.5, 0.02, 4]])];
+    const p = predict(layers, { a: 0.9, b: 0.5 });
+    expect(p.predictedDrop).toBeCloseTo(0.024, 12);
+    expect(p.predictedSavedMs).toBeCloseTo(8, 12);
+    expect(predict(layers, {})).toEqual({ predictedDrop: 0, predictedSavedMs: 0 });
   });
 });

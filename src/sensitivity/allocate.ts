@@ -43,7 +43,7 @@ const saves = (dense: CurvePoint, from: CurvePoint, to: CurvePoint) => from.ms -
 export function allocate(layers: readonly LayerPoints[], maxDrop: number): Allocation {
   const at = new Map(layers.map((l) => [l.layer, 0]));
   const steps: Step[] = [];
-  let drop = 0, saved = 0;
+  let drop = 0;
   for (;;) {
     let best: (Step & { rate: number; index: number }) | undefined;
     for (const l of layers) {
@@ -59,11 +59,21 @@ export function allocate(layers: readonly LayerPoints[], maxDrop: number): Alloc
     if (!best) break;
     at.set(best.layer, best.index);
     drop += Math.max(0, best.drop);
-    saved += best.savedMs;
     steps.push({ layer: best.layer, from: best.from, to: best.to, savedMs: best.savedMs, drop: best.drop });
   }
   const sparsity = Object.fromEntries(layers.map((l) => [l.layer, l.points[at.get(l.layer)!]!.sparsity]));
-  return { sparsity, steps, predictedDrop: drop, predictedSavedMs: saved };
+  return { sparsity, steps, ...predict(layers, sparsity) };
+}
+
+/** What the curves predict for per-layer sparsities: the layers' drops added up, and the kernel time saved against dense. */
+export function predict(layers: readonly LayerPoints[], sparsity: Readonly<Record<string, number>>): { predictedDrop: number; predictedSavedMs: number } {
+  let drop = 0, saved = 0;
+  for (const l of layers) {
+    const p = l.points.find((q) => q.sparsity === (sparsity[l.layer] ?? 0)) ?? l.points[0]!;
+    drop += Math.max(0, p.drop);
+    saved += l.points[0]!.ms - p.ms;
+  }
+  return { predictedDrop: drop, predictedSavedMs: saved };
 }
 
 /** The allocation without its last `n` steps (what the sweep falls back to when the measured drop is over the limit). */

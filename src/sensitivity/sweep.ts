@@ -6,7 +6,7 @@
 // - With a metric drop allowed: the per-layer sparsities with the most measured speed within it
 //   (allocate.ts), checked on the data as a whole and stepped back while the measured drop is over.
 import { performance } from 'node:perf_hooks';
-import prune, { prunableLayers } from '../../passes/prune.js';
+import prune, { layerMatches, prunableLayers } from '../../passes/prune.js';
 import { DEFAULT_COMPILE_PIPELINE } from '../cli/pipelines.js';
 import { importOnnxFile, type ImportOptions } from '../importer/import.js';
 import { importForData, nameInputs, orderInputs } from '../importer/specialise.js';
@@ -26,7 +26,7 @@ import { select } from '../lower/select.js';
 import { runnerOf, timeRunners, type Runner } from '../tune/runner.js';
 import type { Model, Target } from '../../targets/target.js';
 import { UserError } from '../util/errors.js';
-import { allocate, withoutLast } from './allocate.js';
+import { allocate, predict, withoutLast } from './allocate.js';
 import { reference, score, type EvalData, type Reference, type Score } from './data.js';
 import type { Allocation, LayerCurve, ModelCurve, Point, Recommendation, SensitivityReport } from './report.js';
 
@@ -157,7 +157,7 @@ class Sweep {
       const t = await timeRunners(runners, { rounds: 21, sampleMs: 2 });
       return plans.map((_, i) => {
         const mine = t.filter((_, k) => owner[k] === i);
-        return { ms: mine.reduce((a, x) => a + x.median, 0), noise: Math.hypot(...mine.map((x) => x.noise)) };
+        return mine.length ? { ms: mine.reduce((a, x) => a + x.median, 0), noise: Math.hypot(...mine.map((x) => x.noise)) } : undefined;
       });
     } finally {
       for (const m of this.models.splice(0)) m.dispose?.();
@@ -195,6 +195,10 @@ export async function sweep(o: SweepOptions): Promise<SensitivityReport> {
   const probe = importOnnxFile(o.path, o.latencyImport).module;
   const prunable = prunableLayers(probe, o.only ?? [], o.exclude ?? []);
   if (!prunable.length) throw new UserError(`no prunable layers (Conv, Gemm or MatMul with a constant weight)${o.only?.length || o.exclude?.length ? ' match --only / --exclude' : ' in the model'}`);
+  // layers are named to the prune pass by patterns (names, weight names, kinds, * wildcards): each name must pick its layer alone
+  const all = prunableLayers(probe);
+  const ambiguous = prunable.find((l) => all.some((m) => m.op !== l.op && layerMatches(m, l.name)));
+  if (ambiguous) throw new UserError(`layer '${ambiguous.name}' cannot be pruned alone: its name also picks other layers (as a weight name, a kind or a * pattern)`);
   const steps = o.ladder.filter((s) => s > 0);
   const sw = new Sweep(o, 1 + (prunable.length + 2) * steps.length + (o.maxDrop !== undefined ? 1 : 0));
   const base = sw.baseline();
@@ -220,7 +224,10 @@ export async function sweep(o: SweepOptions): Promise<SensitivityReport> {
   const ms = await sw.times(plans);
   const curves = model.map((c, ci) => ({ ...c, points: c.points.map((p, i) => withMs(p, ms[1 + ci * steps.length + i])) }));
   const baseMs = ms[0]?.ms;
-  const rec = recommendation ? finalChoice(sw, recommendation, ms[ms.length - 1], curves, base, baseMs) : undefined;
+  // the profile names every prunable layer (those not swept at 0), so `prune --schedule` touches nothing else
+  const others = Object.fromEntries(all.map((l) => [l.name, 0]));
+  const chosen = recommendation ? finalChoice(sw, recommendation, ms[ms.length - 1], curves, base, baseMs) : undefined;
+  const rec = chosen ? { ...chosen, profile: { ...others, ...chosen.profile } } : undefined;
   return {
     model: o.path, target: o.target.name, latency: o.latency, metric: o.data.labels ? 'top-1 accuracy' : 'top-1 agreement', rows: sw.rows(), ladder: [...o.ladder],
     base: { metric: base.metric, ...(baseMs !== undefined ? { ms: baseMs } : {}) }, layers, curves, ...(rec ? { recommendation: rec } : {}), seconds: sw.elapsedS(),
@@ -229,14 +236,19 @@ export async function sweep(o: SweepOptions): Promise<SensitivityReport> {
 
 /** The allocation, measured as a whole on the data, stepped back while its drop is over the limit. */
 function recommend(sw: Sweep, curves: readonly LayerCurve[], base: Score, maxDrop: number, log?: (line: string) => void): Allocated {
-  const a = allocate(curves.map((c) => ({ layer: c.layer, points: c.points.map((p) => ({ sparsity: p.sparsity, drop: base.metric - p.metric, ms: p.ms ?? 0, noise: p.noise ?? 0 })) })), maxDrop);
+  // points without a time are left out: a layer without times stays as it is
+  const layers = curves.map((c) => {
+    const timed = c.points.flatMap((p) => (p.ms === undefined ? [] : [{ sparsity: p.sparsity, drop: base.metric - p.metric, ms: p.ms, noise: p.noise ?? 0 }]));
+    return { layer: c.layer, points: timed[0]?.sparsity === 0 ? timed : [{ sparsity: 0, drop: 0, ms: 0 }] };
+  });
+  const a = allocate(layers, maxDrop);
   for (let back = 0; ; back++) {
     const profile = withoutLast(a, back);
     const s = sw.scoreOf(profileOptions(profile), `the recommended profile${back ? ` (${back} step(s) back)` : ''}`);
     const drop = base.metric - s.metric;
     if (drop <= maxDrop + 1e-12 || back === a.steps.length) {
       if (back) log?.(`the profile measured a drop over the limit as a whole: took back its last ${back} step(s)`);
-      return { maxDrop, profile, score: s, allocation: { profile, predictedDrop: a.predictedDrop, predictedSavedMs: a.predictedSavedMs, stepsBack: back, metric: s.metric, drop } };
+      return { maxDrop, profile, score: s, allocation: { profile, ...predict(layers, profile), stepsBack: back, metric: s.metric, drop } };
     }
   }
 }

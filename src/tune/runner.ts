@@ -15,7 +15,7 @@ export async function runnerOf(model: Model, inputs: readonly Tensor[], target: 
     return { run: () => void run(inputs) };
   }
   if (model.timer) return { time: await model.timer(inputs) };
-  throw new UserError(`the ${target.name} target cannot be tuned: its models neither run synchronously nor time themselves`);
+  throw new UserError(`the ${target.name} target's models cannot be timed: they neither run synchronously nor time themselves`);
 }
 
 /** Candidates timed side by side: synchronous runs, or the device's timer. */
