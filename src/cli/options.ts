@@ -6,6 +6,11 @@ export function listOption(args: ParsedArgs, name: string): string[] {
   return (args.options[name] as string[] | undefined) ?? [];
 }
 
+/** A names option (--only, --exclude): comma-separated, repeatable; blanks dropped. */
+export function namesOption(args: ParsedArgs, name: string): string[] {
+  return listOption(args, name).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+}
+
 /** Parses `name=1x3x224x224` options into a shape table. */
 export function parseShapes(values: readonly string[]): Record<string, number[]> {
   const out: Record<string, number[]> = {};

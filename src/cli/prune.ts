@@ -12,7 +12,7 @@ import type { Tensor } from '../ir/tensor.js';
 import prune, { prunableLayers } from '../../passes/prune.js';
 import { CliError, type Io, type ParsedArgs } from './command.js';
 import { writeFileWhole } from './io.js';
-import { listOption } from './options.js';
+import { namesOption } from './options.js';
 
 export interface PruneRow {
   readonly layer: string;
@@ -29,7 +29,7 @@ function passOptions(args: ParsedArgs, io: Io): Record<string, unknown> {
   for (const key of ['method', 'scope', 'criterion']) if (args.options[key] !== undefined) o[key] = args.options[key];
   for (const key of ['sparsity', 'ratio', 'n', 'm']) if (args.options[key] !== undefined) o[key] = args.options[key];
   for (const key of ['only', 'exclude']) {
-    const v = listOption(args, key).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+    const v = namesOption(args, key);
     if (v.length) o[key] = v;
   }
   const schedule = args.options['schedule'] as string | undefined;

@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readTensors } from '../conformance/conformance.js';
-import { importForData, nameInputs, orderInputs } from '../importer/specialise.js';
+import { argNames, importForData, nameInputs, orderInputs } from '../importer/specialise.js';
 import type { Func } from '../ir/core.js';
 import { parseModule } from '../ir/parser.js';
 import { verifyOrThrow } from '../ir/verifier.js';
@@ -43,14 +43,11 @@ export async function runRun(args: ParsedArgs, io: Io): Promise<number> {
     f = m.func('main') ?? m.funcs[0]!;
   }
   const fn = f;
-  const argNames = compiled ? compiled.inputs.map((i) => i.name) : fn!.args.map((a, i) => {
-    const n = fn!.argAttrs[i]?.get('name');
-    return n?.kind === 'string' ? n.value : a.name ?? `input_${i}`;
-  });
-  const named = inputs.map((x, i) => ({ name: x.name || argNames[i] || '', tensor: x.tensor }));
+  const names = compiled ? compiled.inputs.map((i) => i.name) : argNames(fn!);
+  const named = inputs.map((x, i) => ({ name: x.name || names[i] || '', tensor: x.tensor }));
   let ordered;
   try {
-    ordered = orderInputs(argNames, named);
+    ordered = orderInputs(names, named);
   } catch (e) {
     throw new CliError((e as Error).message);
   }

@@ -11,7 +11,7 @@ import { DEFAULT_TARGET, loadTarget } from '../../targets/index.js';
 import { CliError, type Io, type ParsedArgs } from './command.js';
 import { budgetSeconds, staticDims } from './compile.js';
 import { progress, writeFileWhole } from './io.js';
-import { listOption, parseShapes } from './options.js';
+import { listOption, namesOption, parseShapes } from './options.js';
 
 const DEFAULT_LADDER = [0, 0.5, 0.7, 0.8, 0.9, 0.95];
 
@@ -30,8 +30,6 @@ function maxDrop(text: string | undefined): number | undefined {
   if (!(v >= 0 && v < 1) || text.trim() === '') throw new CliError(`--max-drop takes the metric drop allowed, e.g. 1% or 0.01; got '${text}'`);
   return v;
 }
-
-const names = (args: ParsedArgs, key: string) => listOption(args, key).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
 
 export async function runSensitivity(args: ParsedArgs, io: Io): Promise<number> {
   const file = args.positionals[0]!;
@@ -57,7 +55,7 @@ export async function runSensitivity(args: ParsedArgs, io: Io): Promise<number> 
   let report: SensitivityReport;
   try {
     report = await sweep({
-      path, data: evalData, target, ladder: steps, only: names(args, 'only'), exclude: names(args, 'exclude'),
+      path, data: evalData, target, ladder: steps, only: namesOption(args, 'only'), exclude: namesOption(args, 'exclude'),
       latency: args.options['no-measure'] === true ? 'cost model' : 'measured', latencyImport, ...(args.options['tune'] === true ? { tuneBudgetMs: 1000 * budgetSeconds((args.options['budget'] as string | undefined) ?? '10') } : {}), ...(drop !== undefined ? { maxDrop: drop } : {}),
       log: p.log, ...(p.status ? { status: p.status } : {}),
     });

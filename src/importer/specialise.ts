@@ -2,6 +2,7 @@
 // (Unsqueeze axes fed as a graph input, say), the integer inputs are bound to their values and
 // become constants, as compilers specialise shape inputs.
 import { elide } from '../util/limits.js';
+import type { Func } from '../ir/core.js';
 import type { Tensor } from '../ir/tensor.js';
 import { graphInputNames, importOnnxFile, type ImportOptions, type ImportResult } from './import.js';
 
@@ -13,6 +14,14 @@ export interface NamedTensor {
 export interface SpecialisedImport extends ImportResult {
   /** Inputs bound to their data (empty when none were needed). */
   specialised: string[];
+}
+
+/** A function's input names, as `orderInputs` matches them: the name attribute, else the value's name, else input_N. */
+export function argNames(f: Func): string[] {
+  return f.args.map((a, i) => {
+    const n = f.argAttrs[i]?.get('name');
+    return n?.kind === 'string' ? n.value : a.name ?? `input_${i}`;
+  });
 }
 
 /** Names data inputs: by the name stored in the file, else by position among the graph inputs `names`. */

@@ -9,20 +9,19 @@ import { performance } from 'node:perf_hooks';
 import prune, { layerMatches, prunableLayers } from '../../passes/prune.js';
 import { DEFAULT_COMPILE_PIPELINE } from '../cli/pipelines.js';
 import { importOnnxFile, type ImportOptions } from '../importer/import.js';
-import { importForData, nameInputs, orderInputs } from '../importer/specialise.js';
-import type { Func, Module } from '../ir/core.js';
+import { argNames, importForData, nameInputs, orderInputs } from '../importer/specialise.js';
+import type { Module } from '../ir/core.js';
+import type { Tensor } from '../ir/tensor.js';
 import { interpret } from '../interp/interpret.js';
 import type { KernelPlan, PlannedCall } from '../lower/plan.js';
-import { kernelDef } from '../lower/kernels/index.js';
 import { runPipeline } from '../pass/manager.js';
 import { parsePipeline } from '../pass/pipeline.js';
 import { passRegistry } from '../pass/registry.js';
 import { constData } from '../pass/helpers.js';
 import { randomArgs } from '../pass/semantics.js';
-import { estimateMs } from '../tune/cost.js';
-import { isolate } from '../tune/isolate.js';
+import { estimateChoice } from '../tune/cost.js';
+import { isolatedPlan } from '../tune/isolate.js';
 import { tune } from '../tune/tune.js';
-import { select } from '../lower/select.js';
 import { runnerOf, timeRunners, type Runner } from '../tune/runner.js';
 import type { Model, Target } from '../../targets/target.js';
 import { UserError } from '../util/errors.js';
@@ -66,14 +65,19 @@ export const callsOf = (plan: KernelPlan, layer: string): PlannedCall[] => plan.
 
 class Sweep {
   private readonly start = performance.now();
-  private readonly input: { names: string[]; func: Func };
+  /** The data, in the order of the model's inputs. */
+  private readonly inputs: readonly Tensor[];
   private ref!: Reference;
   private done = 0;
   private readonly models: Model[] = [];
 
   constructor(private readonly o: SweepOptions, private readonly total: number) {
-    const f = importForData(o.path, () => o.data.inputs).module.funcs[0]!;
-    this.input = { names: f.args.map((a, i) => { const n = f.argAttrs[i]?.get('name'); return n?.kind === 'string' ? n.value : a.name ?? `input_${i}`; }), func: f };
+    const r = importForData(o.path, () => o.data.inputs);
+    try {
+      this.inputs = orderInputs(argNames(r.module.funcs[0]!), nameInputs(r.inputNames, o.data.inputs));
+    } catch (e) {
+      throw new UserError((e as Error).message);
+    }
   }
 
   private status(what: string): void {
@@ -85,14 +89,7 @@ class Sweep {
     this.status(what);
     const { module } = importForData(this.o.path, () => this.o.data.inputs);
     if (options) pruned(module, options, this.o);
-    const f = module.funcs[0]!;
-    let inputs;
-    try {
-      inputs = orderInputs(this.input.names, nameInputs(this.input.names, this.o.data.inputs));
-    } catch (e) {
-      throw new UserError((e as Error).message);
-    }
-    const out = interpret(f, inputs)[0];
+    const out = interpret(module.funcs[0]!, this.inputs)[0];
     this.done++;
     if (!out) throw new UserError(`the model has no outputs to score`);
     return out;
@@ -120,15 +117,14 @@ class Sweep {
 
   /** One call of a plan as a model of its own, with the kernel, format and schedule it has in the plan. */
   private alone(pc: PlannedCall): KernelPlan {
-    const f = isolate(pc.op).funcs[0]!, op = f.ops.find((o) => o.name === pc.op.name)!;
-    return select(f, this.o.target.caps, (o) => (o === op ? { kernel: pc.call.kernel, choice: { format: pc.call.format, schedule: pc.call.schedule }, why: 'as in the model' } : undefined));
+    return isolatedPlan(pc.op, this.o.target.caps, { kernel: pc.call.kernel, choice: { format: pc.call.format, schedule: pc.call.schedule }, why: 'as in the model' });
   }
 
   /** The cost model's estimate: the products' and convolutions' counted work (other kernels count none); undefined when none counts. */
   private async estimate(calls: readonly PlannedCall[]): Promise<number | undefined> {
     const rates = await this.o.target.probe!();
-    const works = calls.flatMap((pc) => kernelDef(pc.call.kernel)?.work?.(pc.op, { format: pc.call.format, schedule: pc.call.schedule }, this.o.target.caps) ?? []);
-    return works.length ? works.reduce((sum, w) => sum + estimateMs(w, rates), 0) : undefined;
+    const est = calls.flatMap((pc) => estimateChoice(pc.op, pc.call.kernel, pc.call, this.o.target.caps, rates) ?? []);
+    return est.length ? est.reduce((a, b) => a + b, 0) : undefined;
   }
 
   private async runner(plan: KernelPlan): Promise<Runner> {

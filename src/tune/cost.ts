@@ -24,11 +24,17 @@ export interface Ranked<C> {
   readonly estimateMs?: number;
 }
 
+/** One kernel choice's estimate for an op, ms; undefined when the kernel counts no work. */
+export function estimateChoice(op: Op, kernel: string, choice: Choice, caps: TargetCaps, rates: MachineRates): number | undefined {
+  const w = kernelDef(kernel)?.work?.(op, choice, caps);
+  return w ? estimateMs(w, rates) : undefined;
+}
+
 /** Candidates ordered by estimate (stable; those without one keep their order after the rest). */
 export function rankByCost<C extends { kernel: string; choice: Choice }>(op: Op, cands: readonly C[], caps: TargetCaps, rates: MachineRates): Ranked<C>[] {
   const ranked = cands.map((cand, i) => {
-    const w = kernelDef(cand.kernel)?.work?.(op, cand.choice, caps);
-    return { cand, i, ...(w ? { estimateMs: estimateMs(w, rates) } : {}) };
+    const e = estimateChoice(op, cand.kernel, cand.choice, caps, rates);
+    return { cand, i, ...(e !== undefined ? { estimateMs: e } : {}) };
   });
   ranked.sort((a, b) => (a.estimateMs ?? Infinity) - (b.estimateMs ?? Infinity) || a.i - b.i);
   return ranked.map(({ cand, estimateMs: e }) => ({ cand, ...(e !== undefined ? { estimateMs: e } : {}) }));

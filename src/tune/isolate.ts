@@ -2,7 +2,16 @@
 // encodings), the results are returned. What a kernel candidate is measured on.
 import { Builder } from '../ir/builder.js';
 import type { Module, Op, Value } from '../ir/core.js';
+import type { TargetCaps } from '../lower/caps.js';
+import type { Choice, KernelPlan } from '../lower/plan.js';
+import { select } from '../lower/select.js';
 import { constData } from '../pass/helpers.js';
+
+/** The op alone, planned with the given kernel choice (the other ops of the function, constants, take their defaults). */
+export function isolatedPlan(op: Op, caps: TargetCaps, pick: { kernel: string; choice: Choice; why: string }): KernelPlan {
+  const f = isolate(op).funcs[0]!, alone = f.ops.find((o) => o.name === op.name)!;
+  return select(f, caps, (o) => (o === alone ? pick : undefined));
+}
 
 export function isolate(op: Op): Module {
   const { module, func, b } = Builder.func();

@@ -12,7 +12,7 @@ import { candidates, sameChoice, select } from '../lower/select.js';
 import { formatName, type Choice, type ChoiceSource, type KernelPlan } from '../lower/plan.js';
 import type { Model, Target } from '../../targets/target.js';
 import type { Tensor } from '../ir/tensor.js';
-import { isolate } from './isolate.js';
+import { isolate, isolatedPlan } from './isolate.js';
 import { lookup, opSignature, type Lookup, type TuneRecord } from './db.js';
 import { pickFastest, type TimeOptions, type Timing } from './measure.js';
 import { runnerOf, timeRunners, type Runner } from './runner.js';
@@ -91,8 +91,6 @@ async function tuneOp(op: Op, current: { kernel: string; choice: Choice }, targe
   const ranked = rates ? rankByCost(op, others, target.caps, rates).map((r) => r.cand) : others;
   const cands = [current, ...ranked.slice(0, rates ? opts.top ?? 4 : ranked.length)];
   const m = isolate(op);
-  const f = m.funcs[0]!;
-  const alone = f.ops.find((o) => o.name === op.name)!;
   const inputs = randomInputs(m, 7, 1);
   const want = interpret(m, inputs);
   const runners: Runner[] = [];
@@ -104,7 +102,7 @@ async function tuneOp(op: Op, current: { kernel: string; choice: Choice }, targe
       // a space measured whole (no cost model) stops taking candidates when the budget is spent
       if (!rates && kept.length >= 2 && performance.now() > deadline) break;
       status(`checking candidate ${ci + 1} of ${cands.length} (${all.length} in the space)`);
-      const plan = select(f, target.caps, (o) => (o === alone ? { ...c, why: 'measured' } : undefined));
+      const plan = isolatedPlan(op, target.caps, { ...c, why: 'measured' });
       const artifact = target.compile(plan);
       const model = await target.instantiate((name) => artifact.files[name]);
       models.push(model);
